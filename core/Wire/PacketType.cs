@@ -1,0 +1,31 @@
+namespace Davecast.Wire;
+
+/// <summary>What a wire packet carries. See docs/protocol.md.</summary>
+public enum PacketType : byte
+{
+    /// <summary>One or more consecutive codec frames of one encoder.</summary>
+    Audio = 1,
+    /// <summary>The encoder's codec parameters, priority and Icy headers.</summary>
+    Announce = 2,
+    /// <summary>The encoder is alive; carries the next frame sequence number.</summary>
+    Heartbeat = 3,
+    /// <summary>A stream title that applies from a given frame on.</summary>
+    Metadata = 4,
+}
+
+/// <summary>Why a relay dropped a packet; each reason has its own counter.</summary>
+public enum RejectReason : byte
+{
+    None = 0,
+    TooShort,
+    BadMagic,
+    BadVersion,
+    BadType,
+    BadLength,
+    BadField,
+    UnknownKey,
+    BadTag,
+    Replay,
+    BadFrame,
+    Oversized,
+}

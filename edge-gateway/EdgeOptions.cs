@@ -1,0 +1,17 @@
+namespace Davecast.Edge;
+
+/// <summary>Settings of one edge gateway; each has a command-line option (Program.cs, README).</summary>
+public sealed class EdgeOptions
+{
+    /// <summary>How long a missing frame is waited for (for a copy from another relay) before it is given up.</summary>
+    public TimeSpan Hold { get; set; } = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>Bytes of recent audio a new listener gets at once, so that its player starts without waiting.</summary>
+    public int BurstBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How often the mount list and each mount's relays and live encoder are refreshed.</summary>
+    public TimeSpan Refresh { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Frames kept for listeners (at 43 frames/s, 8192 is over three minutes).</summary>
+    public int RingFrames { get; set; } = 8192;
+}

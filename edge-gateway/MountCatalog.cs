@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Davecast.Grains;
+using Microsoft.Extensions.Options;
+
+namespace Davecast.Edge;
+
+/// <summary>
+/// Keeps a <see cref="MountFeed"/> for every mount in the cluster, refreshing the mount list and each mount's
+/// relays and live encoder periodically, and pumping feeds so that gaps are given up on time.
+/// </summary>
+public sealed partial class MountCatalog(
+    IClusterClient cluster,
+    IOptions<EdgeOptions> options,
+    ILoggerFactory loggers,
+    ILogger<MountCatalog> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, MountFeed> _feeds = new(StringComparer.Ordinal);
+    private readonly EdgeOptions _options = options.Value;
+
+    public IEnumerable<MountFeed> Feeds => _feeds.Values;
+
+    public bool TryGet(string mount, out MountFeed feed) => _feeds.TryGetValue(mount, out feed!);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var refresh = Task.Run(() => RefreshLoopAsync(stoppingToken), stoppingToken);
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+                foreach (var feed in _feeds.Values) feed.Pump();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        await refresh;
+    }
+
+    private async Task RefreshLoopAsync(CancellationToken ct)
+    {
+        bool failing = false;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var mounts = await cluster.GetGrain<IMountDirectoryGrain>("all").ListAsync();
+                foreach (var m in mounts)
+                {
+                    if (_feeds.ContainsKey(m)) continue;
+                    _feeds[m] = new MountFeed(m, cluster, _options, loggers.CreateLogger<MountFeed>());
+                    LogNewMount(m);
+                }
+                await Task.WhenAll(_feeds.Values.Select(RefreshFeedAsync));
+                if (failing) LogRecovered();
+                failing = false;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                if (!failing) LogRefreshFailed(e.Message);
+                failing = true;
+            }
+            try
+            {
+                await Task.Delay(_options.Refresh, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task RefreshFeedAsync(MountFeed feed)
+    {
+        try
+        {
+            await feed.RefreshAsync();
+        }
+        catch (Exception e)
+        {
+            LogFeedRefreshFailed(feed.Mount, e.Message);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        foreach (var feed in _feeds.Values) await feed.DisposeAsync();
+    }
+
+    [LoggerMessage(LogLevel.Information, "New mount {Mount}")]
+    private partial void LogNewMount(string mount);
+
+    [LoggerMessage(LogLevel.Warning, "Cannot reach the cluster to refresh mounts: {Error}")]
+    private partial void LogRefreshFailed(string error);
+
+    [LoggerMessage(LogLevel.Information, "Cluster reachable again")]
+    private partial void LogRecovered();
+
+    [LoggerMessage(LogLevel.Warning, "Refreshing mount {Mount} failed: {Error}")]
+    private partial void LogFeedRefreshFailed(string mount, string error);
+}

@@ -1,0 +1,93 @@
+namespace Davecast.Edge;
+
+/// <summary>
+/// The frames a mount has emitted, in order, shared by all its listeners: each listener keeps only its position.
+/// A single writer appends; any number of listeners read and wait for more.
+/// </summary>
+public sealed class OutputRing
+{
+    private readonly Entry[] _entries;
+    private readonly int _mask;
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _head;
+
+    public OutputRing(int capacity = 8192)
+    {
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity);
+        _entries = new Entry[size];
+        _mask = size - 1;
+    }
+
+    /// <summary>Index the next frame will get; frames are numbered from 0.</summary>
+    public long Head => Volatile.Read(ref _head);
+
+    /// <summary>Oldest index still held.</summary>
+    public long Tail => Math.Max(0, Head - _entries.Length);
+
+    public long BytesOut { get; private set; }
+
+    public void Append(ReadOnlyMemory<byte> frame, ulong sequence, long timestampMicros)
+    {
+        lock (_gate)
+        {
+            _entries[_head & _mask] = new Entry(frame, sequence, timestampMicros);
+            Volatile.Write(ref _head, _head + 1);
+            BytesOut += frame.Length;
+        }
+    }
+
+    /// <summary>Wakes listeners waiting for frames; call after a run of appends.</summary>
+    public void Publish()
+    {
+        TaskCompletionSource old;
+        lock (_gate)
+        {
+            old = _more;
+            _more = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        old.TrySetResult();
+    }
+
+    /// <summary>Completes once the frame at <paramref name="index"/> has been written.</summary>
+    public Task WaitForAsync(long index)
+    {
+        lock (_gate)
+        {
+            return _head > index ? Task.CompletedTask : _more.Task;
+        }
+    }
+
+    /// <summary>The frame at <paramref name="index"/>, unless it has been overwritten or not written yet.</summary>
+    public bool TryGet(long index, out Entry entry)
+    {
+        entry = default;
+        if (index < 0) return false;
+        lock (_gate)
+        {
+            if (index >= _head || index < _head - _entries.Length) return false;
+            entry = _entries[index & _mask];
+            return true;
+        }
+    }
+
+    /// <summary>The index to start a new listener at: as far back as fits in <paramref name="burstBytes"/>.</summary>
+    public long BurstStart(int burstBytes)
+    {
+        lock (_gate)
+        {
+            long i = _head, tail = Math.Max(0, _head - _entries.Length + 1);
+            long bytes = 0;
+            while (i > tail)
+            {
+                int next = _entries[(i - 1) & _mask].Frame.Length;
+                if (bytes + next > burstBytes) break;
+                bytes += next;
+                i--;
+            }
+            return i;
+        }
+    }
+
+    public readonly record struct Entry(ReadOnlyMemory<byte> Frame, ulong Sequence, long TimestampMicros);
+}

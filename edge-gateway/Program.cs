@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.Net;
+using Davecast.Cli;
+using Davecast.Edge;
+using Davecast.Grains;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+var port = new Option<int>("--port") { Description = "HTTP port listeners connect to", DefaultValueFactory = _ => 8000 };
+var address = new Option<string>("--address") { Description = "Address the HTTP port listens on", DefaultValueFactory = _ => "0.0.0.0" };
+var clustering = new Option<string>("--clustering") { Description = "How to find the relays: 'localhost' (the --gateway list) or 'redis'", DefaultValueFactory = _ => "localhost" };
+clustering.AcceptOnlyFromAmong("localhost", "redis");
+var gateways = new Option<string[]>("--gateway") { Description = "With --clustering localhost: host:port of a relay's Orleans gateway (repeatable)", DefaultValueFactory = _ => ["127.0.0.1:30000"] };
+var redis = new Option<string>("--redis") { Description = "With --clustering redis: StackExchange.Redis connection string", DefaultValueFactory = _ => "127.0.0.1:6379" };
+var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id, as given to the relays", DefaultValueFactory = _ => "davecast" };
+var holdMs = new Option<int>("--hold-ms") { Description = "Milliseconds a missing frame is waited for before it is given up", DefaultValueFactory = _ => 400 };
+var burst = new Option<int>("--burst-bytes") { Description = "Bytes of recent audio sent at once to a new listener", DefaultValueFactory = _ => 64 * 1024 };
+
+port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be a port number (1-65535, or 0)"); });
+address.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError("--address must be an IP address"); });
+gateways.Validators.Add(r =>
+{
+    foreach (var g in r.GetValueOrDefault<string[]>() ?? [])
+    {
+        try { HostPort.Split(g); }
+        catch (FormatException e) { r.AddError($"--gateway: {e.Message}"); }
+    }
+});
+holdMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10_000) r.AddError("--hold-ms must be between 0 and 10000"); });
+burst.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 16 * 1024 * 1024) r.AddError("--burst-bytes must be between 0 and 16777216"); });
+
+var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP audio stream per mount from the relays' copies.")
+{
+    port, address, clustering, gateways, redis, clusterId, holdMs, burst,
+};
+
+root.SetAction(async (parse, ct) =>
+{
+    var edge = new EdgeOptions
+    {
+        Hold = TimeSpan.FromMilliseconds(parse.GetValue(holdMs)),
+        BurstBytes = parse.GetValue(burst),
+    };
+    var builder = WebApplication.CreateBuilder();
+    builder.WebHost.UseUrls($"http://{parse.GetValue(address)}:{parse.GetValue(port)}");
+    builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+    builder.Services.AddSingleton(Options.Create(edge));
+    builder.UseOrleansClient(client =>
+    {
+        if (parse.GetValue(clustering) == "redis") client.UseRedisClustering(parse.GetValue(redis)!);
+        else client.UseStaticClustering(parse.GetValue(gateways)!.Select(HostPort.Resolve).ToArray());
+        client.Configure<ClusterOptions>(o => { o.ClusterId = parse.GetValue(clusterId)!; o.ServiceId = "davecast"; });
+        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+        client.AddMemoryStreams(StreamNames.Provider);
+    });
+    builder.Services.AddSingleton<MountCatalog>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<MountCatalog>());
+    builder.Services.AddSingleton<ListenerEndpoint>();
+
+    var app = builder.Build();
+    app.MapGet("/healthz", () => Results.Text("ok"));
+    app.MapMethods("/{**mount}", ["GET", "HEAD"], (HttpContext context, string mount, ListenerEndpoint listeners) => listeners.ServeAsync(context, mount));
+    await app.RunAsync(ct);
+    return 0;
+});
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,46 @@
+namespace Davecast.Grains;
+
+/// <summary>
+/// Control plane of one mount (keyed by mount name): which relays carry it, which encoders feed it,
+/// which encoder is live. Relays report every second; no frame ever passes through it.
+/// </summary>
+public interface IMountGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// A relay's periodic report. Returns the encoders the mount refuses, with the reason
+    /// (for example codec parameters that differ from the mount's).
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>> ReportAsync(RelayReport report);
+
+    Task<MountInfo> GetInfoAsync();
+}
+
+/// <summary>The list of mounts in the cluster (single activation, key "all").</summary>
+public interface IMountDirectoryGrain : IGrainWithStringKey
+{
+    Task RegisterAsync(string mount);
+
+    Task<IReadOnlyList<string>> ListAsync();
+}
+
+/// <summary>
+/// Read access to one relay's in-memory frame window (keyed by relay name, always placed on that relay's silo).
+/// </summary>
+public interface IRelayGrain : IGrainWithStringKey
+{
+    /// <summary>Frames of one encoder session with sequence >= <paramref name="fromSequence"/>, at most <paramref name="maxFrames"/>.</summary>
+    Task<WindowSlice> GetFramesAsync(string mount, string encoder, ulong session, ulong fromSequence, int maxFrames);
+
+    /// <summary>The newest frames of one encoder of the mount, at most <paramref name="maxFrames"/>.</summary>
+    Task<WindowSlice> GetLatestAsync(string mount, string encoder, int maxFrames);
+}
+
+/// <summary>Implemented by the relay silo's ingest: the frames it holds.</summary>
+public interface IRelayWindowSource
+{
+    string RelayName { get; }
+
+    WindowSlice GetFrames(string mount, string encoder, ulong session, ulong fromSequence, int maxFrames);
+
+    WindowSlice GetLatest(string mount, string encoder, int maxFrames);
+}

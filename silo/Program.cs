@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Net;
+using Davecast.Cli;
+using Davecast.Grains;
+using Davecast.Silo;
+using Davecast.Silo.Ingest;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+
+var name = new Option<string>("--name") { Description = "Relay name, unique in the cluster (also the Orleans silo name)", DefaultValueFactory = _ => Environment.MachineName };
+var ingestPort = new Option<int>("--ingest-port") { Description = "UDP and TCP port publishers send frames to", DefaultValueFactory = _ => 9001 };
+var ingestAddress = new Option<string>("--ingest-address") { Description = "Address the ingest port listens on", DefaultValueFactory = _ => "0.0.0.0" };
+var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo-to-silo port", DefaultValueFactory = _ => 11111 };
+var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans gateway port that edge gateways connect to", DefaultValueFactory = _ => 30000 };
+var advertise = new Option<string>("--advertise") { Description = "Address other silos and edges reach this silo at", DefaultValueFactory = _ => "127.0.0.1" };
+var clustering = new Option<string>("--clustering") { Description = "Membership: 'localhost' (development, one machine) or 'redis'", DefaultValueFactory = _ => "localhost" };
+clustering.AcceptOnlyFromAmong("localhost", "redis");
+var primary = new Option<string>("--primary-silo") { Description = "With --clustering localhost: host:port of the first silo's silo port", DefaultValueFactory = _ => "127.0.0.1:11111" };
+var redis = new Option<string>("--redis") { Description = "With --clustering redis: StackExchange.Redis connection string", DefaultValueFactory = _ => "127.0.0.1:6379" };
+var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id; silos and edges of one deployment share it", DefaultValueFactory = _ => "davecast" };
+var dashboardPort = new Option<int>("--dashboard-port") { Description = "HTTP port of the Orleans Dashboard (0: no dashboard)", DefaultValueFactory = _ => 8080 };
+var window = new Option<double>("--window") { Description = "Seconds of recent frames each encoder's window keeps", DefaultValueFactory = _ => 10 };
+var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per stream event to the edges", DefaultValueFactory = _ => 100 };
+var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret (repeatable); default: the development key", AllowMultipleArgumentsPerToken = false };
+
+ValidatePort(ingestPort, allowZero: true);
+ValidatePort(siloPort);
+ValidatePort(gatewayPort);
+ValidatePort(dashboardPort, allowZero: true);
+window.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 1 or > 300) r.AddError("--window must be between 1 and 300 seconds"); });
+batchMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 10 or > 1000) r.AddError("--batch-ms must be between 10 and 1000"); });
+name.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()) || r.GetValueOrDefault<string>()!.Contains('/')) r.AddError("--name must be non-empty and contain no '/'"); });
+keys.Validators.Add(r =>
+{
+    foreach (var k in r.GetValueOrDefault<string[]>() ?? [])
+        if (k.IndexOf('=') is <= 0 || k.EndsWith('=')) r.AddError($"--key '{k}' is not id=secret");
+});
+foreach (var o in new Option[] { primary })
+    o.Validators.Add(r => { try { HostPort.Split(r.GetValueOrDefault<string>()!); } catch (FormatException e) { r.AddError($"{r.Option.Name}: {e.Message}"); } });
+foreach (var o in new Option[] { ingestAddress, advertise })
+    o.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError($"{r.Option.Name} must be an IP address"); });
+
+var root = new RootCommand("Davecast relay silo: takes publishers' frames over UDP and TCP, keeps a window per encoder, and streams them to edge gateways through Orleans.")
+{
+    name, ingestPort, ingestAddress, siloPort, gatewayPort, advertise, clustering, primary, redis, clusterId, dashboardPort, window, batchMs, keys,
+};
+
+root.SetAction(async (parse, ct) =>
+{
+    var relay = new RelayOptions
+    {
+        Name = parse.GetValue(name)!,
+        IngestAddress = IPAddress.Parse(parse.GetValue(ingestAddress)!),
+        IngestPort = parse.GetValue(ingestPort),
+        Window = TimeSpan.FromSeconds(parse.GetValue(window)),
+        BatchInterval = TimeSpan.FromMilliseconds(parse.GetValue(batchMs)),
+    };
+    var keyList = parse.GetValue(keys) ?? [];
+    if (keyList.Length > 0)
+        relay.Keys = keyList.Select(k => k.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+
+    var builder = WebApplication.CreateBuilder();
+    int dashboard = parse.GetValue(dashboardPort);
+    builder.WebHost.UseUrls(dashboard == 0 ? [] : [$"http://0.0.0.0:{dashboard}"]);
+    builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+    builder.Services.AddSingleton(Options.Create(relay));
+    builder.Services.AddSingleton<IngestCounters>();
+    builder.Services.AddSingleton(new KeyRing(relay.Keys));
+    builder.Services.AddSingleton<MountTable>();
+    builder.Services.AddSingleton<IRelayWindowSource>(sp => sp.GetRequiredService<MountTable>());
+
+    builder.UseOrleans(silo =>
+    {
+        silo.Configure<SiloOptions>(o => o.SiloName = relay.Name);
+        var advertised = IPAddress.Parse(parse.GetValue(advertise)!);
+        if (parse.GetValue(clustering) == "redis")
+        {
+            silo.UseRedisClustering(parse.GetValue(redis)!);
+            silo.AddRedisGrainStorage(StreamNames.PubSubStore, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(parse.GetValue(redis)!));
+            silo.ConfigureEndpoints(advertised, parse.GetValue(siloPort), parse.GetValue(gatewayPort), listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(parse.GetValue(siloPort), parse.GetValue(gatewayPort), HostPort.Resolve(parse.GetValue(primary)!));
+            silo.AddMemoryGrainStorage(StreamNames.PubSubStore);
+        }
+        silo.Configure<ClusterOptions>(o => { o.ClusterId = parse.GetValue(clusterId)!; o.ServiceId = "davecast"; });
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            // Notice a dead relay within a few seconds.
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+            o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+        });
+        silo.AddMemoryStreams(StreamNames.Provider, s =>
+            s.ConfigurePullingAgent(o => o.Configure(p => p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20))));
+        silo.AddPlacementDirector<RelayLocalPlacement, RelayLocalPlacementDirector>();
+        if (dashboard != 0) silo.AddDashboard();
+    });
+    builder.Services.AddSingleton<IngestListener>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
+    builder.Services.AddSingleton<RelayPump>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayPump>());
+
+    var app = builder.Build();
+    if (dashboard != 0) app.MapOrleansDashboard();
+    app.MapGet("/healthz", () => Results.Text("ok"));
+    await app.RunAsync(ct);
+    return 0;
+});
+
+return await root.Parse(args).InvokeAsync();
+
+static void ValidatePort(Option<int> option, bool allowZero = false) =>
+    option.Validators.Add(r =>
+    {
+        int v = r.GetValueOrDefault<int>();
+        if (v < (allowZero ? 0 : 1) || v > 65535) r.AddError($"{option.Name} must be a port number (1-65535{(allowZero ? ", or 0" : "")})");
+    });

@@ -1,0 +1,37 @@
+using System.Net;
+
+namespace Davecast.Silo;
+
+/// <summary>Settings of one relay silo. Every one has a command-line option (see Program.cs and README).</summary>
+public sealed class RelayOptions
+{
+    /// <summary>Relay name; also the Orleans silo name. Unique in the cluster.</summary>
+    public string Name { get; set; } = Environment.MachineName;
+
+    public IPAddress IngestAddress { get; set; } = IPAddress.Any;
+
+    /// <summary>UDP and TCP port the publishers send to.</summary>
+    public int IngestPort { get; set; } = 9001;
+
+    /// <summary>How much recent audio each encoder's window keeps.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Frames are published to edges in batches this far apart.</summary>
+    public TimeSpan BatchInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Mount health goes to the mount grains this often.</summary>
+    public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>An encoder not heard from for this long is forgotten.</summary>
+    public TimeSpan EncoderExpiry { get; set; } = TimeSpan.FromMinutes(2);
+
+    public int MaxMounts { get; set; } = 10_000;
+
+    public int MaxEncodersPerMount { get; set; } = 16;
+
+    /// <summary>Slots in each encoder's frame ring; at least the window's frame count (10 s of 48 kHz Layer I is 1250).</summary>
+    public int RingCapacity { get; set; } = 2048;
+
+    /// <summary>Publisher keys: key id to secret.</summary>
+    public Dictionary<string, string> Keys { get; set; } = new() { [Wire.Protocol.DevelopmentKeyId] = Wire.Protocol.DevelopmentSecret };
+}

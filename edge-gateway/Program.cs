@@ -44,6 +44,11 @@ root.SetAction(async (parse, ct) =>
     var builder = WebApplication.CreateBuilder();
     builder.WebHost.UseUrls($"http://{parse.GetValue(address)}:{parse.GetValue(port)}");
     builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+    builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+    builder.Logging.AddFilter("Polly", LogLevel.Warning);
+    builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+    builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Information);
+    builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Information);
     builder.Services.AddSingleton(Options.Create(edge));
     builder.UseOrleansClient(client =>
     {

@@ -64,6 +64,11 @@ root.SetAction(async (parse, ct) =>
     int dashboard = parse.GetValue(dashboardPort);
     builder.WebHost.UseUrls(dashboard == 0 ? [] : [$"http://0.0.0.0:{dashboard}"]);
     builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+    builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+    builder.Logging.AddFilter("Polly", LogLevel.Warning);
+    builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+    builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Information);
+    builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Information);
     builder.Services.AddSingleton(Options.Create(relay));
     builder.Services.AddSingleton<IngestCounters>();
     builder.Services.AddSingleton(new KeyRing(relay.Keys));

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds Davecast and starts a complete local deployment: two relay silos, an edge gateway and two publishers
+# of the committed fixture. Prints the Listen and Dashboard URLs; Ctrl-C or SIGTERM stops everything.
+#
+# Environment (all optional): DEMO_PORT_BASE (default 8000: edge on it, dashboards on +81/+82),
+# DEMO_FIXTURE (default fixtures/programme.aac), DEMO_NO_BUILD=1 to reuse an existing Release build.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+
+base=${DEMO_PORT_BASE:-8000}
+fixture=${DEMO_FIXTURE:-fixtures/programme.aac}
+mount=$(basename "$fixture")
+edge_port=$base
+dash_a=$((base + 81)); dash_b=$((base + 82))
+ingest_a=$((base + 1001)); ingest_b=$((base + 1002))
+silo_a=$((base + 3111)); silo_b=$((base + 3112))
+gw_a=$((base + 22000)); gw_b=$((base + 22001))
+logs="$root/.demo/logs"
+mkdir -p "$logs"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+if [ "${DEMO_NO_BUILD:-0}" != "1" ]; then
+  echo "Building (Release)..."
+  dotnet build Davecast.Orleans.sln -c Release -nologo -v q >"$logs/build.log" 2>&1 || { cat "$logs/build.log"; exit 1; }
+fi
+bin() { echo "$root/$1/bin/Release/net10.0/$2.dll"; }
+silo=$(bin silo davecast-silo); edge=$(bin edge-gateway davecast-edge); pub=$(bin publisher davecast-publisher)
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "Stopping..."
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.2
+  done
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  exit 0
+}
+trap stop INT TERM EXIT
+
+start() { # name, then the command
+  local name=$1; shift
+  "$@" >"$logs/$name.log" 2>&1 &
+  pids+=($!)
+}
+wait_for() { # url, what, [curl method option]
+  for _ in $(seq 900); do
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' ${3:-} "$1" 2>/dev/null || true)
+    [ "$code" = 200 ] && return 0
+    sleep 0.2
+  done
+  echo "demo.sh: $2 did not come up; see $logs" >&2
+  return 1
+}
+
+start relay-a dotnet "$silo" --name relay-a --ingest-port $ingest_a --silo-port $silo_a --gateway-port $gw_a \
+  --primary-silo 127.0.0.1:$silo_a --dashboard-port $dash_a
+wait_for "http://127.0.0.1:$dash_a/healthz" "relay-a"
+start relay-b dotnet "$silo" --name relay-b --ingest-port $ingest_b --silo-port $silo_b --gateway-port $gw_b \
+  --primary-silo 127.0.0.1:$silo_a --dashboard-port $dash_b
+wait_for "http://127.0.0.1:$dash_b/healthz" "relay-b"
+start edge dotnet "$edge" --port $edge_port --gateway 127.0.0.1:$gw_a --gateway 127.0.0.1:$gw_b
+wait_for "http://127.0.0.1:$edge_port/healthz" "the edge gateway"
+for who in main:200 backup:100; do
+  start "publisher-${who%%:*}" dotnet "$pub" --mount "$mount" --encoder "studio-${who%%:*}" --priority "${who##*:}" \
+    --file "$fixture" --loop --relay 127.0.0.1:$ingest_a --relay 127.0.0.1:$ingest_b --name "Davecast demo"
+done
+wait_for "http://127.0.0.1:$edge_port/$mount" "the mount /$mount" -I
+
+echo "Listen: http://127.0.0.1:$edge_port/$mount"
+echo "Dashboard: http://127.0.0.1:$dash_a/"
+echo "Logs: $logs (Ctrl-C stops everything)"
+while true; do
+  for p in "${pids[@]}"; do
+    if ! kill -0 "$p" 2>/dev/null; then echo "demo.sh: a component stopped; see $logs" >&2; stop; fi
+  done
+  sleep 1
+done

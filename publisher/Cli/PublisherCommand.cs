@@ -1,0 +1,247 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text;
+using Davecast.Frames;
+using Davecast.Wire;
+
+namespace Davecast.Publisher.Cli;
+
+/// <summary>The command line of davecast-publisher: options, their defaults and validation.</summary>
+public sealed class PublisherCommand
+{
+    private readonly Option<string> _mount = new("--mount")
+    {
+        Description = "Mount point to publish, e.g. live.aac or /live.aac",
+        Required = true,
+    };
+
+    private readonly Option<string> _encoder = new("--encoder")
+    {
+        Description = "Encoder id, unique among the publishers of one mount (default: this host's name)",
+        DefaultValueFactory = _ => DefaultEncoderId(),
+    };
+
+    private readonly Option<RelayAddress[]> _relays = new("--relay")
+    {
+        Description = "Relay to send to, as host:port; repeat for each relay: --relay a:9001 --relay b:9001",
+        Required = true,
+        CustomParser = ParseRelays,
+    };
+
+    private readonly Option<string> _transport = new("--transport")
+    {
+        Description = "Transports used to each relay: udp, tcp or both",
+        DefaultValueFactory = _ => "both",
+    };
+
+    private readonly Option<string?> _file = new("--file") { Description = "Read frames from this file" };
+
+    private readonly Option<bool> _loop = new("--loop") { Description = "Replay --file forever" };
+
+    private readonly Option<bool> _stdin = new("--stdin") { Description = "Read frames from standard input" };
+
+    private readonly Option<string> _codec = new("--codec")
+    {
+        Description = "Codec of the source: auto (detected from the frames), aac (ADTS) or mp3 (MPEG audio)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    private readonly Option<int> _priority = new("--priority")
+    {
+        Description = "Election priority, 0-255: the encoder with the HIGHEST value is preferred",
+        DefaultValueFactory = _ => 100,
+    };
+
+    private readonly Option<string> _keyId = new("--key-id")
+    {
+        Description = "Id of the HMAC key, as the relays know it",
+        DefaultValueFactory = _ => Protocol.DevelopmentKeyId,
+    };
+
+    private readonly Option<string> _key = new("--key")
+    {
+        Description = "HMAC secret (its UTF-8 bytes are the key); the default is the development secret",
+        DefaultValueFactory = _ => Protocol.DevelopmentSecret,
+    };
+
+    private readonly Option<int> _framesPerPacket = new("--frames-per-packet")
+    {
+        Description = $"Most frames in one packet, 1-{Protocol.MaxFramesPerPacket}",
+        DefaultValueFactory = _ => 1,
+    };
+
+    private readonly Option<int> _maxDatagram = new("--max-datagram")
+    {
+        Description = "Largest packet in bytes; a packet is bigger only when one frame alone is",
+        DefaultValueFactory = _ => Protocol.DefaultMaxDatagram,
+    };
+
+    private readonly Option<string?> _name = new("--name") { Description = "Stream name (icy-name)" };
+    private readonly Option<string?> _genre = new("--genre") { Description = "Genre (icy-genre)" };
+    private readonly Option<string?> _description = new("--description") { Description = "Description (icy-description)" };
+    private readonly Option<string?> _url = new("--url") { Description = "Station web page (icy-url)" };
+    private readonly Option<bool> _public = new("--public") { Description = "List the stream in directories (icy-pub: 1)" };
+    private readonly Option<string?> _title = new("--title") { Description = "Initial stream title (StreamTitle)" };
+
+    private readonly Option<double> _statsInterval = new("--stats-interval")
+    {
+        Description = "Seconds between statistics log lines; 0 turns them off",
+        DefaultValueFactory = _ => 10,
+    };
+
+    public PublisherCommand()
+    {
+        Root = new RootCommand(
+            "Publishes an AAC (ADTS) or MP3 stream to Davecast relays: splits it into frames, paces them in real time "
+            + "and sends every frame to every relay over UDP and TCP.");
+        Option[] options =
+        [
+            _mount, _encoder, _relays, _transport, _file, _loop, _stdin, _codec, _priority, _keyId, _key,
+            _framesPerPacket, _maxDatagram, _name, _genre, _description, _url, _public, _title, _statsInterval,
+        ];
+        foreach (var option in options) Root.Options.Add(option);
+
+        _mount.Validators.Add(r => Check(r, _mount.Name, ValidateMount(r.GetValueOrDefault<string>())));
+        _encoder.Validators.Add(r => Check(r, _encoder.Name, ValidateName(r.GetValueOrDefault<string>(), Protocol.MaxEncoderLength)));
+        _keyId.Validators.Add(r => Check(r, _keyId.Name, ValidateName(r.GetValueOrDefault<string>(), Protocol.MaxKeyIdLength)));
+        _key.Validators.Add(r => Check(r, _key.Name, string.IsNullOrEmpty(r.GetValueOrDefault<string>()) ? "must not be empty" : null));
+        _transport.Validators.Add(r => CheckChoice(r, _transport.Name, "udp", "tcp", "both"));
+        _codec.Validators.Add(r => CheckChoice(r, _codec.Name, "auto", "aac", "mp3"));
+        _priority.Validators.Add(r => CheckRange(r, _priority.Name, 0, 255));
+        _framesPerPacket.Validators.Add(r => CheckRange(r, _framesPerPacket.Name, 1, Protocol.MaxFramesPerPacket));
+        _maxDatagram.Validators.Add(r => CheckRange(r, _maxDatagram.Name, 128, Protocol.MaxPacketSize));
+        _file.Validators.Add(r =>
+        {
+            var path = r.GetValueOrDefault<string?>();
+            Check(r, _file.Name, string.IsNullOrEmpty(path) ? "needs a path" : File.Exists(path) ? null : $"'{path}' does not exist");
+        });
+        _statsInterval.Validators.Add(r =>
+        {
+            double v = r.GetValueOrDefault<double>();
+            Check(r, _statsInterval.Name, double.IsFinite(v) && v is >= 0 and <= 86_400 ? null : "must be 0-86400 seconds");
+        });
+        foreach (var text in new[] { _name, _genre, _description, _url })
+        {
+            var name = text.Name;
+            text.Validators.Add(r => Check(r, name, ValidateText(r.GetValueOrDefault<string?>(), 1024)));
+        }
+        _title.Validators.Add(r => Check(r, _title.Name, ValidateText(r.GetValueOrDefault<string?>(), 4096)));
+        Root.Validators.Add(ValidateSource);
+    }
+
+    public RootCommand Root { get; }
+
+    /// <summary>The run's options, from a parse result without errors.</summary>
+    public PublisherOptions ToOptions(ParseResult r)
+    {
+        var headers = new List<KeyValuePair<string, string>>();
+        AddHeader(headers, "icy-name", r.GetValue(_name));
+        AddHeader(headers, "icy-genre", r.GetValue(_genre));
+        AddHeader(headers, "icy-description", r.GetValue(_description));
+        AddHeader(headers, "icy-url", r.GetValue(_url));
+        headers.Add(new("icy-pub", r.GetValue(_public) ? "1" : "0"));
+
+        return new PublisherOptions
+        {
+            Mount = MountName.Normalize(r.GetValue(_mount)!),
+            EncoderId = r.GetValue(_encoder)!,
+            Relays = r.GetValue(_relays)!,
+            Transports = r.GetValue(_transport) switch { "udp" => Transports.Udp, "tcp" => Transports.Tcp, _ => Transports.Both },
+            File = r.GetValue(_stdin) ? null : r.GetValue(_file),
+            Loop = r.GetValue(_loop),
+            Codec = r.GetValue(_codec) switch { "aac" => CodecKind.Aac, "mp3" => CodecKind.Mpeg, _ => CodecKind.Unknown },
+            Priority = (byte)r.GetValue(_priority),
+            KeyId = r.GetValue(_keyId)!,
+            Key = r.GetValue(_key)!,
+            FramesPerPacket = r.GetValue(_framesPerPacket),
+            MaxDatagram = r.GetValue(_maxDatagram),
+            IcyHeaders = headers,
+            Title = string.IsNullOrEmpty(r.GetValue(_title)) ? null : r.GetValue(_title),
+            StatsInterval = TimeSpan.FromSeconds(r.GetValue(_statsInterval)),
+        };
+    }
+
+    private void ValidateSource(CommandResult r)
+    {
+        bool file = r.GetResult(_file) is not null;
+        bool stdin = r.GetValue(_stdin);
+        if (file == stdin)
+        {
+            r.AddError("Give exactly one source: --file <path> or --stdin.");
+        }
+        else if (r.GetValue(_loop) && !file)
+        {
+            r.AddError("--loop needs --file (stdin cannot be replayed).");
+        }
+    }
+
+    private static RelayAddress[]? ParseRelays(ArgumentResult r)
+    {
+        var relays = new List<RelayAddress>();
+        foreach (var token in r.Tokens)
+        {
+            if (!RelayAddress.TryParse(token.Value, out var relay, out var error))
+            {
+                r.AddError($"--relay: {error}");
+                return null;
+            }
+            relays.Add(relay!);
+        }
+        // Path ids are relay index * 4 + transport, in one byte.
+        if (relays.Count > 64) r.AddError("--relay: at most 64 relays");
+        return relays.ToArray();
+    }
+
+    private static string? ValidateMount(string? mount)
+    {
+        if (string.IsNullOrWhiteSpace(mount)) return "must not be empty";
+        try
+        {
+            var normalized = MountName.Normalize(mount);
+            return Encoding.UTF8.GetByteCount(normalized) > Protocol.MaxMountLength ? $"must be at most {Protocol.MaxMountLength} bytes" : null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static string? ValidateName(string? value, int maxBytes) =>
+        string.IsNullOrEmpty(value) ? "must not be empty"
+        : Encoding.UTF8.GetByteCount(value) > maxBytes ? $"must be at most {maxBytes} bytes"
+        : null;
+
+    private static string? ValidateText(string? value, int maxBytes) =>
+        value is not null && Encoding.UTF8.GetByteCount(value) > maxBytes ? $"must be at most {maxBytes} bytes" : null;
+
+    private static void CheckChoice(OptionResult r, string option, params string[] choices)
+    {
+        var value = r.GetValueOrDefault<string>();
+        Check(r, option, choices.Contains(value) ? null : $"'{value}' is not one of: {string.Join(", ", choices)}");
+    }
+
+    private static void CheckRange(OptionResult r, string option, int min, int max)
+    {
+        int value = r.GetValueOrDefault<int>();
+        Check(r, option, value >= min && value <= max
+            ? null
+            : $"{value.ToString(CultureInfo.InvariantCulture)} is out of range ({min}-{max})");
+    }
+
+    private static void Check(OptionResult r, string option, string? error)
+    {
+        if (error is not null) r.AddError($"{option}: {error}");
+    }
+
+    private static void AddHeader(List<KeyValuePair<string, string>> headers, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value)) headers.Add(new(name, value));
+    }
+
+    private static string DefaultEncoderId()
+    {
+        var host = Environment.MachineName;
+        return host.Length is > 0 and <= Protocol.MaxEncoderLength ? host : "publisher";
+    }
+}

@@ -1,0 +1,3 @@
+using Davecast.Publisher;
+
+return await PublisherApp.RunAsync(args);

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
+using Davecast.Publisher.Cli;
+using Davecast.Publisher.Paths;
+using Davecast.Publisher.Publishing;
+using Davecast.Publisher.Sources;
+using Microsoft.Extensions.Logging;
+
+namespace Davecast.Publisher;
+
+/// <summary>Entry point of davecast-publisher, callable in-process by tests.</summary>
+public static class PublisherApp
+{
+    /// <summary>As the executable runs: console output and logs, SIGTERM and Ctrl-C stop it cleanly.</summary>
+    public static Task<int> RunAsync(string[] args) =>
+        RunAsync(args, Console.Out, Console.Error, loggerFactory: null, handleSignals: true, CancellationToken.None);
+
+    /// <summary>In-process: cancelling <paramref name="cancellationToken"/> stops the publisher as SIGTERM does.</summary>
+    public static Task<int> RunAsync(string[] args, ILoggerFactory loggerFactory, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
+        RunAsync(args, output, error, loggerFactory, handleSignals: false, cancellationToken);
+
+    private static async Task<int> RunAsync(
+        string[] args, TextWriter output, TextWriter error, ILoggerFactory? loggerFactory, bool handleSignals, CancellationToken cancellationToken)
+    {
+        var command = new PublisherCommand();
+        command.Root.SetAction(async (parseResult, token) =>
+        {
+            var options = command.ToOptions(parseResult);
+            using var ownLogging = loggerFactory is null ? CreateLoggerFactory() : null;
+            var logging = loggerFactory ?? ownLogging!;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+            using var sigterm = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop) : null;
+            using var sigint = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop) : null;
+
+            var sourceLogger = logging.CreateLogger("Davecast.Publisher.Source");
+            await using var source = options.File is { } file
+                ? StreamFrameSource.ForFile(file, options.Loop, options.Codec, sourceLogger)
+                : StreamFrameSource.ForStdin(options.Codec, sourceLogger);
+            var session = new PublishSession(
+                options, source, packetsPerSecond => PathFactory.Create(options, packetsPerSecond, logging), logging);
+            return await session.RunAsync(stop.Token);
+
+            void Stop(PosixSignalContext context)
+            {
+                // Stop cleanly instead of being killed: the publisher sends its last heartbeat and exits 0.
+                context.Cancel = true;
+                stop.Cancel();
+            }
+        });
+
+        // Signals are handled above, so that a clean stop exits with 0.
+        var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
+        var parseResult = command.Root.Parse(args);
+        if (parseResult.Action is ParseErrorAction parseError)
+        {
+            // The errors name the options; the whole help would bury them.
+            parseError.ShowHelp = false;
+            int code = await parseResult.InvokeAsync(configuration, cancellationToken);
+            await error.WriteLineAsync("Run davecast-publisher --help for the options.");
+            return code;
+        }
+        return await parseResult.InvokeAsync(configuration, cancellationToken);
+    }
+
+    private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(logging => logging
+        .SetMinimumLevel(LogLevel.Information)
+        .AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        }));
+}

@@ -1,0 +1,88 @@
+using Davecast.Publisher.Paths;
+using Davecast.Wire;
+
+namespace Davecast.Publisher.Publishing;
+
+/// <summary>
+/// Sends the control packets on every path: Announce every second, Heartbeat every 500 ms and the title
+/// (Metadata) every 5 s. Each type numbers its packets with its own counter; one emission carries the same
+/// number on every path. Control packets are stamped with the media time of the next frame.
+/// </summary>
+public sealed class ControlSender(PacketBuilder builder, IReadOnlyList<IPacketPath> paths, byte[] announce, SendPosition position)
+{
+    public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
+    private const int AnnounceTicks = 2;
+    private const int TitleTicks = 10;
+
+    private readonly Lock _gate = new();
+    private readonly byte[] _buffer = new byte[Protocol.MaxPacketSize];
+    private byte[]? _title;
+    private ulong _announces;
+    private ulong _heartbeats;
+    private ulong _titles;
+
+    public void SendAnnounce()
+    {
+        lock (_gate) Broadcast(PacketType.Announce, _announces++, announce);
+    }
+
+    public void SendHeartbeat()
+    {
+        lock (_gate)
+        {
+            var (next, timestamp) = position.Read();
+            ulong counter = _heartbeats++;
+            foreach (var path in paths)
+            {
+                int length = builder.Heartbeat(_buffer, path.PathId, counter, timestamp, next);
+                path.Send(_buffer.AsSpan(0, length));
+            }
+        }
+    }
+
+    /// <summary>Sets the stream title from the next frame on, and sends it at once.</summary>
+    public void SetTitle(string title)
+    {
+        lock (_gate)
+        {
+            _title = new TitleUpdate(position.Read().NextSequence, title).Encode();
+            Broadcast(PacketType.Metadata, _titles++, _title);
+        }
+    }
+
+    /// <summary>Repeats the control packets until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(Tick);
+        long ticks = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                ticks++;
+                SendHeartbeat();
+                if (ticks % AnnounceTicks == 0) SendAnnounce();
+                if (ticks % TitleTicks == 0)
+                {
+                    lock (_gate)
+                    {
+                        if (_title is not null) Broadcast(PacketType.Metadata, _titles++, _title);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Broadcast(PacketType type, ulong counter, byte[] payload)
+    {
+        long timestamp = position.Read().NextTimestampMicros;
+        foreach (var path in paths)
+        {
+            int length = builder.Control(_buffer, type, path.PathId, counter, timestamp, payload);
+            path.Send(_buffer.AsSpan(0, length));
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using Davecast.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Davecast.Tests.EndToEnd;
+
+/// <summary>
+/// The whole path as separate real processes: publisher -> two relay silos (UDP and TCP to each) -> edge -> an
+/// HTTP listener, checked frame by frame against the fixture.
+/// </summary>
+[Collection("processes")]
+public sealed class EndToEndTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("programme.aac")]
+    [InlineData("programme.mp3")]
+    public async Task Listener_receives_every_fixture_frame_in_order_through_two_relays(string fixture)
+    {
+        ExternalTools.Require("ffmpeg");
+        await using var d = new Deployment();
+        try
+        {
+            await d.StartRelayAsync("relay-a");
+            await d.StartRelayAsync("relay-b");
+            var edge = await d.StartEdgeAsync();
+            d.StartPublisher("studio", fixture, Repo.Fixture(fixture), priority: 100);
+
+            await using var listener = new StreamRecorder();
+            var response = await Wait.ForMountAsync(edge.Url(fixture), TimeSpan.FromSeconds(60));
+            Assert.Equal(fixture.EndsWith(".aac") ? "audio/aac" : "audio/mpeg", response);
+            await listener.StartAsync(edge.Url(fixture));
+            await Task.Delay(TimeSpan.FromSeconds(20));
+
+            var audio = listener.Bytes();
+            var report = FrameContinuity.ForFile(Repo.Fixture(fixture)).Check(audio);
+            output.WriteLine($"{fixture}: {report}; {audio.Length} bytes; longest silence {listener.LongestSilence(TimeSpan.FromSeconds(1)).TotalMilliseconds:F0} ms");
+            Assert.True(report.Perfect, report.ToString());
+            // 20 s at ~38-43 frames/s, less start-up slack: the stream really flowed.
+            Assert.True(report.Frames > 600, $"only {report.Frames} frames in 20 s");
+
+            var (exit, errors) = await Decoder.DecodeAsync(Decoder.WholeFrames(audio), fixture.EndsWith(".aac") ? "aac" : "mp3");
+            Assert.True(exit == 0 && errors.Length == 0, $"ffmpeg: exit {exit}: {errors}");
+        }
+        catch
+        {
+            output.WriteLine(d.Logs());
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task Unknown_mount_is_404()
+    {
+        await using var d = new Deployment();
+        try
+        {
+            await d.StartRelayAsync("relay-a");
+            var edge = await d.StartEdgeAsync();
+            using var http = new HttpClient();
+            var response = await http.GetAsync(edge.Url("no-such-mount.mp3"));
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        }
+        catch
+        {
+            output.WriteLine(d.Logs());
+            throw;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+
+namespace Davecast.Tests.Support;
+
+/// <summary>
+/// A real program started by a test, with its output kept (and written to the test output on failure).
+/// Disposing kills it and its children.
+/// </summary>
+public sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly StringBuilder _log = new();
+
+    public ChildProcess(string name, string fileName, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    {
+        Name = name;
+        var psi = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        _process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Add(e.Data);
+        _process.ErrorDataReceived += (_, e) => Add(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Runs one of the repository's programs with the dotnet host.</summary>
+    public static ChildProcess Dotnet(string name, string dll, params string[] args) =>
+        new(name, "dotnet", [dll, .. args]);
+
+    public string Name { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_log) return _log.ToString();
+        }
+    }
+
+    public Stream StandardInput => _process.StandardInput.BaseStream;
+
+    private void Add(string? line)
+    {
+        if (line is null) return;
+        _lines.Enqueue(line);
+        lock (_log) _log.AppendLine(line);
+    }
+
+    /// <summary>Waits until a line containing <paramref name="text"/> appears; throws with the output if not.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Output.Contains(text, StringComparison.Ordinal)) return;
+            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}) before printing '{text}':\n{Output}");
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{Name} did not print '{text}' within {timeout}:\n{Output}");
+    }
+
+    /// <summary>SIGKILL: the process dies at once, with no chance to clean up.</summary>
+    public void Kill9()
+    {
+        if (_process.HasExited) return;
+        Posix.Kill(_process.Id, Posix.SIGKILL);
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGTERM, then waits for the process to leave by itself.</summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        if (_process.HasExited) return true;
+        Posix.Kill(_process.Id, Posix.SIGTERM);
+        return _process.WaitForExit(timeout);
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+    }
+}
+
+internal static class Posix
+{
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static extern int Kill(int pid, int signal);
+}

@@ -1,0 +1,37 @@
+namespace Davecast.Tests.Support;
+
+public static class Wait
+{
+    /// <summary>Polls a mount with HEAD until it answers 200; returns its Content-Type.</summary>
+    public static async Task<string?> ForMountAsync(string url, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        string last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, url));
+                if (response.IsSuccessStatusCode) return response.Content.Headers.ContentType?.MediaType;
+                last = $"{(int)response.StatusCode}";
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"{url} did not answer 200 within {timeout} (last: {last})");
+    }
+
+    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(100);
+        }
+    }
+}

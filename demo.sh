@@ -3,7 +3,8 @@
 # of the committed fixture. Prints the Listen and Dashboard URLs; Ctrl-C or SIGTERM stops everything.
 #
 # Environment (all optional): DEMO_PORT_BASE (default 8000: edge on it, dashboards on +81/+82),
-# DEMO_FIXTURE (default fixtures/programme.aac), DEMO_NO_BUILD=1 to reuse an existing Release build.
+# DEMO_FIXTURE (default fixtures/programme.aac), DEMO_NO_BUILD=1 to reuse an existing build,
+# DEMO_CONFIGURATION (default Release).
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -17,6 +18,12 @@ ingest_a=$((base + 1001)); ingest_b=$((base + 1002))
 silo_a=$((base + 3111)); silo_b=$((base + 3112))
 gw_a=$((base + 22000)); gw_b=$((base + 22001))
 logs="$root/.demo/logs"
+for port in $edge_port $dash_a $dash_b $ingest_a $ingest_b $silo_a $silo_b $gw_a $gw_b; do
+  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+    echo "demo.sh: port $port is already in use (another demo still running?); set DEMO_PORT_BASE to move all ports" >&2
+    exit 1
+  fi
+done
 mkdir -p "$logs"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -24,7 +31,8 @@ if [ "${DEMO_NO_BUILD:-0}" != "1" ]; then
   echo "Building (Release)..."
   dotnet build Davecast.Orleans.sln -c Release -nologo -v q >"$logs/build.log" 2>&1 || { cat "$logs/build.log"; exit 1; }
 fi
-bin() { echo "$root/$1/bin/Release/net10.0/$2.dll"; }
+config=${DEMO_CONFIGURATION:-Release}
+bin() { echo "$root/$1/bin/$config/net10.0/$2.dll"; }
 silo=$(bin silo davecast-silo); edge=$(bin edge-gateway davecast-edge); pub=$(bin publisher davecast-publisher)
 
 pids=()

@@ -56,7 +56,12 @@ public sealed partial class MountFeed : IAsyncObserver<MountBatch>, IAsyncDispos
     public async Task RefreshAsync()
     {
         var info = await _cluster.GetGrain<IMountGrain>(Mount).GetInfoAsync();
-        lock (_gate) Info = info;
+        lock (_gate)
+        {
+            // A mount grain that was just re-activated has not elected yet: keep playing what plays.
+            if (info.LiveEncoder is null && Info?.LiveEncoder is { } playing) info = info with { LiveEncoder = playing };
+            Info = info;
+        }
         foreach (var relay in info.Relays)
         {
             bool known;

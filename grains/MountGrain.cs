@@ -15,7 +15,14 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
     /// <summary>An encoder whose last frame is older than this is not healthy.</summary>
     public static readonly TimeSpan EncoderTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// A new activation waits this long before its first election, so that every encoder that is already running
+    /// has reported and the preferred one is chosen at once, not after a switch.
+    /// </summary>
+    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+
     private static readonly TimeSpan DirectoryRefresh = TimeSpan.FromSeconds(10);
+    private DateTimeOffset _activatedAt;
 
     private readonly Dictionary<string, DateTimeOffset> _relays = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EncoderEntry> _encoders = new(StringComparer.Ordinal);
@@ -23,6 +30,12 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
     private string? _live;
     private DateTimeOffset _registeredAt = DateTimeOffset.MinValue;
     private string Mount => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _activatedAt = time.GetUtcNow();
+        return Task.CompletedTask;
+    }
 
     public async Task<IReadOnlyDictionary<string, string>> ReportAsync(RelayReport report)
     {
@@ -76,6 +89,7 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
 
     private void Elect(DateTimeOffset now)
     {
+        if (now - _activatedAt < Settle) return;
         EncoderEntry? best = null;
         foreach (var e in _encoders.Values)
         {

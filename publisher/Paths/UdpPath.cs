@@ -13,6 +13,7 @@ namespace Davecast.Publisher.Paths;
 public sealed class UdpPath : IPacketPath
 {
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan QuietSpell = TimeSpan.FromSeconds(5);
 
     private readonly RelayAddress _relay;
     private readonly ILogger _logger;
@@ -22,6 +23,8 @@ public sealed class UdpPath : IPacketPath
     private bool _opening;
     private bool _disposed;
     private bool _failing;
+    private long _lastErrorAt;
+    private int _openFailures;
 
     public UdpPath(byte pathId, RelayAddress relay, ILogger logger)
     {
@@ -60,7 +63,8 @@ public sealed class UdpPath : IPacketPath
         if (error == SocketError.Success)
         {
             Stats.Sent(packet.Length);
-            if (_failing)
+            // ICMP errors fail only every other send: call the path healthy after a quiet spell.
+            if (_failing && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastErrorAt)) > QuietSpell)
             {
                 _failing = false;
                 _logger.LogInformation("Path {PathId} ({Path}) sends again", PathId, Name);
@@ -70,7 +74,9 @@ public sealed class UdpPath : IPacketPath
 
         Stats.Drop();
         // WouldBlock: the socket buffer is full. Anything else (refused, unreachable) is worth a line, once.
-        if (error != SocketError.WouldBlock && !_failing)
+        if (error == SocketError.WouldBlock) return;
+        Volatile.Write(ref _lastErrorAt, Stopwatch.GetTimestamp());
+        if (!_failing)
         {
             _failing = true;
             _logger.LogWarning("Path {PathId} ({Path}) cannot send: {Error}", PathId, Name, error);
@@ -96,7 +102,10 @@ public sealed class UdpPath : IPacketPath
             }
             catch (SocketException e)
             {
-                _logger.LogWarning("Path {PathId} ({Path}) cannot open: {Error}", PathId, Name, e.Message);
+                if (Interlocked.Increment(ref _openFailures) == 1)
+                    _logger.LogWarning("Path {PathId} ({Path}) cannot open: {Error}; retrying every {Interval} s", PathId, Name, e.Message, RetryInterval.TotalSeconds);
+                else
+                    _logger.LogDebug("Path {PathId} ({Path}) cannot open: {Error}", PathId, Name, e.Message);
                 lock (_gate) _retryAt = Stopwatch.GetTimestamp() + (long)(RetryInterval.TotalSeconds * Stopwatch.Frequency);
             }
             finally

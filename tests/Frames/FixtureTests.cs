@@ -1,11 +1,12 @@
 using Davecast.Frames;
+using Davecast.Tests.Support;
 
 namespace Davecast.Tests.Frames;
 
 /// <summary>The committed fixtures (made by fixtures/make-fixtures.sh).</summary>
 public sealed class FixtureTests
 {
-    public static string FixturesDirectory { get; } = FindFixtures();
+    public static string FixturesDirectory => Path.Combine(Repo.Root, "fixtures");
 
     [Theory]
     [InlineData("programme.aac", CodecKind.Aac, 2, 0, 4, 1024)]
@@ -52,20 +53,6 @@ public sealed class FixtureTests
         {
             Assert.True(seen.Add(frames[i].Data), $"frame {i} repeats an earlier frame");
         }
-    }
-
-    private static string FindFixtures()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "fixtures");
-            if (File.Exists(Path.Combine(candidate, "make-fixtures.sh")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"no fixtures/make-fixtures.sh above {AppContext.BaseDirectory}");
     }
 
     private sealed class ByteArrayComparer : IEqualityComparer<byte[]>

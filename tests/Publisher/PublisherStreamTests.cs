@@ -121,7 +121,10 @@ public sealed class PublisherStreamTests(ITestOutputHelper output)
         relay.CloseTcp();
         await Task.Delay(500);
         relay.ReopenTcp();
-        await Wait.UntilAsync(() => Audio(relay.Tcp.Where(p => p.Connection == 2)).Count() >= 30, TimeSpan.FromSeconds(10), "frames after reconnecting");
+        await Wait.UntilAsync(
+            () => Audio(relay.Tcp.Where(p => p.Connection == 2)).Any(p => p.Sequence > (ulong)audio.Frames.Count + 10),
+            TimeSpan.FromSeconds(10),
+            "frames of the second loop after reconnecting");
         stop.Cancel();
         Assert.Equal(0, await run);
         await WaitForEndAsync(relay, udpFrames: 0);

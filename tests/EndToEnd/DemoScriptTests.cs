@@ -1,0 +1,87 @@
+using System.Net.Sockets;
+using Davecast.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Davecast.Tests.EndToEnd;
+
+/// <summary>The README's first command, run for real: ./demo.sh serves the fixture frame-exact and stops on SIGTERM.</summary>
+[Collection("processes")]
+public sealed class DemoScriptTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Demo_serves_the_fixture_frame_exact_and_stops_on_sigterm()
+    {
+        ExternalTools.Require("ffmpeg");
+        ExternalTools.Require("curl");
+        int portBase = FreeBase();
+        using var demo = new ChildProcess("demo.sh", "bash", [Path.Combine(Repo.Root, "demo.sh")], new Dictionary<string, string>
+        {
+            ["DEMO_NO_BUILD"] = "1",
+            ["DEMO_CONFIGURATION"] = Repo.Configuration,
+            ["DEMO_PORT_BASE"] = $"{portBase}",
+        });
+        try
+        {
+            await demo.WaitForOutputAsync("Listen: ", TimeSpan.FromSeconds(180));
+            var lines = demo.Output.Split('\n');
+            var listen = lines.First(l => l.StartsWith("Listen: ")).Split(' ', 2)[1].Trim();
+            var dashboard = lines.First(l => l.StartsWith("Dashboard: ")).Split(' ', 2)[1].Trim();
+
+            using (var http = new HttpClient())
+                Assert.True((await http.GetAsync(dashboard)).IsSuccessStatusCode, "dashboard does not answer");
+
+            await using var listener = new StreamRecorder();
+            var response = await listener.StartAsync(listen);
+            Assert.Equal(200, (int)response.StatusCode);
+            Assert.Equal("audio/aac", response.Content.Headers.ContentType?.MediaType);
+            await Task.Delay(TimeSpan.FromSeconds(20));
+            var audio = listener.Bytes();
+            var report = FrameContinuity.ForFile(Repo.Fixture("programme.aac")).Check(audio);
+            output.WriteLine($"demo: {report}, {audio.Length} bytes");
+            Assert.True(report.Perfect, report.ToString());
+            Assert.True(report.Frames > 800, $"only {report.Frames} frames in 20 s");
+            var (exit, errors) = await Decoder.DecodeAsync(Decoder.WholeFrames(audio), "aac");
+            Assert.True(exit == 0 && errors.Length == 0, $"ffmpeg: exit {exit}: {errors}");
+
+            Assert.True(demo.Terminate(TimeSpan.FromSeconds(30)), "demo.sh did not stop on SIGTERM");
+            using var probe = new TcpClient();
+            await Assert.ThrowsAnyAsync<SocketException>(() => probe.ConnectAsync("127.0.0.1", portBase));
+        }
+        catch
+        {
+            output.WriteLine(demo.Output);
+            foreach (var log in Directory.GetFiles(Path.Combine(Repo.Root, ".demo", "logs"), "*.log"))
+                output.WriteLine($"== {log}\n{string.Join('\n', File.ReadLines(log).TakeLast(30))}");
+            throw;
+        }
+    }
+
+    /// <summary>A base port whose derived demo ports are all free.</summary>
+    private static int FreeBase()
+    {
+        var rng = new Random();
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int b = rng.Next(20000, 28000);
+            int[] ports = [b, b + 81, b + 82, b + 1001, b + 1002, b + 3111, b + 3112, b + 22000, b + 22001];
+            if (ports.All(IsFree)) return b;
+        }
+        throw new InvalidOperationException("no free port range for the demo");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            var l = new TcpListener(System.Net.IPAddress.Loopback, port);
+            l.Start();
+            l.Stop();
+            using var u = new UdpClient(port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

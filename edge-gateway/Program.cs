@@ -3,6 +3,7 @@ using System.Net;
 using Davecast.Cli;
 using Davecast.Edge;
 using Davecast.Grains;
+using Davecast.Grains.Streaming;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -56,7 +57,7 @@ root.SetAction(async (parse, ct) =>
         else client.UseStaticClustering(parse.GetValue(gateways)!.Select(HostPort.Resolve).ToArray());
         client.Configure<ClusterOptions>(o => { o.ClusterId = parse.GetValue(clusterId)!; o.ServiceId = "davecast"; });
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-        client.AddMemoryStreams(StreamNames.Provider);
+        client.AddPersistentStreams(StreamNames.Provider, RelayQueueAdapterFactory.ForClient, null);
     });
     builder.Services.AddSingleton<MountCatalog>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<MountCatalog>());

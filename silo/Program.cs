@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
 using Davecast.Grains;
+using Davecast.Grains.Streaming;
 using Davecast.Silo;
 using Davecast.Silo.Ingest;
 using Microsoft.Extensions.Options;
@@ -73,6 +74,7 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<IngestCounters>();
     builder.Services.AddSingleton(new KeyRing(relay.Keys));
     builder.Services.AddSingleton<MountTable>();
+    builder.Services.AddSingleton<LocalQueueRegistry>();
     builder.Services.AddSingleton<IRelayWindowSource>(sp => sp.GetRequiredService<MountTable>());
 
     builder.UseOrleans(silo =>
@@ -99,8 +101,12 @@ root.SetAction(async (parse, ct) =>
             o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
             o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
         });
-        silo.AddMemoryStreams(StreamNames.Provider, s =>
-            s.ConfigurePullingAgent(o => o.Configure(p => p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20))));
+        // Each relay's batches go through a queue in its own memory, pulled by itself (see RelayQueueAdapterFactory).
+        silo.AddPersistentStreams(StreamNames.Provider, RelayQueueAdapterFactory.ForSilo, s =>
+        {
+            s.ConfigurePartitionBalancing(RelayQueueBalancer.Create);
+            s.ConfigurePullingAgent(o => o.Configure(p => p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+        });
         silo.AddPlacementDirector<RelayLocalPlacement, RelayLocalPlacementDirector>();
         if (dashboard != 0) silo.AddDashboard();
     });

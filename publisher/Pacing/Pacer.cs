@@ -12,9 +12,10 @@ public readonly record struct FrameStamp(ulong Sequence, long TimestampMicros, l
 /// in samples and converted with the sample rate, so no rounding error accumulates; deadlines are absolute
 /// (session start + media offset) on a <see cref="Stopwatch"/>, so a late wake-up never delays later frames.
 /// </summary>
+/// <param name="sessionStartMicros">Media time of the first frame; real time counts from construction.</param>
 public sealed class Pacer(long sessionStartMicros)
 {
-    private long _started = Stopwatch.GetTimestamp();
+    private readonly long _started = Stopwatch.GetTimestamp();
     private int _sampleRate;
     private long _baseOffsetMicros;
     private long _samples;
@@ -31,9 +32,6 @@ public sealed class Pacer(long sessionStartMicros)
 
     /// <summary>Real time since the session started.</summary>
     public long ElapsedMicros => Stopwatch.GetElapsedTime(_started).Ticks / TimeSpan.TicksPerMicrosecond;
-
-    /// <summary>Restarts the real-time clock: offset 0 is now.</summary>
-    public void StartClock() => _started = Stopwatch.GetTimestamp();
 
     /// <summary>Numbers and stamps the next frame, and moves media time on by its duration.</summary>
     public FrameStamp Stamp(in CodecParameters parameters)

@@ -77,7 +77,7 @@ public sealed class PublishSession
         var stats = new StatsReporter(position, paths, _logger);
 
         _logger.LogInformation(
-            "Publishing {Mount} as encoder {Encoder}, session {Session}: {Codec} from {Source}, priority {Priority}, {FramesPerPacket} frames per packet, on {PathCount} paths ({Paths})",
+            "Publishing {Mount} as encoder {Encoder}, session {Session}: {Codec} from {Source}, priority {Priority}, up to {FramesPerPacket} frame(s) per packet, on {PathCount} paths ({Paths})",
             _options.Mount, _options.EncoderId, session, _announced, _source.Name, _options.Priority, _options.FramesPerPacket,
             paths.Count, string.Join(", ", paths.Select(p => $"{p.PathId} {p.Name}")));
 

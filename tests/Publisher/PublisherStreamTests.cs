@@ -161,6 +161,47 @@ public sealed class PublisherStreamTests(ITestOutputHelper output)
         Assert.Contains(_logging.Lines, l => l.Contains("reconnected"));
     }
 
+    [Fact]
+    public async Task A_change_of_codec_parameters_mid_stream_is_warned_once_and_media_time_stays_exact()
+    {
+        // Ten frames at 44100 Hz, then ten (synthetic) ADTS frames at 48000 Hz.
+        var first = FrameFile.ReadAll(Repo.Fixture("programme.aac")).Take(10).SelectMany(f => f.Data);
+        var second = Enumerable.Range(0, 10).SelectMany(i => (byte[])[0xff, 0xf1, 0x4c, 0x80, 0x02, 0x1f, 0xfc, .. Enumerable.Repeat((byte)i, 9)]);
+        var path = Path.Combine(Path.GetTempPath(), $"davecast-publisher-{Guid.NewGuid():N}.aac");
+        await File.WriteAllBytesAsync(path, [.. first, .. second]);
+        try
+        {
+            var expected = FrameFile.ReadAll(path);
+            Assert.Equal(new[] { 44100, 48000 }, expected.Select(f => f.Parameters.SampleRate).Distinct());
+            await using var relay = FakeRelay.Start();
+
+            Assert.Equal(0, await RunAsync("--mount", "change.aac", "--relay", relay.Address, "--file", path, "--transport", "udp"));
+            await WaitForEndAsync(relay, expected.Count);
+
+            var frames = Audio(relay.Udp).ToList();
+            Assert.Equal(expected.Select(f => f.Data), frames.Select(p => Assert.Single(p.Frames)));
+            long session = (long)frames[0].Session, bank = 0, samples = 0;
+            int rate = 0;
+            for (int k = 0; k < frames.Count; k++)
+            {
+                var p = expected[k].Parameters;
+                if (p.SampleRate != rate)
+                {
+                    if (rate != 0) bank += samples * 1_000_000 / rate;
+                    samples = 0;
+                    rate = p.SampleRate;
+                }
+                Assert.Equal(session + bank + samples * 1_000_000 / rate, frames[k].TimestampMicros);
+                samples += p.SamplesPerFrame;
+            }
+            Assert.Single(_logging.Lines, l => l.Contains("but the stream was announced as"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private async Task<int> RunAsync(params string[] args)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -30,6 +30,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
         long next = ring.BurstStart(_options.BurstBytes);
         LogListenerStarted(mount, context.Connection.RemoteIpAddress?.ToString());
         long bytes = 0;
+        Interlocked.Increment(ref feed.Listeners);
         try
         {
             var writer = response.BodyWriter;
@@ -54,6 +55,10 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
         }
         catch (OperationCanceledException)
         {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref feed.Listeners);
         }
         LogListenerStopped(mount, bytes);
     }

@@ -51,6 +51,7 @@ public sealed partial class MountCatalog(
                     LogNewMount(m);
                 }
                 await Task.WhenAll(_feeds.Values.Select(RefreshFeedAsync));
+                if (++_rounds % 5 == 0) await Task.WhenAll(_feeds.Values.Select(ReportAsync));
                 if (failing) LogRecovered();
                 failing = false;
             }
@@ -67,6 +68,20 @@ public sealed partial class MountCatalog(
             {
                 break;
             }
+        }
+    }
+
+    private long _rounds;
+
+    private async Task ReportAsync(MountFeed feed)
+    {
+        try
+        {
+            await cluster.GetGrain<IMountGrain>(feed.Mount).ReportEdgeAsync(feed.Report(_options.Name));
+        }
+        catch (Exception e)
+        {
+            LogFeedRefreshFailed(feed.Mount, e.Message);
         }
     }
 

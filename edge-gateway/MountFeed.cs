@@ -7,22 +7,23 @@ using Orleans.Streams;
 namespace Davecast.Edge;
 
 /// <summary>
-/// One mount at this edge: subscribes to every relay's copy of the mount, keeps one copy of each frame of the
-/// live encoder in sequence order, and appends it to the <see cref="OutputRing"/> that listeners read.
+/// One mount at this edge: follows every relay's copy of the mount, hands the frames to a <see cref="Splicer"/>
+/// that builds the one unbroken sequence, serves its backfill requests from the relays' windows, and appends what
+/// it emits to the <see cref="OutputRing"/> that listeners read.
 /// </summary>
-public sealed partial class MountFeed : IAsyncObserver<MountBatch>, IAsyncDisposable
+public sealed partial class MountFeed : IAsyncDisposable
 {
+    private static readonly TimeSpan Resubscribe = TimeSpan.FromSeconds(5);
+
     private readonly IClusterClient _cluster;
     private readonly EdgeOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, StreamSubscriptionHandle<MountBatch>> _subscriptions = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Timeline> _timelines = new(StringComparer.Ordinal);
-    private readonly long _hold;
-
-    /// <summary>Frames kept of encoders that are not live (about 20 s), to switch to them.</summary>
-    private const int MaxStandbyFrames = 1024;
-    private Timeline? _playing;
+    private readonly Dictionary<string, RelayFollow> _relays = new(StringComparer.Ordinal);
+    private readonly Splicer _splicer;
+    private readonly Action<SpliceFrame, EncoderTrack, ulong> _emit;
+    private IFrameFormat? _format;
+    private long _lastFailovers, _lastGaps, _lastSubstituted, _lastSwitches;
 
     public MountFeed(string mount, IClusterClient cluster, EdgeOptions options, ILogger logger)
     {
@@ -30,8 +31,14 @@ public sealed partial class MountFeed : IAsyncObserver<MountBatch>, IAsyncDispos
         _cluster = cluster;
         _options = options;
         _logger = logger;
-        _hold = (long)(options.Hold.TotalSeconds * Stopwatch.Frequency);
         Output = new OutputRing(options.RingFrames);
+        long f = Stopwatch.Frequency;
+        _splicer = new Splicer(new SplicerTiming(
+            Hold: (long)(options.Hold.TotalSeconds * f),
+            BackfillWait: (long)(options.BackfillWait.TotalSeconds * f),
+            EncoderTimeout: 3 * f,
+            BackupWait: 2 * f));
+        _emit = (frame, _, seq) => Output.Append(frame.Data, seq, frame.TimestampMicros);
     }
 
     public string Mount { get; }
@@ -42,159 +49,189 @@ public sealed partial class MountFeed : IAsyncObserver<MountBatch>, IAsyncDispos
 
     public CodecParameters? Parameters => Info?.Parameters;
 
-    public long FramesEmitted => Output.Head;
+    public int Listeners;
 
-    public long Duplicates { get; private set; }
+    public long BackfilledFrames { get; private set; }
 
-    public long Late { get; private set; }
-
-    public long GapFrames { get; private set; }
-
-    public long BatchesReceived { get; private set; }
-
-    /// <summary>Fetches the mount's state and follows relays that joined.</summary>
+    /// <summary>Fetches the mount's state, follows relays that joined, and re-follows a relay whose stream went quiet.</summary>
     public async Task RefreshAsync()
     {
         var info = await _cluster.GetGrain<IMountGrain>(Mount).GetInfoAsync();
         lock (_gate)
         {
-            // A mount grain that was just re-activated has not elected yet: keep playing what plays.
-            if (info.LiveEncoder is null && Info?.LiveEncoder is { } playing) info = info with { LiveEncoder = playing };
             Info = info;
+            if (info.Parameters is { } p) _format ??= FrameFormats.For(p.Codec);
+            foreach (var e in info.Encoders) _splicer.SetPriority(e.Encoder, e.Priority);
+            if (info.LiveEncoder is not null) _splicer.Elect(info.LiveEncoder, info.LiveSession, info.SwitchAtMicros);
         }
+        var now = DateTime.UtcNow;
         foreach (var relay in info.Relays)
         {
-            bool known;
-            lock (_gate) known = _subscriptions.ContainsKey(relay);
-            if (known) continue;
+            RelayFollow? follow;
+            lock (_gate) _relays.TryGetValue(relay, out follow);
+            if (follow is not null && (follow.Handle is not null && now - follow.LastBatch < Resubscribe || now - follow.SubscribedAt < Resubscribe)) continue;
+            if (follow?.Handle is { } old)
+            {
+                LogResubscribing(Mount, relay);
+                try { await old.UnsubscribeAsync(); } catch (Exception) { /* its relay may be gone */ }
+            }
+            follow ??= new RelayFollow(relay, this);
             var id = StreamId.Create(StreamNames.Namespace, StreamNames.Key(relay, Mount));
-            var handle = await _cluster.GetStreamProvider(StreamNames.Provider).GetStream<MountBatch>(id).SubscribeAsync(this);
-            lock (_gate) _subscriptions[relay] = handle;
+            follow.SubscribedAt = now;
+            follow.Handle = await _cluster.GetStreamProvider(StreamNames.Provider).GetStream<MountBatch>(id).SubscribeAsync(follow);
+            lock (_gate) _relays[relay] = follow;
             LogSubscribed(Mount, relay);
         }
         Pump();
     }
 
-    public Task OnNextAsync(MountBatch batch, StreamSequenceToken? token = null)
+    /// <summary>An edge's report on this mount, for the mount's health.</summary>
+    public EdgeReport Report(string edge)
     {
-        long now = Stopwatch.GetTimestamp();
         lock (_gate)
         {
-            BatchesReceived++;
-            foreach (var frames in batch.Encoders)
-            {
-                var timeline = TimelineFor(frames.Encoder, frames.Session);
-                if (timeline is null) continue;
-                for (int i = 0; i < frames.Count; i++)
-                {
-                    var frame = new BufferedFrame(frames.Frame(i), frames.Timestamps[i]);
-                    timeline.Frames.Offer(frames.Sequences[i], frame, now);
-                }
-            }
+            return new EdgeReport(
+                edge, DateTimeOffset.UtcNow, _splicer.Playing, Volatile.Read(ref Listeners), _splicer.Emitted,
+                _splicer.Tracks.Sum(t => t.Duplicates), _splicer.Late, _splicer.GapFrames, _splicer.Substituted,
+                _splicer.Failovers, _splicer.Switches, _splicer.BackfillRequests, Output.BytesOut);
+        }
+    }
+
+    private void Accept(MountBatch batch, RelayFollow from)
+    {
+        long now = Stopwatch.GetTimestamp();
+        from.LastBatch = DateTime.UtcNow;
+        lock (_gate)
+        {
+            foreach (var frames in batch.Encoders) Offer(frames, now);
         }
         Pump();
-        return Task.CompletedTask;
+    }
+
+    private void Offer(FrameBatch frames, long now)
+    {
+        for (int i = 0; i < frames.Count; i++)
+        {
+            var data = frames.Frame(i);
+            long duration = 0;
+            if (_format is not null && _format.TryParseHeader(data.Span, out _, out var p)) duration = p.FrameDurationMicros;
+            var frame = new SpliceFrame(data, frames.Timestamps[i], duration, SpliceFrame.HashOf(data.Span));
+            _splicer.Offer(frames.Encoder, frames.Session, frames.Sequences[i], frame, now);
+        }
     }
 
     /// <summary>Moves every frame that is ready to the output. Called on each batch and by the catalog's timer.</summary>
     public void Pump()
     {
-        bool any = false;
+        int emitted;
+        IReadOnlyList<BackfillRequest> backfills;
         lock (_gate)
         {
-            long now = Stopwatch.GetTimestamp();
-            var live = Info?.LiveEncoder;
-            if (live is null) return;
-            if (!_timelines.TryGetValue(live, out var timeline)) return;
-            if (_playing != timeline) Switch(timeline);
-            var r = timeline.Frames;
-            if (!r.Started)
-            {
-                // Let the copies from every relay arrive before choosing where to start.
-                if (!r.TryPeekFirst(out ulong first, out long at) || now - at < _hold) return;
-                r.StartAt(first);
-            }
-            long gapsBefore = r.GapFrames;
-            while (r.TryTake(now, _hold, out ulong seq, out var frame))
-            {
-                Output.Append(frame.Data, seq, frame.Timestamp);
-                timeline.LastTimestamp = frame.Timestamp;
-                any = true;
-            }
-            if (r.GapFrames != gapsBefore)
-            {
-                GapFrames += r.GapFrames - gapsBefore;
-                LogGap(Mount, timeline.Encoder, r.GapFrames - gapsBefore);
-            }
-            foreach (var t in _timelines.Values)
-                if (t != timeline) t.Frames.Trim(MaxStandbyFrames);
-            Duplicates = _timelines.Values.Sum(t => t.Frames.Duplicates);
-            Late = _timelines.Values.Sum(t => t.Frames.Late);
+            emitted = _splicer.Pump(Stopwatch.GetTimestamp(), _emit);
+            backfills = _splicer.TakeBackfillRequests();
+            LogRepairs();
         }
-        if (any) Output.Publish();
+        if (emitted > 0) Output.Publish();
+        foreach (var b in backfills) _ = BackfillAsync(b);
     }
 
-    private void Switch(Timeline next)
+    private void LogRepairs()
     {
-        var previous = _playing;
-        _playing = next;
-        if (previous is null) return;
-        // Continue with the first frame of the new encoder that starts where the last one played ended.
-        long after = previous.LastTimestamp + 1;
-        next.Frames.StartAtFirst(f => f.Timestamp >= after);
-        LogSwitch(Mount, previous.Encoder, next.Encoder);
+        if (_splicer.Failovers != _lastFailovers) LogFailover(Mount, _splicer.Playing);
+        if (_splicer.Switches != _lastSwitches) LogSwitch(Mount, _splicer.Playing);
+        if (_splicer.GapFrames != _lastGaps) LogGap(Mount, _splicer.GapFrames - _lastGaps);
+        if (_splicer.Substituted / 50 != _lastSubstituted / 50) LogSubstituted(Mount, _splicer.Substituted);
+        (_lastFailovers, _lastSwitches, _lastGaps, _lastSubstituted) = (_splicer.Failovers, _splicer.Switches, _splicer.GapFrames, _splicer.Substituted);
     }
 
-    private Timeline? TimelineFor(string encoder, ulong session)
+    /// <summary>Asks the relays' windows for frames the streams did not bring.</summary>
+    private async Task BackfillAsync(BackfillRequest request)
     {
-        if (_timelines.TryGetValue(encoder, out var t))
+        var relays = Info?.Relays ?? [];
+        foreach (var relay in relays)
         {
-            if (t.Session == session) return t;
-            if (session < t.Session) return null;
+            try
+            {
+                var slice = await _cluster.GetGrain<IRelayGrain>(relay)
+                    .GetFramesAsync(Mount, request.Encoder, request.Session, request.From, request.Count)
+                    .WaitAsync(_options.BackfillWait);
+                if (slice.Frames is not { Count: > 0 } frames) continue;
+                lock (_gate)
+                {
+                    Offer(frames, Stopwatch.GetTimestamp());
+                    BackfilledFrames += frames.Count;
+                }
+                Pump();
+                if (frames.Sequences[0] == request.From) return;
+            }
+            catch (Exception e)
+            {
+                LogBackfillFailed(Mount, relay, e.Message);
+            }
         }
-        t = new Timeline(encoder, session);
-        _timelines[encoder] = t;
-        if (_playing?.Encoder == encoder) _playing = null;
-        return t;
-    }
-
-    public Task OnCompletedAsync() => Task.CompletedTask;
-
-    public Task OnErrorAsync(Exception ex)
-    {
-        LogStreamError(Mount, ex.Message);
-        return Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
     {
-        List<StreamSubscriptionHandle<MountBatch>> handles;
-        lock (_gate) handles = [.. _subscriptions.Values];
-        foreach (var h in handles)
+        List<RelayFollow> follows;
+        lock (_gate) follows = [.. _relays.Values];
+        foreach (var f in follows)
         {
-            try { await h.UnsubscribeAsync(); } catch (Exception) { /* the cluster may be gone already */ }
+            try
+            {
+                if (f.Handle is not null) await f.Handle.UnsubscribeAsync();
+            }
+            catch (Exception)
+            {
+                // the cluster may be gone already
+            }
         }
     }
 
-    private sealed class Timeline(string encoder, ulong session)
+    /// <summary>One relay's stream of this mount.</summary>
+    private sealed class RelayFollow(string relay, MountFeed feed) : IAsyncObserver<MountBatch>
     {
-        public string Encoder { get; } = encoder;
-        public ulong Session { get; } = session;
-        public Reorderer<BufferedFrame> Frames { get; } = new();
-        public long LastTimestamp { get; set; }
-    }
+        public string Relay { get; } = relay;
+        public StreamSubscriptionHandle<MountBatch>? Handle { get; set; }
+        public DateTime SubscribedAt { get; set; }
+        public DateTime LastBatch { get; set; }
 
-    private readonly record struct BufferedFrame(ReadOnlyMemory<byte> Data, long Timestamp);
+        public Task OnNextAsync(MountBatch item, StreamSequenceToken? token = null)
+        {
+            feed.Accept(item, this);
+            return Task.CompletedTask;
+        }
+
+        public Task OnCompletedAsync() => Task.CompletedTask;
+
+        public Task OnErrorAsync(Exception ex)
+        {
+            feed.LogStreamError(feed.Mount, Relay, ex.Message);
+            return Task.CompletedTask;
+        }
+    }
 
     [LoggerMessage(LogLevel.Information, "Mount {Mount}: following relay {Relay}")]
     private partial void LogSubscribed(string mount, string relay);
 
-    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: {Frames} frame(s) of encoder {Encoder} reached no relay in time")]
-    private partial void LogGap(string mount, string encoder, long frames);
+    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: relay {Relay}'s stream went quiet; subscribing again")]
+    private partial void LogResubscribing(string mount, string relay);
 
-    [LoggerMessage(LogLevel.Information, "Mount {Mount}: switched from encoder {From} to {To}")]
-    private partial void LogSwitch(string mount, string from, string to);
+    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: {Frames} frame(s) reached no relay and no backup had them")]
+    private partial void LogGap(string mount, long frames);
 
-    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: stream error {Error}")]
-    private partial void LogStreamError(string mount, string error);
+    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: live encoder stopped; continuing with {Encoder}")]
+    private partial void LogFailover(string mount, string? encoder);
+
+    [LoggerMessage(LogLevel.Information, "Mount {Mount}: switched to elected encoder {Encoder}")]
+    private partial void LogSwitch(string mount, string? encoder);
+
+    [LoggerMessage(LogLevel.Information, "Mount {Mount}: {Frames} frame(s) so far taken from a backup encoder")]
+    private partial void LogSubstituted(string mount, long frames);
+
+    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: backfill from relay {Relay} failed: {Error}")]
+    private partial void LogBackfillFailed(string mount, string relay, string error);
+
+    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: stream error from relay {Relay}: {Error}")]
+    private partial void LogStreamError(string mount, string relay, string error);
 }

@@ -15,6 +15,8 @@ var gateways = new Option<string[]>("--gateway") { Description = "With --cluster
 var redis = new Option<string>("--redis") { Description = "With --clustering redis: StackExchange.Redis connection string", DefaultValueFactory = _ => "127.0.0.1:6379" };
 var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id, as given to the relays", DefaultValueFactory = _ => "davecast" };
 var holdMs = new Option<int>("--hold-ms") { Description = "Milliseconds a missing frame is waited for before it is given up", DefaultValueFactory = _ => 400 };
+var backfillMs = new Option<int>("--backfill-ms") { Description = "Milliseconds a backfill from the relays' windows may take before a backup encoder's frame is used", DefaultValueFactory = _ => 300 };
+var edgeName = new Option<string>("--name") { Description = "This edge's name in mount health", DefaultValueFactory = _ => Environment.MachineName };
 var burst = new Option<int>("--burst-bytes") { Description = "Bytes of recent audio sent at once to a new listener", DefaultValueFactory = _ => 64 * 1024 };
 
 port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be a port number (1-65535, or 0)"); });
@@ -28,11 +30,13 @@ gateways.Validators.Add(r =>
     }
 });
 holdMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10_000) r.AddError("--hold-ms must be between 0 and 10000"); });
+backfillMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 10 or > 10_000) r.AddError("--backfill-ms must be between 10 and 10000"); });
+edgeName.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--name must not be empty"); });
 burst.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 16 * 1024 * 1024) r.AddError("--burst-bytes must be between 0 and 16777216"); });
 
 var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP audio stream per mount from the relays' copies.")
 {
-    port, address, clustering, gateways, redis, clusterId, holdMs, burst,
+    port, address, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst,
 };
 
 root.SetAction(async (parse, ct) =>
@@ -41,6 +45,8 @@ root.SetAction(async (parse, ct) =>
     {
         Hold = TimeSpan.FromMilliseconds(parse.GetValue(holdMs)),
         BurstBytes = parse.GetValue(burst),
+        BackfillWait = TimeSpan.FromMilliseconds(parse.GetValue(backfillMs)),
+        Name = parse.GetValue(edgeName)!,
     };
     var builder = WebApplication.CreateBuilder();
     builder.WebHost.UseUrls($"http://{parse.GetValue(address)}:{parse.GetValue(port)}");

@@ -70,7 +70,8 @@ public sealed record EncoderReport(
     [property: Id(5)] long Duplicates,
     [property: Id(6)] long Gaps,
     [property: Id(7)] EncoderAnnouncement? Announcement,
-    [property: Id(8)] string? Title);
+    [property: Id(8)] string? Title,
+    [property: Id(9)] long LastTimestampMicros = 0);
 
 /// <summary>A relay's periodic report on one mount.</summary>
 [GenerateSerializer, Immutable]
@@ -88,7 +89,10 @@ public sealed record MountInfo(
     [property: Id(3)] IReadOnlyList<string> Relays,
     [property: Id(4)] IReadOnlyList<EncoderStatus> Encoders,
     [property: Id(5)] IReadOnlyDictionary<string, string> Headers,
-    [property: Id(6)] string? Title);
+    [property: Id(6)] string? Title,
+    [property: Id(7)] ulong LiveSession = 0,
+    [property: Id(8)] long? SwitchAtMicros = null,
+    [property: Id(9)] IReadOnlyList<EdgeReport>? Edges = null);
 
 /// <summary>An encoder as the mount grain sees it, merged over all relays.</summary>
 [GenerateSerializer, Immutable]
@@ -103,7 +107,27 @@ public sealed record EncoderStatus(
     [property: Id(7)] long FramesAccepted,
     [property: Id(8)] long Duplicates,
     [property: Id(9)] long Gaps,
-    [property: Id(10)] string? RefusedReason);
+    [property: Id(10)] string? RefusedReason,
+    [property: Id(11)] long LastTimestampMicros = 0,
+    [property: Id(12)] DateTimeOffset? HealthySince = null,
+    [property: Id(13)] double FramesPerSecond = 0);
+
+/// <summary>An edge's periodic report on one mount: what it plays and how often it had to repair the stream.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EdgeReport(
+    [property: Id(0)] string Edge,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] string? Playing,
+    [property: Id(3)] int Listeners,
+    [property: Id(4)] long FramesEmitted,
+    [property: Id(5)] long Duplicates,
+    [property: Id(6)] long Late,
+    [property: Id(7)] long GapFrames,
+    [property: Id(8)] long Substituted,
+    [property: Id(9)] long Failovers,
+    [property: Id(10)] long Switches,
+    [property: Id(11)] long Backfills,
+    [property: Id(12)] long BytesOut);
 
 /// <summary>A slice of a relay's window, for backfill and for priming a new edge.</summary>
 [GenerateSerializer, Immutable]

@@ -13,6 +13,22 @@ public interface IMountGrain : IGrainWithStringKey
     Task<IReadOnlyDictionary<string, string>> ReportAsync(RelayReport report);
 
     Task<MountInfo> GetInfoAsync();
+
+    /// <summary>An edge's periodic report (listeners, repairs); shown with the mount's health.</summary>
+    Task ReportEdgeAsync(EdgeReport report);
+}
+
+/// <summary>How the mount grains elect the live encoder.</summary>
+public sealed class ElectionOptions
+{
+    /// <summary>An encoder whose last frame is older than this is not healthy.</summary>
+    public TimeSpan EncoderTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>A preferred encoder that comes back takes over again once it has been healthy this long.</summary>
+    public TimeSpan PreferredHold { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A planned switch happens this far ahead of the newest frame, so every edge reaches it after hearing of it.</summary>
+    public TimeSpan SwitchMargin { get; set; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>The list of mounts in the cluster (single activation, key "all").</summary>

@@ -1,19 +1,20 @@
 using Davecast.Frames;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Davecast.Grains;
 
 /// <summary>
-/// Keeps what the relays report about one mount and elects the live encoder: the highest priority among
-/// encoders that sent a frame recently; among equals, the one already live, then the one seen first.
+/// Keeps what the relays report about one mount and elects the live encoder. While the live encoder is healthy it
+/// stays live, unless an encoder of higher priority has been healthy for the preferred hold time: then the switch
+/// is planned at a media time a little ahead, so that every edge switches at the same frame. When the live encoder
+/// is not healthy, the healthy encoder of highest priority takes over at once (the edges have already bridged the
+/// gap with it by themselves).
 /// </summary>
-public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : Grain, IMountGrain
+public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time, IOptions<ElectionOptions> options) : Grain, IMountGrain
 {
     /// <summary>A relay that has not reported for this long no longer carries the mount.</summary>
     public static readonly TimeSpan RelayTimeout = TimeSpan.FromSeconds(5);
-
-    /// <summary>An encoder whose last frame is older than this is not healthy.</summary>
-    public static readonly TimeSpan EncoderTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// A new activation waits this long before its first election, so that every encoder that is already running
@@ -22,13 +23,20 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan DirectoryRefresh = TimeSpan.FromSeconds(10);
-    private DateTimeOffset _activatedAt;
+    private static readonly TimeSpan EdgeTimeout = TimeSpan.FromSeconds(30);
 
+    private readonly ElectionOptions _options = options.Value;
     private readonly Dictionary<string, DateTimeOffset> _relays = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EncoderEntry> _encoders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EdgeReport> _edges = new(StringComparer.Ordinal);
     private CodecParameters? _parameters;
-    private string? _live;
+    private EncoderEntry? _live;
+    private ulong _liveSession;
+    private long? _switchAt;
+    private DateTimeOffset _activatedAt;
     private DateTimeOffset _registeredAt = DateTimeOffset.MinValue;
+    private int _order;
+
     private string Mount => this.GetPrimaryKeyString();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -45,20 +53,18 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
         foreach (var e in report.Encoders)
         {
             if (!_encoders.TryGetValue(e.Encoder, out var entry))
-                _encoders[e.Encoder] = entry = new EncoderEntry(e.Encoder, _encoders.Count);
-            entry.Apply(report.Relay, e);
-            if (entry.Announcement is { } a)
+                _encoders[e.Encoder] = entry = new EncoderEntry(e.Encoder, _order++);
+            entry.Apply(report.Relay, e, now);
+            if (entry.Announcement is not { } a) continue;
+            _parameters ??= a.Parameters;
+            entry.RefusedReason = a.Parameters.IsSpliceCompatibleWith(_parameters.Value)
+                ? null
+                : $"codec parameters {a.Parameters} differ from mount /{Mount}'s {_parameters.Value}";
+            if (entry.RefusedReason is { } reason)
             {
-                _parameters ??= a.Parameters;
-                entry.RefusedReason = a.Parameters.IsSpliceCompatibleWith(_parameters.Value)
-                    ? null
-                    : $"codec parameters {a.Parameters} differ from mount /{Mount}'s {_parameters.Value}";
-                if (entry.RefusedReason is { } reason)
-                {
-                    if (!entry.RefusalLogged) logger.LogWarning("Mount {Mount}: encoder {Encoder} refused: {Reason}", Mount, e.Encoder, reason);
-                    entry.RefusalLogged = true;
-                    refused[e.Encoder] = reason;
-                }
+                if (!entry.RefusalLogged) logger.LogWarning("Mount {Mount}: encoder {Encoder} refused: {Reason}", Mount, e.Encoder, reason);
+                entry.RefusalLogged = true;
+                refused[e.Encoder] = reason;
             }
         }
         Elect(now);
@@ -70,51 +76,67 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
         return refused;
     }
 
+    public Task ReportEdgeAsync(EdgeReport report)
+    {
+        _edges[report.Edge] = report;
+        return Task.CompletedTask;
+    }
+
     public Task<MountInfo> GetInfoAsync()
     {
         var now = time.GetUtcNow();
         Elect(now);
+        foreach (var gone in _edges.Where(e => now - e.Value.At > EdgeTimeout).Select(e => e.Key).ToList()) _edges.Remove(gone);
         var relays = _relays.Where(r => now - r.Value < RelayTimeout).Select(r => r.Key).Order(StringComparer.Ordinal).ToList();
-        var live = _live is null ? null : _encoders[_live];
         var info = new MountInfo(
             Mount,
             _parameters,
-            _live,
+            _live?.Encoder,
             relays,
-            _encoders.Values.OrderBy(e => e.Order).Select(e => e.Status()).ToList(),
-            live?.Announcement?.Headers ?? new Dictionary<string, string>(),
-            live?.Title);
+            _encoders.Values.OrderBy(e => e.Order).Select(e => e.Status(now)).ToList(),
+            _live?.Announcement?.Headers ?? new Dictionary<string, string>(),
+            _live?.Title,
+            _liveSession,
+            _switchAt,
+            [.. _edges.Values.OrderBy(e => e.Edge, StringComparer.Ordinal)]);
         return Task.FromResult(info);
     }
 
+    private bool Healthy(EncoderEntry e, DateTimeOffset now) =>
+        e.RefusedReason is null && e.Announcement is not null && now - e.LastFrameAt <= _options.EncoderTimeout;
+
     private void Elect(DateTimeOffset now)
     {
-        if (now - _activatedAt < Settle) return;
-        EncoderEntry? best = null;
         foreach (var e in _encoders.Values)
         {
-            if (e.RefusedReason is not null || e.Announcement is null || now - e.LastFrameAt > EncoderTimeout) continue;
-            if (best is null || Better(e, best)) best = e;
+            if (!Healthy(e, now)) e.HealthySince = null;
+            else e.HealthySince ??= now;
         }
-        var next = best?.Encoder;
-        if (next != _live)
-        {
-            logger.LogInformation("Mount {Mount}: live encoder {Previous} -> {Next}", Mount, _live ?? "(none)", next ?? "(none)");
-            _live = next;
-        }
-    }
+        if (now - _activatedAt < Settle) return;
 
-    private bool Better(EncoderEntry a, EncoderEntry b)
-    {
-        if (a.Priority != b.Priority) return a.Priority > b.Priority;
-        if (a.Encoder == _live) return true;
-        if (b.Encoder == _live) return false;
-        return a.Order < b.Order;
+        bool liveHealthy = _live is not null && _live.Session == _liveSession && Healthy(_live, now);
+        EncoderEntry? next = null;
+        foreach (var e in _encoders.Values)
+        {
+            if (!Healthy(e, now) || e == _live && liveHealthy) continue;
+            // While the live encoder is healthy, only a better encoder that has proven itself may take over.
+            if (liveHealthy && (e.Priority <= _live!.Priority || now - e.HealthySince!.Value < _options.PreferredHold)) continue;
+            if (next is null || e.Priority > next.Priority || e.Priority == next.Priority && e.Order < next.Order) next = e;
+        }
+        if (next is null) return;
+        var previous = _live;
+        _switchAt = liveHealthy ? previous!.LastTimestampMicros + (long)_options.SwitchMargin.TotalMicroseconds : null;
+        _live = next;
+        _liveSession = next.Session;
+        logger.LogInformation(
+            "Mount {Mount}: live encoder {Previous} -> {Next} ({How})",
+            Mount, previous?.Encoder ?? "(none)", next.Encoder, _switchAt is null ? "at once" : "planned, at media time " + _switchAt);
     }
 
     private sealed class EncoderEntry(string encoder, int order)
     {
         private readonly Dictionary<string, EncoderReport> _byRelay = new(StringComparer.Ordinal);
+        private (DateTimeOffset At, long Frames) _rateMark;
 
         public string Encoder { get; } = encoder;
         public int Order { get; } = order;
@@ -122,11 +144,14 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
         public EncoderAnnouncement? Announcement { get; private set; }
         public string? Title { get; private set; }
         public DateTimeOffset LastFrameAt { get; private set; }
+        public long LastTimestampMicros { get; private set; }
+        public DateTimeOffset? HealthySince { get; set; }
         public string? RefusedReason { get; set; }
         public bool RefusalLogged { get; set; }
+        public double FramesPerSecond { get; private set; }
         public int Priority => Announcement?.Priority ?? 0;
 
-        public void Apply(string relay, EncoderReport r)
+        public void Apply(string relay, EncoderReport r, DateTimeOffset now)
         {
             if (r.Session < Session) return;
             if (r.Session > Session)
@@ -135,14 +160,25 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
                 _byRelay.Clear();
                 RefusalLogged = false;
                 Announcement = null;
+                HealthySince = null;
+                LastFrameAt = default;
+                _rateMark = default;
             }
             _byRelay[relay] = r;
             if (r.Announcement is not null) Announcement = r.Announcement;
             if (r.Title is not null) Title = r.Title;
             if (r.LastFrameAt > LastFrameAt) LastFrameAt = r.LastFrameAt;
+            if (r.LastTimestampMicros > LastTimestampMicros) LastTimestampMicros = r.LastTimestampMicros;
+            long frames = _byRelay.Values.Max(x => (long)x.LastSequence);
+            if (_rateMark.At == default) _rateMark = (now, frames);
+            else if (now - _rateMark.At >= TimeSpan.FromSeconds(5))
+            {
+                FramesPerSecond = (frames - _rateMark.Frames) / (now - _rateMark.At).TotalSeconds;
+                _rateMark = (now, frames);
+            }
         }
 
-        public EncoderStatus Status() => new(
+        public EncoderStatus Status(DateTimeOffset now) => new(
             Encoder,
             Session,
             Priority,
@@ -153,6 +189,9 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time) : 
             _byRelay.Values.Select(r => r.FramesAccepted).DefaultIfEmpty().Max(),
             _byRelay.Values.Sum(r => r.Duplicates),
             _byRelay.Values.Select(r => r.Gaps).DefaultIfEmpty().Min(),
-            RefusedReason);
+            RefusedReason,
+            LastTimestampMicros,
+            HealthySince,
+            FramesPerSecond);
     }
 }

@@ -23,6 +23,8 @@ var clusterId = new Option<string>("--cluster-id") { Description = "Orleans clus
 var dashboardPort = new Option<int>("--dashboard-port") { Description = "HTTP port of the Orleans Dashboard (0: no dashboard)", DefaultValueFactory = _ => 8080 };
 var window = new Option<double>("--window") { Description = "Seconds of recent frames each encoder's window keeps", DefaultValueFactory = _ => 10 };
 var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per stream event to the edges", DefaultValueFactory = _ => 100 };
+var preferredHold = new Option<double>("--preferred-hold") { Description = "Seconds a returning preferred encoder must be healthy before it is live again", DefaultValueFactory = _ => 10 };
+var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Seconds without frames after which an encoder is not healthy (for the election)", DefaultValueFactory = _ => 3 };
 var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret (repeatable); default: the development key", AllowMultipleArgumentsPerToken = false };
 
 ValidatePort(ingestPort, allowZero: true);
@@ -30,6 +32,8 @@ ValidatePort(siloPort);
 ValidatePort(gatewayPort);
 ValidatePort(dashboardPort, allowZero: true);
 window.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 1 or > 300) r.AddError("--window must be between 1 and 300 seconds"); });
+preferredHold.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or > 3600) r.AddError("--preferred-hold must be between 0 and 3600 seconds"); });
+encoderTimeout.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0.5 or > 60) r.AddError("--encoder-timeout must be between 0.5 and 60 seconds"); });
 batchMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 10 or > 1000) r.AddError("--batch-ms must be between 10 and 1000"); });
 name.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()) || r.GetValueOrDefault<string>()!.Contains('/')) r.AddError("--name must be non-empty and contain no '/'"); });
 keys.Validators.Add(r =>
@@ -44,7 +48,7 @@ foreach (var o in new Option[] { ingestAddress, advertise })
 
 var root = new RootCommand("Davecast relay silo: takes publishers' frames over UDP and TCP, keeps a window per encoder, and streams them to edge gateways through Orleans.")
 {
-    name, ingestPort, ingestAddress, siloPort, gatewayPort, advertise, clustering, primary, redis, clusterId, dashboardPort, window, batchMs, keys,
+    name, ingestPort, ingestAddress, siloPort, gatewayPort, advertise, clustering, primary, redis, clusterId, dashboardPort, window, batchMs, preferredHold, encoderTimeout, keys,
 };
 
 root.SetAction(async (parse, ct) =>
@@ -75,6 +79,11 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton(new KeyRing(relay.Keys));
     builder.Services.AddSingleton<MountTable>();
     builder.Services.AddSingleton<LocalQueueRegistry>();
+    builder.Services.Configure<ElectionOptions>(o =>
+    {
+        o.PreferredHold = TimeSpan.FromSeconds(parse.GetValue(preferredHold));
+        o.EncoderTimeout = TimeSpan.FromSeconds(parse.GetValue(encoderTimeout));
+    });
     builder.Services.AddSingleton<IRelayWindowSource>(sp => sp.GetRequiredService<MountTable>());
 
     builder.UseOrleans(silo =>

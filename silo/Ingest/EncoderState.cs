@@ -23,9 +23,10 @@ internal sealed class EncoderState(string encoder, ulong session, int ringCapaci
     public long Duplicates { get; set; }
     public long TooOld { get; set; }
     public long Gaps { get; set; }
+    public long LastTimestampMicros { get; set; }
 
     public EncoderReport Report() => new(
-        Encoder, Session, Seen.Highest, LastFrameAt, FramesAccepted, Duplicates, Gaps, Announcement, Title);
+        Encoder, Session, Seen.Highest, LastFrameAt, FramesAccepted, Duplicates, Gaps, Announcement, Title, LastTimestampMicros);
 }
 
 /// <summary>Everything this relay holds of one mount. Guarded by its own lock.</summary>

@@ -69,6 +69,7 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
                     encoder.Pending.Add(sequence);
                     encoder.FramesAccepted++;
                     encoder.LastFrameAt = now;
+                    if (timestamp > encoder.LastTimestampMicros) encoder.LastTimestampMicros = timestamp;
                     counters.Frame();
                     break;
                 case Merge.SeenResult.Duplicate:

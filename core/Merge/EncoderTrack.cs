@@ -1,0 +1,135 @@
+namespace Davecast.Merge;
+
+/// <summary>A frame as the edge holds it: bytes, programme position and a content hash.</summary>
+public readonly record struct SpliceFrame(ReadOnlyMemory<byte> Data, long TimestampMicros, long DurationMicros, ulong Hash)
+{
+    /// <summary>64-bit FNV-1a of the frame's bytes: frames of two encoders fed the same audio hash alike.</summary>
+    public static ulong HashOf(ReadOnlySpan<byte> data)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (var b in data)
+        {
+            h ^= b;
+            h *= 1099511628211UL;
+        }
+        return h;
+    }
+}
+
+/// <summary>
+/// Recent frames of one encoder session at an edge, by sequence number, with when each arrived and an index by
+/// content hash. Holds frames already played too, for aligning encoders. Not thread-safe.
+/// </summary>
+public sealed class EncoderTrack
+{
+    private readonly Slot[] _slots;
+    private readonly int _mask;
+    private readonly Dictionary<ulong, ulong> _byHash = [];
+
+    public EncoderTrack(string name, ulong session, int capacity = 4096)
+    {
+        Name = name;
+        Session = session;
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 64));
+        _slots = new Slot[size];
+        _mask = size - 1;
+    }
+
+    public string Name { get; }
+    public ulong Session { get; }
+    public int Priority { get; set; }
+    public bool Any { get; private set; }
+    public ulong Highest { get; private set; }
+    public long FirstArrival { get; private set; }
+    public long LastArrival { get; private set; }
+    public long Duplicates { get; private set; }
+    public int Capacity => _slots.Length;
+
+    /// <summary>Lowest sequence number the ring may still hold.</summary>
+    public ulong Floor => Highest >= (ulong)_slots.Length ? Highest - (ulong)_slots.Length + 1 : 0;
+
+    /// <summary>Keeps a copy of a frame; false if this frame is already held or too old to hold.</summary>
+    public bool Put(ulong sequence, in SpliceFrame frame, long now)
+    {
+        if (Any && sequence < Floor) return false;
+        ref var slot = ref _slots[(int)(sequence & (ulong)_mask)];
+        if (slot.Used && slot.Sequence == sequence)
+        {
+            Duplicates++;
+            return false;
+        }
+        if (slot.Used && _byHash.TryGetValue(slot.Frame.Hash, out var s) && s == slot.Sequence) _byHash.Remove(slot.Frame.Hash);
+        slot = new Slot { Used = true, Sequence = sequence, Frame = frame, Arrival = now };
+        _byHash[frame.Hash] = sequence;
+        if (!Any)
+        {
+            Any = true;
+            FirstArrival = now;
+            Highest = sequence;
+        }
+        else if (sequence > Highest)
+        {
+            Highest = sequence;
+        }
+        LastArrival = Math.Max(LastArrival, now);
+        return true;
+    }
+
+    public bool TryGet(ulong sequence, out SpliceFrame frame)
+    {
+        ref var slot = ref _slots[(int)(sequence & (ulong)_mask)];
+        if (slot.Used && slot.Sequence == sequence)
+        {
+            frame = slot.Frame;
+            return true;
+        }
+        frame = default;
+        return false;
+    }
+
+    public bool Has(ulong sequence) => TryGet(sequence, out _);
+
+    /// <summary>Sequence of the frame with this content, if held.</summary>
+    public bool TryFindHash(ulong hash, out ulong sequence) => _byHash.TryGetValue(hash, out sequence);
+
+    /// <summary>The first held frame after <paramref name="sequence"/> and when it arrived.</summary>
+    public bool TryFirstAfter(ulong sequence, out ulong found, out long arrival)
+    {
+        for (ulong s = sequence + 1; Any && s <= Highest; s++)
+        {
+            ref var slot = ref _slots[(int)(s & (ulong)_mask)];
+            if (slot.Used && slot.Sequence == s)
+            {
+                found = s;
+                arrival = slot.Arrival;
+                return true;
+            }
+        }
+        found = 0;
+        arrival = 0;
+        return false;
+    }
+
+    /// <summary>The lowest held sequence number at or above <paramref name="from"/>.</summary>
+    public bool TryLowestFrom(ulong from, out ulong found)
+    {
+        for (ulong s = Math.Max(from, Floor); Any && s <= Highest; s++)
+        {
+            if (Has(s))
+            {
+                found = s;
+                return true;
+            }
+        }
+        found = 0;
+        return false;
+    }
+
+    private struct Slot
+    {
+        public bool Used;
+        public ulong Sequence;
+        public SpliceFrame Frame;
+        public long Arrival;
+    }
+}

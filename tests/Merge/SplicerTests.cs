@@ -1,0 +1,164 @@
+using Davecast.Merge;
+
+namespace Davecast.Tests.Merge;
+
+public sealed class SplicerTests
+{
+    private const long Dur = 23_220; // µs, one AAC frame at 44.1 kHz
+    private static readonly SplicerTiming Timing = new(Hold: 400, BackfillWait: 300, EncoderTimeout: 3000, BackupWait: 2000);
+
+    /// <summary>Programme position p (0, 1, 2...) has content p: encoders of "the same upstream" hash alike.</summary>
+    private static SpliceFrame Frame(long position, long timestampBase = 1_000_000, ulong salt = 0) =>
+        new(new byte[] { (byte)position }, timestampBase + position * Dur, Dur, (ulong)position * 7919UL + 1 + salt * 1_000_003UL);
+
+    private sealed class Out
+    {
+        public readonly List<(string Encoder, ulong Seq, long Ts, ulong Hash)> Frames = [];
+        public void Add(SpliceFrame f, EncoderTrack t, ulong s) => Frames.Add((t.Name, s, f.TimestampMicros, f.Hash));
+        public IEnumerable<ulong> Hashes => Frames.Select(f => f.Hash);
+    }
+
+    [Fact]
+    public void Copies_in_any_order_come_out_once_in_order()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        var o = new Out();
+        foreach (ulong q in new ulong[] { 3, 1, 2, 0, 2, 1, 4 }) s.Offer("a", 1, q, Frame((long)q), now: 0);
+        s.Pump(500, o.Add);
+        Assert.Equal([0UL, 1, 2, 3, 4], o.Frames.Select(f => f.Seq));
+        s.Offer("a", 1, 2, Frame(2), 600);
+        s.Pump(600, o.Add);
+        Assert.Equal(5, o.Frames.Count);
+        Assert.Equal(3, s.Tracks.Single().Duplicates);
+        Assert.Equal(0, s.Late);
+    }
+
+    [Fact]
+    public void Frame_lost_everywhere_is_backfilled_first_then_taken_from_the_backup_by_content()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        var o = new Out();
+        // b carries the same programme, 100 sequence numbers further on (it started earlier).
+        for (long p = 0; p < 50; p++)
+        {
+            if (p != 20) s.Offer("a", 1, (ulong)p, Frame(p), 0);
+            s.Offer("b", 9, (ulong)(p + 100), Frame(p), 0);
+        }
+        s.SetPriority("a", 200);
+        s.SetPriority("b", 100);
+        s.Pump(500, o.Add);
+        Assert.Equal(20, o.Frames.Count); // waits at the hole
+        s.Pump(950, o.Add); // hole older than the hold: backfill asked
+        var req = Assert.Single(s.TakeBackfillRequests());
+        Assert.Equal(("a", 1UL, 20UL), (req.Encoder, req.Session, req.From));
+        s.Pump(1100, o.Add); // backfill still pending
+        Assert.Equal(20, o.Frames.Count);
+        s.Pump(1300, o.Add); // gave up: b's copy of position 20
+        Assert.Equal(Enumerable.Range(0, 50).Select(p => Frame(p).Hash), o.Hashes);
+        Assert.Equal("b", o.Frames[20].Encoder);
+        Assert.Equal("a", o.Frames[21].Encoder);
+        Assert.Equal(1, s.Substituted);
+        Assert.Equal(0, s.GapFrames);
+    }
+
+    [Fact]
+    public void Backfilled_frame_is_used_when_it_comes()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        var o = new Out();
+        for (long p = 0; p < 10; p++) if (p != 5) s.Offer("a", 1, (ulong)p, Frame(p), 0);
+        s.Pump(500, o.Add);
+        s.Pump(950, o.Add);
+        Assert.Single(s.TakeBackfillRequests());
+        s.Offer("a", 1, 5, Frame(5), 1000);
+        s.Pump(1000, o.Add);
+        Assert.Equal(Enumerable.Range(0, 10).Select(p => Frame(p).Hash), o.Hashes);
+        Assert.All(o.Frames, f => Assert.Equal("a", f.Encoder));
+    }
+
+    [Fact]
+    public void Stopped_encoder_is_replaced_at_the_same_programme_position_by_content()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        s.SetPriority("a", 200);
+        var o = new Out();
+        long now = 0;
+        // a plays positions 0..29 then dies; b runs 7 frames behind in its own numbering, and keeps going.
+        for (long p = 0; p < 60; p++)
+        {
+            now = p * 23;
+            if (p < 30) s.Offer("a", 1, (ulong)(1000 + p), Frame(p), now);
+            s.Offer("b", 2, (ulong)(p + 7), Frame(p, timestampBase: 5_000_000), now);
+            s.SetPriority("b", 100);
+            s.Pump(now, o.Add);
+        }
+        for (int i = 0; i < 200; i++) s.Pump(now += 20, o.Add);
+        Assert.Equal(Enumerable.Range(0, 60).Select(p => Frame(p).Hash), o.Hashes);
+        Assert.Equal(1, s.Failovers);
+        Assert.Equal("b", s.Playing);
+    }
+
+    [Fact]
+    public void Independent_encoders_are_spliced_by_media_timestamp()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        var o = new Out();
+        long now = 0;
+        for (long p = 0; p < 60; p++)
+        {
+            now = p * 23;
+            if (p < 30) s.Offer("a", 1, (ulong)p, Frame(p, salt: 1), now);
+            s.Offer("b", 2, (ulong)(p + 3), Frame(p, salt: 2), now); // other content, same timestamps
+            s.Pump(now, o.Add);
+        }
+        for (int i = 0; i < 200; i++) s.Pump(now += 20, o.Add);
+        var ts = o.Frames.Select(f => f.Ts).ToList();
+        Assert.Equal(Enumerable.Range(0, 60).Select(p => 1_000_000 + p * Dur), ts);
+        Assert.Equal("b", o.Frames[30].Encoder);
+    }
+
+    [Fact]
+    public void Planned_switch_happens_at_the_switch_time_at_the_aligned_frame()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("b", 2, null);
+        var o = new Out();
+        for (long p = 0; p < 40; p++)
+        {
+            s.Offer("a", 1, (ulong)(p + 50), Frame(p), 0);
+            s.Offer("b", 2, (ulong)p, Frame(p), 0);
+        }
+        s.Pump(500, o.Add);
+        Assert.Equal(40, o.Frames.Count);
+        for (long p = 40; p < 80; p++)
+        {
+            s.Offer("a", 1, (ulong)(p + 50), Frame(p), 600);
+            s.Offer("b", 2, (ulong)p, Frame(p), 600);
+        }
+        s.Elect("a", 1, switchAtMicros: Frame(60).TimestampMicros);
+        s.Pump(600, o.Add);
+        Assert.Equal(Enumerable.Range(0, 80).Select(p => Frame(p).Hash), o.Hashes);
+        Assert.All(o.Frames.Take(60), f => Assert.Equal("b", f.Encoder));
+        Assert.All(o.Frames.Skip(60), f => Assert.Equal("a", f.Encoder));
+        Assert.Equal(1, s.Switches);
+    }
+
+    [Fact]
+    public void Without_a_backup_a_hole_is_skipped_after_hold_and_backfill()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        var o = new Out();
+        for (long p = 0; p < 10; p++) if (p is not (4 or 5)) s.Offer("a", 1, (ulong)p, Frame(p), 0);
+        s.Pump(500, o.Add);
+        s.Pump(950, o.Add);
+        s.Pump(1300, o.Add);
+        Assert.Equal([0UL, 1, 2, 3, 6, 7, 8, 9], o.Frames.Select(f => f.Seq));
+        Assert.Equal(2, s.GapFrames);
+    }
+}

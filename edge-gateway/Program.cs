@@ -71,6 +71,7 @@ root.SetAction(async (parse, ct) =>
 
     var app = builder.Build();
     app.MapGet("/healthz", () => Results.Text("ok"));
+    app.MapGet("/davecast/health", HealthEndpoint.Get);
     app.MapMethods("/{**mount}", ["GET", "HEAD"], (HttpContext context, string mount, ListenerEndpoint listeners) => listeners.ServeAsync(context, mount));
     await app.RunAsync(ct);
     return 0;

@@ -49,7 +49,7 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
     {
         var format = encoder.Format;
         // Validate every frame before keeping any: a packet is taken whole or not at all.
-        long timestamp = packet.TimestampMicros;
+        long timestamp;
         foreach (var frame in packet.Frames)
         {
             if (!IsWholeFrame(ref format, frame)) return RejectReason.BadFrame;
@@ -58,9 +58,12 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
         if (encoder.RefusedReason is not null) return RejectReason.None;
 
         ulong sequence = packet.Sequence;
+        long samples = 0;
         foreach (var frame in packet.Frames)
         {
             format!.TryParseHeader(frame, out _, out var p);
+            // Later frames of a packet: the first frame's time plus the exact samples before them.
+            timestamp = packet.TimestampMicros + (p.SampleRate == 0 ? 0 : samples * 1_000_000 / p.SampleRate);
             switch (encoder.Seen.Offer(sequence))
             {
                 case Merge.SeenResult.New:
@@ -80,7 +83,7 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
                     encoder.TooOld++;
                     break;
             }
-            timestamp += p.FrameDurationMicros;
+            samples += p.SamplesPerFrame;
             sequence++;
         }
         return RejectReason.None;

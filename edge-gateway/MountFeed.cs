@@ -179,7 +179,7 @@ public sealed partial class MountFeed : IAsyncDisposable
         {
             try
             {
-                if (f.Handle is not null) await f.Handle.UnsubscribeAsync();
+                if (f.Handle is not null) await f.Handle.UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(2));
             }
             catch (Exception)
             {

@@ -50,6 +50,7 @@ root.SetAction(async (parse, ct) =>
     };
     var builder = WebApplication.CreateBuilder();
     builder.WebHost.UseUrls($"http://{parse.GetValue(address)}:{parse.GetValue(port)}");
+    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
     builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
     builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
     builder.Logging.AddFilter("Polly", LogLevel.Warning);

@@ -68,6 +68,7 @@ root.SetAction(async (parse, ct) =>
     var builder = WebApplication.CreateBuilder();
     int dashboard = parse.GetValue(dashboardPort);
     builder.WebHost.UseUrls(dashboard == 0 ? [] : [$"http://0.0.0.0:{dashboard}"]);
+    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
     builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
     builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
     builder.Logging.AddFilter("Polly", LogLevel.Warning);

@@ -63,6 +63,7 @@ root.SetAction(async (parse, ct) =>
         if (parse.GetValue(clustering) == "redis") client.UseRedisClustering(parse.GetValue(redis)!);
         else client.UseStaticClustering(parse.GetValue(gateways)!.Select(HostPort.Resolve).ToArray());
         client.Configure<ClusterOptions>(o => { o.ClusterId = parse.GetValue(clusterId)!; o.ServiceId = "davecast"; });
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
         client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
         client.AddPersistentStreams(StreamNames.Provider, RelayQueueAdapterFactory.ForClient, null);
     });

@@ -5,6 +5,7 @@ using Davecast.Grains;
 using Davecast.Grains.Streaming;
 using Davecast.Silo;
 using Davecast.Silo.Ingest;
+using Davecast.Wire;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -26,6 +27,8 @@ var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of fra
 var preferredHold = new Option<double>("--preferred-hold") { Description = "Seconds a returning preferred encoder must be healthy before it is live again", DefaultValueFactory = _ => 10 };
 var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Seconds without frames after which an encoder is not healthy (for the election)", DefaultValueFactory = _ => 3 };
 var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret (repeatable); default: the development key", AllowMultipleArgumentsPerToken = false };
+var multicast = new Option<string[]>("--multicast") { Description = "Multicast group to join and take publishers' packets from, as group:port (e.g. 239.255.0.1:9002; IPv6 in brackets); repeatable", AllowMultipleArgumentsPerToken = false };
+var multicastInterface = new Option<string>("--multicast-interface") { Description = "IP address of the interface to join --multicast groups on; the default, loopback, hears publishers on this machine only", DefaultValueFactory = _ => "127.0.0.1" };
 
 ValidatePort(ingestPort, allowZero: true);
 ValidatePort(siloPort);
@@ -46,10 +49,25 @@ foreach (var o in new Option[] { primary })
 foreach (var o in new Option[] { ingestAddress, advertise })
     o.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError($"{r.Option.Name} must be an IP address"); });
 
+multicast.Validators.Add(r =>
+{
+    foreach (var g in r.GetValueOrDefault<string[]>() ?? [])
+        if (!MulticastGroup.TryParse(g, out _, out var error)) r.AddError($"--multicast: {error}");
+});
+multicastInterface.Validators.Add(r =>
+{
+    var text = r.GetValueOrDefault<string>();
+    if (!IPAddress.TryParse(text, out var ip)) r.AddError($"--multicast-interface: '{text}' is not an IP address");
+    else if (!MulticastGroup.IsLocalInterface(ip)) r.AddError($"--multicast-interface: {ip} is not an address of this machine's interfaces");
+});
+
 var root = new RootCommand("Davecast relay silo: takes publishers' frames over UDP and TCP, keeps a window per encoder, and streams them to edge gateways through Orleans.")
 {
     name, ingestPort, ingestAddress, siloPort, gatewayPort, advertise, clustering, primary, redis, clusterId, dashboardPort, window, batchMs, preferredHold, encoderTimeout, keys,
 };
+
+root.Options.Add(multicast);
+root.Options.Add(multicastInterface);
 
 root.SetAction(async (parse, ct) =>
 {
@@ -78,6 +96,9 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton(Options.Create(relay));
     builder.Services.AddSingleton<IngestCounters>();
     builder.Services.AddSingleton(new KeyRing(relay.Keys));
+    builder.Services.AddSingleton(new IngestMulticast(
+        [.. (parse.GetValue(multicast) ?? []).Select(g => MulticastGroup.TryParse(g, out var group, out _) ? group! : throw new FormatException(g))],
+        IPAddress.Parse(parse.GetValue(multicastInterface)!)));
     builder.Services.AddSingleton<MountTable>();
     builder.Services.AddSingleton<LocalQueueRegistry>();
     builder.Services.Configure<ElectionOptions>(o =>
@@ -103,6 +124,8 @@ root.SetAction(async (parse, ct) =>
             silo.AddMemoryGrainStorage(StreamNames.PubSubStore);
         }
         silo.Configure<ClusterOptions>(o => { o.ClusterId = parse.GetValue(clusterId)!; o.ServiceId = "davecast"; });
+        // A call into a silo that just died fails after this, instead of the default 30 s.
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             // Notice a dead relay within a few seconds.

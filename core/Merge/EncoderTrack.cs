@@ -26,7 +26,7 @@ public sealed class EncoderTrack
     private readonly int _mask;
     private readonly Dictionary<ulong, ulong> _byHash = [];
 
-    public EncoderTrack(string name, ulong session, int capacity = 4096)
+    public EncoderTrack(string name, ulong session, int capacity = 1024)
     {
         Name = name;
         Session = session;

@@ -1,16 +1,26 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.Extensions.Options;
 
 namespace Davecast.Edge;
 
-/// <summary>Serves <c>GET /mount</c>: a burst of recent frames from a frame boundary, then every frame as it comes.</summary>
+/// <summary>
+/// Serves a mount to a listener: a burst of recent frames from a frame boundary, then every frame as it comes.
+/// <c>GET</c> is answered on the raw connection (see <see cref="IcecastConnectionHandler"/>) as Icecast does: an
+/// HTTP/1.0 response with no chunked encoding. <c>HEAD</c> and unknown mounts go through ASP.NET Core.
+/// </summary>
 public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<EdgeOptions> options, ILogger<ListenerEndpoint> logger)
 {
     private readonly EdgeOptions _options = options.Value;
 
+    /// <summary>The mount's feed if it can be listened to now.</summary>
+    public bool TryGetPlayable(string mount, out MountFeed feed) =>
+        catalog.TryGet(mount, out feed) && feed.Parameters is not null && feed.Output.Head > 0;
+
+    /// <summary>ASP.NET Core path: HEAD of a mount, and 404 for unknown mounts.</summary>
     public async Task ServeAsync(HttpContext context, string mount)
     {
-        if (!catalog.TryGet(mount, out var feed) || feed.Parameters is not { } parameters || feed.Output.Head == 0)
+        if (!TryGetPlayable(mount, out var feed))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             await context.Response.WriteAsync($"Mount /{mount} does not exist.\n");
@@ -18,29 +28,28 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
         }
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = parameters.ContentType;
-        response.Headers.CacheControl = "no-cache, no-store";
-        response.Headers.Pragma = "no-cache";
-        foreach (var (name, value) in feed.Info?.Headers ?? new Dictionary<string, string>())
-            if (name.StartsWith("icy-", StringComparison.OrdinalIgnoreCase)) response.Headers[name] = value;
+        foreach (var (name, value) in IcecastHeaders.For(feed, feed.Parameters!.Value)) response.Headers[name] = value;
         if (HttpMethods.IsHead(context.Request.Method)) return;
+        await StreamAsync(feed, response.BodyWriter, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted);
+    }
 
-        var ct = context.RequestAborted;
+    /// <summary>Writes the mount's frames to <paramref name="writer"/> until the listener leaves or falls too far behind.</summary>
+    public async Task StreamAsync(MountFeed feed, PipeWriter writer, string? remote, CancellationToken ct)
+    {
         var ring = feed.Output;
         long next = ring.BurstStart(_options.BurstBytes);
-        LogListenerStarted(mount, context.Connection.RemoteIpAddress?.ToString());
+        LogListenerStarted(feed.Mount, remote);
         long bytes = 0;
         Interlocked.Increment(ref feed.Listeners);
         try
         {
-            var writer = response.BodyWriter;
             while (!ct.IsCancellationRequested)
             {
                 await ring.WaitForAsync(next).WaitAsync(ct);
                 long head = ring.Head;
                 if (next < ring.Tail)
                 {
-                    LogListenerTooSlow(mount);
+                    LogListenerTooSlow(feed.Mount);
                     break;
                 }
                 for (; next < head; next++)
@@ -53,14 +62,14 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
                 if (flushed.IsCompleted || flushed.IsCanceled) break;
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
         {
         }
         finally
         {
             Interlocked.Decrement(ref feed.Listeners);
         }
-        LogListenerStopped(mount, bytes);
+        LogListenerStopped(feed.Mount, bytes);
     }
 
     [LoggerMessage(LogLevel.Information, "Listener on /{Mount} from {Remote}")]

@@ -49,7 +49,8 @@ root.SetAction(async (parse, ct) =>
         Name = parse.GetValue(edgeName)!,
     };
     var builder = WebApplication.CreateBuilder();
-    builder.WebHost.UseUrls($"http://{parse.GetValue(address)}:{parse.GetValue(port)}");
+    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), listen =>
+        listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<IcecastConnectionHandler>().OnConnectionAsync(connection, next))));
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
     builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
     builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -70,6 +71,7 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<MountCatalog>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<MountCatalog>());
     builder.Services.AddSingleton<ListenerEndpoint>();
+    builder.Services.AddSingleton<IcecastConnectionHandler>();
 
     var app = builder.Build();
     app.MapGet("/healthz", () => Results.Text("ok"));

@@ -27,7 +27,11 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             await using var listener = new StreamRecorder();
             var response = await Wait.ForMountAsync(edge.Url(fixture), TimeSpan.FromSeconds(60));
             Assert.Equal(fixture.EndsWith(".aac") ? "audio/aac" : "audio/mpeg", response);
-            await listener.StartAsync(edge.Url(fixture));
+            var stream = await listener.StartAsync(edge.Url(fixture));
+            // As Icecast sends it: HTTP/1.0, raw body (no chunked encoding), Icecast's headers.
+            Assert.Equal(new Version(1, 0), stream.Version);
+            Assert.NotEqual(true, stream.Headers.TransferEncodingChunked);
+            Assert.Contains("samplerate=44100", string.Join(",", stream.Headers.GetValues("ice-audio-info")));
             await Task.Delay(TimeSpan.FromSeconds(20));
 
             var audio = listener.Bytes();

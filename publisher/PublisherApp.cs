@@ -38,7 +38,7 @@ public static class PublisherApp
                 ? StreamFrameSource.ForFile(file, options.Loop, options.Codec, sourceLogger)
                 : StreamFrameSource.ForStdin(options.Codec, sourceLogger);
             var session = new PublishSession(
-                options, source, packetsPerSecond => PathFactory.Create(options, packetsPerSecond, logging), logging);
+                options, source, (packetsPerSecond, replies) => PathFactory.Create(options, packetsPerSecond, replies, logging), logging);
             return await session.RunAsync(stop.Token);
 
             void Stop(PosixSignalContext context)

@@ -1,3 +1,4 @@
+using System.Net;
 using Davecast.Frames;
 using Davecast.Wire;
 
@@ -19,6 +20,21 @@ public sealed record PublisherOptions
     public required string EncoderId { get; init; }
     public required IReadOnlyList<RelayAddress> Relays { get; init; }
     public Transports Transports { get; init; } = Transports.Both;
+
+    /// <summary>Multicast groups every packet also goes to (path id = group index * 4 + 2).</summary>
+    public IReadOnlyList<MulticastGroup> Multicast { get; init; } = [];
+
+    /// <summary>Address of the interface multicast leaves by.</summary>
+    public IPAddress MulticastInterface { get; init; } = IPAddress.Loopback;
+
+    /// <summary>Hops a multicast datagram may travel; 1 stays on the local network.</summary>
+    public int MulticastTtl { get; init; } = 1;
+
+    /// <summary>
+    /// Media time of frame 0, microseconds since the Unix epoch, and the wall-clock instant pacing counts from;
+    /// null: the session's start. Publishers of one programme given the same value stamp the same position alike.
+    /// </summary>
+    public long? StartAtMicros { get; init; }
 
     /// <summary>Source file; null means stdin.</summary>
     public string? File { get; init; }

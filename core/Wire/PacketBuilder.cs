@@ -31,14 +31,16 @@ public sealed class PacketBuilder
     public int Audio(Span<byte> destination, byte pathId, ulong sequence, long timestampMicros, IReadOnlyList<ReadOnlyMemory<byte>> frames)
     {
         if (frames.Count is 0 or > Protocol.MaxFramesPerPacket) throw new ArgumentOutOfRangeException(nameof(frames));
+        // Indexed, not foreach: enumerating an IReadOnlyList boxes an enumerator on every packet.
         int payloadLength = 0;
-        foreach (var f in frames) payloadLength += 2 + f.Length;
+        for (int i = 0; i < frames.Count; i++) payloadLength += 2 + frames[i].Length;
         var fields = new PacketFields(PacketType.Audio, pathId, Session, sequence, timestampMicros, (byte)frames.Count);
         int at = PacketCodec.WriteHeader(destination, fields, _mount, _encoder, _keyId, payloadLength);
-        foreach (var f in frames)
+        for (int i = 0; i < frames.Count; i++)
         {
+            var f = frames[i].Span;
             BinaryPrimitives.WriteUInt16BigEndian(destination[at..], (ushort)f.Length);
-            f.Span.CopyTo(destination[(at + 2)..]);
+            f.CopyTo(destination[(at + 2)..]);
             at += 2 + f.Length;
         }
         return PacketCodec.Sign(destination, at, _key);

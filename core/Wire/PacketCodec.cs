@@ -146,7 +146,7 @@ public static class PacketCodec
         if (packet[0] != Protocol.Magic0 || packet[1] != Protocol.Magic1) return RejectReason.BadMagic;
         if (packet[2] != Protocol.Version) return RejectReason.BadVersion;
         var type = (PacketType)packet[3];
-        if (type is < PacketType.Audio or > PacketType.Metadata) return RejectReason.BadType;
+        if (type is < PacketType.Audio or > PacketType.Refused) return RejectReason.BadType;
         int mountLen = packet[6], encoderLen = packet[7], keyLen = packet[8], frameCount = packet[9];
         int payloadLen = BinaryPrimitives.ReadUInt16BigEndian(packet[10..]);
         if (mountLen is 0 or > Protocol.MaxMountLength || encoderLen is 0 or > Protocol.MaxEncoderLength

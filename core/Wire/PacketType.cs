@@ -11,6 +11,8 @@ public enum PacketType : byte
     Heartbeat = 3,
     /// <summary>A stream title that applies from a given frame on.</summary>
     Metadata = 4,
+    /// <summary>Relay to publisher: the mount refuses this encoder; the payload is the reason (UTF-8).</summary>
+    Refused = 5,
 }
 
 /// <summary>Why a relay dropped a packet; each reason has its own counter.</summary>

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Net;
 using System.Text;
 using Davecast.Frames;
+using Davecast.Publisher.Pacing;
 using Davecast.Wire;
 
 namespace Davecast.Publisher.Cli;
@@ -25,8 +27,34 @@ public sealed class PublisherCommand
     private readonly Option<RelayAddress[]> _relays = new("--relay")
     {
         Description = "Relay to send to, as host:port; repeat for each relay: --relay a:9001 --relay b:9001",
-        Required = true,
         CustomParser = ParseRelays,
+    };
+
+    private readonly Option<MulticastGroup[]> _multicast = new("--multicast")
+    {
+        Description = "Multicast group to send every packet to as well, as group:port (e.g. 239.255.0.1:9002; IPv6 in brackets); "
+            + "repeatable. Relays that joined the group receive it. Path id: group index * 4 + 2",
+        CustomParser = ParseGroups,
+    };
+
+    private readonly Option<string> _multicastInterface = new("--multicast-interface")
+    {
+        Description = "IP address of the interface multicast leaves by; the default, loopback, reaches relays on this machine only",
+        DefaultValueFactory = _ => "127.0.0.1",
+    };
+
+    private readonly Option<int> _multicastTtl = new("--multicast-ttl")
+    {
+        Description = "Hops a multicast datagram may cross, 0-255 (1: the local network only)",
+        DefaultValueFactory = _ => 1,
+    };
+
+    private readonly Option<string?> _startAt = new("--start-at")
+    {
+        Description = "Wall-clock time to start at, as Unix seconds (1767225600.5) or ISO-8601 UTC (2026-01-01T00:00:00.5Z), "
+            + "within an hour of now. Frame k is stamped start + k frames' duration, so publishers of one programme given "
+            + "the same time stamp the same position alike; a time already past skips the frames whose time is over. "
+            + "Default: start at once",
     };
 
     private readonly Option<string> _transport = new("--transport")
@@ -94,10 +122,10 @@ public sealed class PublisherCommand
     {
         Root = new RootCommand(
             "Publishes an AAC (ADTS) or MP3 stream to Davecast relays: splits it into frames, paces them in real time "
-            + "and sends every frame to every relay over UDP and TCP.");
+            + "and sends every frame to every relay over UDP and TCP, and to multicast groups if given.");
         Option[] options =
         [
-            _mount, _encoder, _relays, _transport, _file, _loop, _stdin, _codec, _priority, _keyId, _key,
+            _mount, _encoder, _relays, _transport, _multicast, _multicastInterface, _multicastTtl, _startAt, _file, _loop, _stdin, _codec, _priority, _keyId, _key,
             _framesPerPacket, _maxDatagram, _name, _genre, _description, _url, _public, _title, _statsInterval,
         ];
         foreach (var option in options) Root.Options.Add(option);
@@ -109,6 +137,20 @@ public sealed class PublisherCommand
         _transport.Validators.Add(r => CheckChoice(r, _transport.Name, "udp", "tcp", "both"));
         _codec.Validators.Add(r => CheckChoice(r, _codec.Name, "auto", "aac", "mp3"));
         _priority.Validators.Add(r => CheckRange(r, _priority.Name, 0, 255));
+        _multicastTtl.Validators.Add(r => CheckRange(r, _multicastTtl.Name, 0, 255));
+        _multicastInterface.Validators.Add(r =>
+        {
+            var text = r.GetValueOrDefault<string>();
+            Check(r, _multicastInterface.Name, !IPAddress.TryParse(text, out var ip) ? $"'{text}' is not an IP address"
+                : !MulticastGroup.IsLocalInterface(ip) ? $"{ip} is not an address of this machine's interfaces"
+                : null);
+        });
+        _startAt.Validators.Add(r =>
+        {
+            var text = r.GetValueOrDefault<string?>();
+            if (string.IsNullOrWhiteSpace(text)) Check(r, _startAt.Name, "needs a time");
+            else if (!StartTime.TryParse(text, DateTimeOffset.UtcNow, out _, out var error)) Check(r, _startAt.Name, error);
+        });
         _framesPerPacket.Validators.Add(r => CheckRange(r, _framesPerPacket.Name, 1, Protocol.MaxFramesPerPacket));
         _maxDatagram.Validators.Add(r => CheckRange(r, _maxDatagram.Name, 128, Protocol.MaxPacketSize));
         _file.Validators.Add(r =>
@@ -146,7 +188,11 @@ public sealed class PublisherCommand
         {
             Mount = MountName.Normalize(r.GetValue(_mount)!),
             EncoderId = r.GetValue(_encoder)!,
-            Relays = r.GetValue(_relays)!,
+            Relays = r.GetValue(_relays) ?? [],
+            Multicast = r.GetValue(_multicast) ?? [],
+            MulticastInterface = IPAddress.Parse(r.GetValue(_multicastInterface)!),
+            MulticastTtl = r.GetValue(_multicastTtl),
+            StartAtMicros = r.GetValue(_startAt) is { } start && StartTime.TryParse(start, DateTimeOffset.UtcNow, out long micros, out _) ? micros : null,
             Transports = r.GetValue(_transport) switch { "udp" => Transports.Udp, "tcp" => Transports.Tcp, _ => Transports.Both },
             File = r.GetValue(_stdin) ? null : r.GetValue(_file),
             Loop = r.GetValue(_loop),
@@ -164,6 +210,8 @@ public sealed class PublisherCommand
 
     private void ValidateSource(CommandResult r)
     {
+        if (r.GetResult(_relays) is null && r.GetResult(_multicast) is null)
+            r.AddError("Give at least one --relay <host:port> (or a --multicast group).");
         bool file = r.GetResult(_file) is not null;
         bool stdin = r.GetValue(_stdin);
         if (file == stdin)
@@ -191,6 +239,23 @@ public sealed class PublisherCommand
         // Path ids are relay index * 4 + transport, in one byte.
         if (relays.Count > 64) r.AddError("--relay: at most 64 relays");
         return relays.ToArray();
+    }
+
+    private static MulticastGroup[]? ParseGroups(ArgumentResult r)
+    {
+        var groups = new List<MulticastGroup>();
+        foreach (var token in r.Tokens)
+        {
+            if (!MulticastGroup.TryParse(token.Value, out var group, out var error))
+            {
+                r.AddError($"--multicast: {error}");
+                return null;
+            }
+            groups.Add(group!);
+        }
+        // Path ids are group index * 4 + 2, in one byte.
+        if (groups.Count > 64) r.AddError("--multicast: at most 64 groups");
+        return groups.ToArray();
     }
 
     private static string? ValidateMount(string? mount)

@@ -12,14 +12,32 @@ public readonly record struct FrameStamp(ulong Sequence, long TimestampMicros, l
 /// in samples and converted with the sample rate, so no rounding error accumulates; deadlines are absolute
 /// (session start + media offset) on a <see cref="Stopwatch"/>, so a late wake-up never delays later frames.
 /// </summary>
-/// <param name="sessionStartMicros">Media time of the first frame; real time counts from construction.</param>
-public sealed class Pacer(long sessionStartMicros)
+/// <param name="sessionStartMicros">Media time of the first frame.</param>
+/// <param name="startedAt">The <see cref="Stopwatch"/> timestamp real time counts from (frame 0 is due then).</param>
+public sealed class Pacer(long sessionStartMicros, long startedAt)
 {
-    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly long _started = startedAt;
     private int _sampleRate;
     private long _baseOffsetMicros;
     private long _samples;
 
+    /// <summary>Real time counts from construction.</summary>
+    public Pacer(long sessionStartMicros) : this(sessionStartMicros, Stopwatch.GetTimestamp())
+    {
+    }
+
+    /// <summary>
+    /// Frame 0 is due at the wall-clock instant <paramref name="startMicros"/> (microseconds since the Unix epoch,
+    /// which may have passed) and is stamped with it.
+    /// </summary>
+    public static Pacer StartingAt(long startMicros, DateTimeOffset now)
+    {
+        long nowMicros = (now - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        long ahead = (startMicros - nowMicros) * Stopwatch.Frequency / 1_000_000;
+        return new Pacer(startMicros, Stopwatch.GetTimestamp() + ahead);
+    }
+
+    /// <summary>Media time of frame 0.</summary>
     public long SessionStartMicros { get; } = sessionStartMicros;
 
     /// <summary>Sequence number the next frame gets.</summary>
@@ -48,6 +66,16 @@ public sealed class Pacer(long sessionStartMicros)
         NextSequence++;
         _samples += parameters.SamplesPerFrame;
         return stamp;
+    }
+
+    /// <summary>
+    /// Whether a frame with <paramref name="parameters"/>, numbered next, would end before now: a publisher that
+    /// joins a programme late (a <c>--start-at</c> in the past) skips such frames, so that it sends in step.
+    /// </summary>
+    public bool IsPast(in CodecParameters parameters)
+    {
+        if (parameters.SampleRate <= 0) return false;
+        return NextOffsetMicros + parameters.SamplesPerFrame * 1_000_000L / parameters.SampleRate <= ElapsedMicros;
     }
 
     /// <summary>Waits until real time reaches <paramref name="offsetMicros"/>; returns at once if it has.</summary>

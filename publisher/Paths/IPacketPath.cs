@@ -1,6 +1,8 @@
 namespace Davecast.Publisher.Paths;
 
-/// <summary>Transport part of a path id: path id = relay index * 4 + transport.</summary>
+/// <summary>
+/// Transport part of a path id: path id = relay index * 4 + transport, and for multicast group index * 4 + 2.
+/// </summary>
 public enum PathTransport : byte
 {
     Udp = 0,
@@ -10,8 +12,9 @@ public enum PathTransport : byte
 
 public static class PathIds
 {
-    public static byte For(int relayIndex, PathTransport transport) =>
-        relayIndex is >= 0 and < 64 ? (byte)(relayIndex * 4 + (int)transport) : throw new ArgumentOutOfRangeException(nameof(relayIndex));
+    /// <param name="index">The relay's index in --relay, or for <see cref="PathTransport.Multicast"/> the group's in --multicast.</param>
+    public static byte For(int index, PathTransport transport) =>
+        index is >= 0 and < 64 ? (byte)(index * 4 + (int)transport) : throw new ArgumentOutOfRangeException(nameof(index));
 }
 
 /// <summary>

@@ -11,7 +11,8 @@ namespace Davecast.Publisher.Paths;
 /// <summary>
 /// Length-prefixed packets over one TCP connection. Packets wait in a bounded queue (the oldest is dropped,
 /// and counted, when it is full) that a send loop of its own empties, so a slow or dead relay delays no
-/// other path. The loop connects, and reconnects with exponential backoff, by itself.
+/// other path. The loop connects, and reconnects with exponential backoff, by itself. What the relay sends back
+/// (length-prefixed packets too) goes to the reply sink.
 /// </summary>
 public sealed class TcpPath : IPacketPath
 {
@@ -24,6 +25,8 @@ public sealed class TcpPath : IPacketPath
     private static readonly TimeSpan StableConnection = TimeSpan.FromSeconds(2);
 
     private readonly RelayAddress _relay;
+    private readonly string _relayName;
+    private readonly IReplySink _replies;
     private readonly ILogger _logger;
     private readonly Channel<QueuedPacket> _queue;
     private readonly CancellationTokenSource _stop = new();
@@ -33,11 +36,13 @@ public sealed class TcpPath : IPacketPath
     private string? _lossReason;
 
     /// <param name="capacity">Packets the queue holds: about two seconds' worth.</param>
-    public TcpPath(byte pathId, RelayAddress relay, int capacity, ILogger logger)
+    public TcpPath(byte pathId, RelayAddress relay, int capacity, IReplySink replies, ILogger logger)
     {
         PathId = pathId;
         Name = $"tcp {relay}";
         _relay = relay;
+        _relayName = relay.ToString();
+        _replies = replies;
         _logger = logger;
         _queue = Channel.CreateBounded<QueuedPacket>(
             new BoundedChannelOptions(Math.Max(capacity, 4)) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
@@ -259,14 +264,23 @@ public sealed class TcpPath : IPacketPath
         }
     }
 
-    // Relays send nothing; a read that ends tells that the relay closed or reset the connection.
+    // Reads the relay's replies; a read that ends tells that the relay closed or reset the connection.
     private async Task WatchAsync(Socket socket, CancellationTokenSource connection)
     {
-        var buffer = new byte[256];
+        var buffer = new byte[StreamFraming.PrefixSize + Protocol.MaxPacketSize];
+        int filled = 0;
+        bool garbled = false;
         try
         {
-            while (await socket.ReceiveAsync(buffer, SocketFlags.None, connection.Token) > 0)
+            int n;
+            while ((n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, connection.Token)) > 0)
             {
+                // After a bad length prefix nothing more can be framed: ignore the rest of this connection's replies.
+                if (garbled) continue;
+                filled += n;
+                int at = TakeReplies(buffer.AsSpan(0, filled), out garbled);
+                buffer.AsSpan(at, filled - at).CopyTo(buffer);
+                filled = garbled ? 0 : filled - at;
             }
             _lossReason ??= "closed by the relay";
         }
@@ -279,6 +293,27 @@ public sealed class TcpPath : IPacketPath
             return;
         }
         connection.Cancel();
+    }
+
+    // Hands over each whole packet; returns the bytes used.
+    private int TakeReplies(ReadOnlySpan<byte> data, out bool garbled)
+    {
+        garbled = false;
+        int at = 0;
+        while (data.Length - at >= StreamFraming.PrefixSize)
+        {
+            int length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(data[at..]);
+            if (length is 0 or > Protocol.MaxPacketSize)
+            {
+                garbled = true;
+                _logger.LogWarning("Path {PathId} ({Path}): the relay sent a bad length prefix; ignoring its replies on this connection", PathId, Name);
+                return at;
+            }
+            if (data.Length - at < StreamFraming.PrefixSize + length) break;
+            _replies.Receive(data.Slice(at + StreamFraming.PrefixSize, length), _relayName);
+            at += StreamFraming.PrefixSize + length;
+        }
+        return at;
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

@@ -8,7 +8,7 @@ namespace Davecast.Publisher.Paths;
 /// <summary>
 /// One packet per datagram, through a connected non-blocking socket: a full socket buffer or an ICMP error
 /// drops the packet (counted) instead of waiting. A host name is resolved off the sending thread, and again
-/// every few seconds while that fails.
+/// every few seconds while that fails. A receive loop hands what the relay sends back to the reply sink.
 /// </summary>
 public sealed class UdpPath : IPacketPath
 {
@@ -16,6 +16,8 @@ public sealed class UdpPath : IPacketPath
     private static readonly TimeSpan QuietSpell = TimeSpan.FromSeconds(5);
 
     private readonly RelayAddress _relay;
+    private readonly string _relayName;
+    private readonly IReplySink _replies;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private Socket? _socket;
@@ -26,11 +28,13 @@ public sealed class UdpPath : IPacketPath
     private long _lastErrorAt;
     private int _openFailures;
 
-    public UdpPath(byte pathId, RelayAddress relay, ILogger logger)
+    public UdpPath(byte pathId, RelayAddress relay, IReplySink replies, ILogger logger)
     {
         PathId = pathId;
         Name = $"udp {relay}";
         _relay = relay;
+        _relayName = relay.ToString();
+        _replies = replies;
         _logger = logger;
         try
         {
@@ -75,11 +79,39 @@ public sealed class UdpPath : IPacketPath
         Stats.Drop();
         // WouldBlock: the socket buffer is full. Anything else (refused, unreachable) is worth a line, once.
         if (error == SocketError.WouldBlock) return;
+        Failed(error);
+    }
+
+    private void Failed(SocketError error)
+    {
         Volatile.Write(ref _lastErrorAt, Stopwatch.GetTimestamp());
         if (!_failing)
         {
             _failing = true;
             _logger.LogWarning("Path {PathId} ({Path}) cannot send: {Error}", PathId, Name, error);
+        }
+    }
+
+    // Replies from the relay. ICMP errors (nobody listening) surface here as well as on sends.
+    private async Task ReceiveAsync(Socket socket)
+    {
+        var buffer = new byte[Wire.Protocol.MaxPacketSize];
+        while (true)
+        {
+            try
+            {
+                int n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+                _replies.Receive(buffer.AsSpan(0, n), _relayName);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset
+                or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.MessageSize)
+            {
+                if (e.SocketErrorCode != SocketError.MessageSize) Failed(e.SocketErrorCode);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return; // closed
+            }
         }
     }
 
@@ -128,6 +160,7 @@ public sealed class UdpPath : IPacketPath
             }
             Volatile.Write(ref _socket, socket);
         }
+        _ = ReceiveAsync(socket);
         _logger.LogInformation("Path {PathId} ({Path}) sends to {Endpoint}", PathId, Name, socket.RemoteEndPoint);
     }
 

@@ -19,7 +19,7 @@ public sealed class PublishSession
 
     private readonly PublisherOptions _options;
     private readonly IFrameSource _source;
-    private readonly Func<double, IReadOnlyList<IPacketPath>> _createPaths;
+    private readonly Func<double, IReplySink, IReadOnlyList<IPacketPath>> _createPaths;
     private readonly ILogger _logger;
     private readonly SourceFrame[] _slots;
     private readonly List<ReadOnlyMemory<byte>> _group;
@@ -27,8 +27,9 @@ public sealed class PublishSession
     private CodecParameters _announced;
     private bool _warnedParameters;
 
-    /// <param name="createPaths">Makes the paths, given the packets per second they will carry.</param>
-    public PublishSession(PublisherOptions options, IFrameSource source, Func<double, IReadOnlyList<IPacketPath>> createPaths, ILoggerFactory loggerFactory)
+    /// <param name="createPaths">Makes the paths, given the packets per second they will carry and where relays' replies go.</param>
+    public PublishSession(
+        PublisherOptions options, IFrameSource source, Func<double, IReplySink, IReadOnlyList<IPacketPath>> createPaths, ILoggerFactory loggerFactory)
     {
         _options = options;
         _source = source;
@@ -60,14 +61,39 @@ public sealed class PublishSession
             return 1;
         }
 
-        // The session starts with the first frame: its id is the start time, and pacing counts from now.
+        // The session starts with the first frame: its id is the start time, and pacing counts from now, or
+        // from --start-at, which also stamps frame 0.
         _announced = _slots[0].Parameters;
-        long session = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-        var pacer = new Pacer(session);
-        var position = new SendPosition(session);
+        long session = NowMicros();
+        Pacer pacer;
+        if (_options.StartAtMicros is { } startAt)
+        {
+            if (!await WaitForStartAsync(startAt, cancellationToken)) return 0;
+            pacer = Pacer.StartingAt(startAt, DateTimeOffset.UtcNow);
+            try
+            {
+                if (!await CatchUpAsync(pacer, cancellationToken)) return 1;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                _logger.LogError("Cannot read {Source}: {Error}", _source.Name, e.Message);
+                return 1;
+            }
+        }
+        else
+        {
+            pacer = new Pacer(session);
+        }
+        var position = new SendPosition(pacer.SessionStartMicros);
+        position.Advance(pacer.NextSequence, pacer.NextTimestampMicros, 0);
         double framesPerSecond = (double)_announced.SampleRate / _announced.SamplesPerFrame;
-        var paths = _createPaths(framesPerSecond / _options.FramesPerPacket + 3);
         var key = Encoding.UTF8.GetBytes(_options.Key);
+        var refusals = new RefusalMonitor((ulong)session, _options.Mount, _options.EncoderId, _options.KeyId, key, _logger);
+        var paths = _createPaths(framesPerSecond / _options.FramesPerPacket + 3, refusals);
         var builder = new PacketBuilder(_options.Mount, _options.EncoderId, _options.KeyId, key, (ulong)session);
         var control = new ControlSender(
             new PacketBuilder(_options.Mount, _options.EncoderId, _options.KeyId, key, (ulong)session),
@@ -109,6 +135,52 @@ public sealed class PublishSession
             foreach (var path in paths) await path.DisposeAsync();
         }
         return exitCode;
+    }
+
+    private static long NowMicros() => (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+
+    // Waits for the wall clock to reach --start-at; false when cancelled first.
+    private async Task<bool> WaitForStartAsync(long startAtMicros, CancellationToken cancellationToken)
+    {
+        long wait = startAtMicros - NowMicros();
+        if (wait <= 0) return true;
+        _logger.LogInformation("Waiting {Seconds:F3} s, until {StartAt:O} (--start-at)",
+            wait / 1e6, DateTimeOffset.UnixEpoch.AddTicks(startAtMicros * TimeSpan.TicksPerMicrosecond));
+        try
+        {
+            // In short steps, so that a clock set meanwhile is followed.
+            while ((wait = startAtMicros - NowMicros()) > 0)
+                await Task.Delay(TimeSpan.FromMicroseconds(Math.Min(wait, 1_000_000)), cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    // A start in the past: skips the frames whose time is over, so that this publisher sends what the programme
+    // plays now, stamped as if it had started on time. False when the source ends first.
+    private async Task<bool> CatchUpAsync(Pacer pacer, CancellationToken cancellationToken)
+    {
+        long skipped = 0;
+        while (pacer.IsPast(_slots[0].Parameters))
+        {
+            pacer.Stamp(_slots[0].Parameters);
+            skipped++;
+            if (!await _source.ReadAsync(_slots[0], cancellationToken))
+            {
+                _logger.LogError("{Source} ended after {Frames} frames, before the programme position of now ({Seconds:F3} s after --start-at)",
+                    _source.Name, skipped, pacer.ElapsedMicros / 1e6);
+                return false;
+            }
+        }
+        if (skipped > 0)
+        {
+            _logger.LogInformation("Joining the programme {Seconds:F3} s after --start-at, at frame {Sequence} ({Skipped} frames already past are skipped)",
+                pacer.NextOffsetMicros / 1e6, pacer.NextSequence, skipped);
+        }
+        return true;
     }
 
     // Sends frames as they fall due. True when the source ended, false when cancelled.
@@ -163,8 +235,10 @@ public sealed class PublishSession
     {
         _group.Clear();
         for (int i = 0; i < count; i++) _group.Add(_slots[i].Memory);
-        foreach (var path in paths)
+        // Indexed: a foreach over the interface would box an enumerator per packet.
+        for (int p = 0; p < paths.Count; p++)
         {
+            var path = paths[p];
             int length = builder.Audio(_packet, path.PathId, head.Sequence, head.TimestampMicros, _group);
             path.Send(_packet.AsSpan(0, length));
         }

@@ -215,6 +215,18 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
     private static long LatestTimestamp(EncoderState e) =>
         e.Ring.Count > 0 && e.Ring.TryGet(e.Ring.Newest, out _, out long ts) ? ts : long.MaxValue;
 
+    /// <summary>Why the mount refuses this encoder (its grain's answer), or null. Allocation-free; for the ingest to tell the publisher.</summary>
+    public string? RefusalFor(ReadOnlySpan<byte> mount, ReadOnlySpan<byte> encoder)
+    {
+        if (mount.Length > Protocol.MaxMountLength || encoder.Length > Protocol.MaxEncoderLength) return null;
+        Span<char> m = stackalloc char[Protocol.MaxMountLength];
+        Span<char> e = stackalloc char[Protocol.MaxEncoderLength];
+        int mn = Encoding.UTF8.GetChars(mount, m), en = Encoding.UTF8.GetChars(encoder, e);
+        if (!_mounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(m[..mn], out var state)) return null;
+        lock (state.Gate)
+            return state.Encoders.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(e[..en], out var encoderState) ? encoderState.RefusedReason : null;
+    }
+
     public WindowSlice GetFrames(string mount, string encoder, ulong session, ulong fromSequence, int maxFrames)
     {
         if (!_mounts.TryGetValue(mount, out var state)) return new WindowSlice(null, 0, 0);

@@ -27,6 +27,14 @@ public sealed class CommandLineTests
         { "--loop", ["--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--loop"] },
         { "--encoder", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--encoder", new string('e', 65)] },
         { "--stats-interval", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--stats-interval", "-1"] },
+        { "--multicast", ["--mount", "m", "--multicast", "127.0.0.1:9002", "--file", File] },
+        { "--multicast", ["--mount", "m", "--multicast", "239.1.2.3", "--file", File] },
+        { "--multicast-interface", ["--mount", "m", "--multicast", "239.1.2.3:9002", "--multicast-interface", "192.0.2.77", "--file", File] },
+        { "--multicast-interface", ["--mount", "m", "--multicast", "239.1.2.3:9002", "--multicast-interface", "lo", "--file", File] },
+        { "--multicast-ttl", ["--mount", "m", "--multicast", "239.1.2.3:9002", "--multicast-ttl", "256", "--file", File] },
+        { "--start-at", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--start-at", "tomorrow"] },
+        { "--start-at", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--start-at", $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3700}"] },
+        { "--start-at", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--start-at", DateTimeOffset.UtcNow.AddHours(-2).ToString("yyyy-MM-ddTHH:mm:ssZ")] },
     };
 
     [Theory]
@@ -47,13 +55,14 @@ public sealed class CommandLineTests
         {
             "--mount", "--encoder", "--relay", "--transport", "--file", "--loop", "--stdin", "--codec", "--priority", "--key-id",
             "--key", "--frames-per-packet", "--max-datagram", "--name", "--genre", "--description", "--url", "--public", "--title",
-            "--stats-interval",
+            "--stats-interval", "--multicast", "--multicast-interface", "--multicast-ttl", "--start-at",
         })
         {
             Assert.Contains(option, output);
         }
         Assert.Contains("[default: both]", output);
         Assert.Contains("[default: 1400]", output);
+        Assert.Contains("[default: 127.0.0.1]", output);
         Assert.Contains("HIGHEST", output);
     }
 

@@ -8,11 +8,19 @@ public sealed class Deployment : IAsyncDisposable
 {
     private readonly List<ChildProcess> _processes = [];
     private readonly Dictionary<string, Relay> _relays = [];
+    private readonly Dictionary<string, string[]> _relayArgs = [];
+    private readonly List<Edge> _edges = [];
+    private static string? _publisherHelp;
 
     public sealed record Relay(string Name, int IngestPort, int SiloPort, int GatewayPort, int DashboardPort, ChildProcess Process);
 
     public sealed record Edge(int Port, ChildProcess Process)
     {
+        /// <summary>The edge's <c>--name</c> (in mount health).</summary>
+        public string Name { get; init; } = Process.Name;
+
+        public string HealthUrl => $"http://127.0.0.1:{Port}/davecast/health";
+
         public string Url(string mount) => $"http://127.0.0.1:{Port}/{mount}";
     }
 
@@ -24,6 +32,14 @@ public sealed class Deployment : IAsyncDisposable
     public IReadOnlyCollection<Relay> Relays => _relays.Values;
 
     public Relay this[string name] => _relays[name];
+
+    public IReadOnlyList<Edge> Edges
+    {
+        get
+        {
+            lock (_edges) return [.. _edges];
+        }
+    }
 
     public async Task<Relay> StartRelayAsync(string name, params string[] extra)
     {
@@ -43,6 +59,7 @@ public sealed class Deployment : IAsyncDisposable
             args.AddRange(["--clustering", "redis", "--redis", Redis]);
         }
         args.AddRange(extra);
+        _relayArgs[name] = [.. args];
         var process = Track(ChildProcess.Dotnet(name, Repo.ProgramDll("silo", "davecast-silo"), [.. args]));
         var relay = new Relay(name, ingest, silo, gateway, dashboard, process);
         _relays[name] = relay;
@@ -50,18 +67,46 @@ public sealed class Deployment : IAsyncDisposable
         return relay;
     }
 
+    /// <summary>SIGKILL to a relay silo (it stays in <see cref="Relays"/> with its ports, for a restart).</summary>
+    public void KillRelay(string name) => _relays[name].Process.Kill9();
+
+    /// <summary>
+    /// Starts a relay again with the same name, ports and options as before (killing the old process first if it
+    /// still runs). Its output is kept under the name "name#2", "name#3"...
+    /// </summary>
+    public async Task<Relay> RestartRelayAsync(string name)
+    {
+        var old = _relays[name];
+        old.Process.Kill9();
+        int generation;
+        lock (_processes) generation = _processes.Count(p => p.Name == name || p.Name.StartsWith(name + "#", StringComparison.Ordinal)) + 1;
+        var process = Track(ChildProcess.Dotnet($"{name}#{generation}", Repo.ProgramDll("silo", "davecast-silo"), _relayArgs[name]));
+        var relay = old with { Process = process };
+        _relays[name] = relay;
+        await process.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));
+        return relay;
+    }
+
+    /// <summary>Starts an edge gateway; unless <paramref name="extra"/> names it (--name), it is "edge-1", "edge-2"...</summary>
     public async Task<Edge> StartEdgeAsync(params string[] extra)
     {
         int port = Ports.Free();
+        string name;
+        lock (_edges) name = $"edge-{_edges.Count + 1}";
+        int named = Array.IndexOf(extra, "--name");
+        if (named >= 0 && named + 1 < extra.Length) name = extra[named + 1];
         var args = new List<string> { "--port", $"{port}", "--address", "127.0.0.1", "--cluster-id", ClusterId };
+        if (named < 0) args.AddRange(["--name", name]);
         if (Redis is null)
             foreach (var r in _relays.Values) args.AddRange(["--gateway", $"127.0.0.1:{r.GatewayPort}"]);
         else
             args.AddRange(["--clustering", "redis", "--redis", Redis]);
         args.AddRange(extra);
-        var process = Track(ChildProcess.Dotnet("edge", Repo.ProgramDll("edge-gateway", "davecast-edge"), [.. args]));
+        var process = Track(ChildProcess.Dotnet(name, Repo.ProgramDll("edge-gateway", "davecast-edge"), [.. args]));
+        var edge = new Edge(port, process);
+        lock (_edges) _edges.Add(edge);
         await process.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));
-        return new Edge(port, process);
+        return edge;
     }
 
     /// <summary>A publisher sending to every relay started so far (or the ones named).</summary>
@@ -73,6 +118,43 @@ public sealed class Deployment : IAsyncDisposable
         return Track(ChildProcess.Dotnet(encoder, Repo.ProgramDll("publisher", "davecast-publisher"), [.. args]));
     }
 
+    /// <summary>
+    /// A publisher sending to explicit ingest endpoints (for example <see cref="PathProxy"/> ports), in this order
+    /// (so path ids are 0/1 for the first, 4/5 for the second...). With <paramref name="startAt"/>, it passes
+    /// <c>--start-at</c> (unix seconds): publishers given the same value stamp equal timestamps.
+    /// </summary>
+    public ChildProcess StartPublisherTo(string encoder, string mount, string file, int priority, IEnumerable<int> ingestPorts,
+        DateTimeOffset? startAt = null, params string[] extra)
+    {
+        var args = new List<string> { "--mount", mount, "--encoder", encoder, "--priority", $"{priority}", "--file", file, "--loop" };
+        foreach (var port in ingestPorts) args.AddRange(["--relay", $"127.0.0.1:{port}"]);
+        if (startAt is { } at)
+            args.AddRange(["--start-at", (at.ToUnixTimeMilliseconds() / 1000.0).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)]);
+        args.AddRange(extra);
+        lock (_processes)
+        {
+            int generation = _processes.Count(p => p.Name == encoder || p.Name.StartsWith(encoder + "#", StringComparison.Ordinal));
+            var name = generation == 0 ? encoder : $"{encoder}#{generation + 1}";
+            return Track(ChildProcess.Dotnet(name, Repo.ProgramDll("publisher", "davecast-publisher"), [.. args]));
+        }
+    }
+
+    /// <summary>Whether the built publisher has a command-line option (its --help lists it), e.g. "--start-at".</summary>
+    public static bool PublisherHasOption(string option)
+    {
+        if (_publisherHelp is null)
+        {
+            using var help = ChildProcess.Dotnet("publisher-help", Repo.ProgramDll("publisher", "davecast-publisher"), "--help");
+            help.WaitForExitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+            _publisherHelp = help.Output;
+        }
+        return _publisherHelp.Contains(option + " ", StringComparison.Ordinal);
+    }
+
+    /// <summary>A whole second a few seconds ahead, for <c>--start-at</c>.</summary>
+    public static DateTimeOffset SecondsFromNow(int seconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + seconds);
+
     public ChildProcess Track(ChildProcess p)
     {
         lock (_processes) _processes.Add(p);
@@ -80,10 +162,21 @@ public sealed class Deployment : IAsyncDisposable
     }
 
     /// <summary>Every process's output, for a failure message.</summary>
-    public string Logs()
+    public string Logs() => Logs(60);
+
+    /// <summary>Every process's output, the last <paramref name="lines"/> lines of each.</summary>
+    public string Logs(int lines)
     {
         lock (_processes)
-            return string.Join("\n", _processes.Select(p => $"===== {p.Name} =====\n{Tail(p.Output, 60)}"));
+            return string.Join("\n", _processes.Select(p => $"===== {p.Name}{(p.HasExited ? $" (exited {p.ExitCode})" : "")} =====\n{Tail(p.Output, lines)}"));
+    }
+
+    /// <summary>Lines of every process's output that contain any of <paramref name="words"/> (e.g. "warn", "fail").</summary>
+    public string Grep(params string[] words)
+    {
+        lock (_processes)
+            return string.Join("\n", _processes.Select(p =>
+                $"===== {p.Name} =====\n" + string.Join('\n', p.Output.Split('\n').Where(l => words.Any(w => l.Contains(w, StringComparison.OrdinalIgnoreCase))))));
     }
 
     private static string Tail(string text, int lines)

@@ -14,6 +14,9 @@ public sealed class StreamRecorder : IAsyncDisposable
 
     public HttpResponseMessage? Response { get; private set; }
 
+    /// <summary>Now, on the clock of <see cref="Arrivals"/> (it starts when the request is sent): to mark faults.</summary>
+    public TimeSpan Elapsed => _clock.Elapsed;
+
     /// <summary>Connects and starts reading; returns once the response headers arrived.</summary>
     public async Task<HttpResponseMessage> StartAsync(string url, IDictionary<string, string>? headers = null)
     {

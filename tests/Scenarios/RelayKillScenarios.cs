@@ -1,0 +1,52 @@
+using Davecast.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Davecast.Tests.Scenarios;
+
+/// <summary>
+/// Promise 1 and 4 with real processes: a relay silo dies (SIGKILL), including the first one started (which holds
+/// cluster-wide grains), comes back under the same name and ports, and the other one dies. The listener hears every
+/// frame exactly once throughout.
+/// </summary>
+[Collection("processes")]
+public sealed class RelayKillScenarios(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task RelayKills_kill_first_relay_restart_it_then_kill_the_other_is_hitless()
+    {
+        await using var s = await ScenarioHost.StartAsync("RelayKills", output);
+        await s.RunAsync(async () =>
+        {
+            await s.StartRelaysAsync(2);
+            s.D.StartPublisher("studio", ScenarioHost.Mount, ScenarioHost.Fixture, priority: 100);
+            var edge = (await s.StartEdgesAsync(1))[0];
+            var listener = (await s.ListenAsync(edge))[0];
+            var check = new ScenarioCheck("RelayKills", FrameContinuity.ForFile(ScenarioHost.Fixture));
+            await s.RunForAsync(ScenarioHost.BeforeFault, edge, listener);
+
+            check.Mark("kill -9 relay-a", listener);
+            s.D.KillRelay("relay-a");
+            s.Log("killed relay-a (the first relay started)");
+            await s.RunForAsync(TimeSpan.FromSeconds(20), edge, listener);
+
+            check.Mark("restart relay-a", listener);
+            await s.D.RestartRelayAsync("relay-a");
+            s.Log("relay-a restarted (same name and ports)");
+            var back = await ScenarioHost.PollAsync(
+                async () => (await EdgeHealth.RelaysAsync(edge, ScenarioHost.Mount))?.Contains("relay-a") == true,
+                TimeSpan.FromSeconds(30));
+            s.Log(back is { } t ? $"relay-a carries /{ScenarioHost.Mount} again after {t.TotalSeconds:F1} s" : "relay-a not seen carrying the mount within 30 s");
+            await s.RunForAsync(TimeSpan.FromSeconds(5), edge, listener);
+            Assert.True(back is not null, "the restarted relay-a did not carry the mount again within 30 s (edge health: mount relays)");
+
+            check.Mark("kill -9 relay-b", listener);
+            s.D.KillRelay("relay-b");
+            s.Log("killed relay-b");
+            await s.RunForAsync(TimeSpan.FromSeconds(20), edge, listener);
+
+            var result = check.Analyze(listener);
+            s.Report(result, await EdgeHealth.SummaryAsync(edge, ScenarioHost.Mount));
+            ScenarioHost.AssertHitless(result, listener);
+        });
+    }
+}

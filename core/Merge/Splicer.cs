@@ -169,7 +169,8 @@ public sealed class Splicer(SplicerTiming timing)
     private void TryPlannedSwitch(long now)
     {
         if (_elected is null || !_tracks.TryGetValue(_elected, out var target) || target.Session != _electedSession) return;
-        if (!Healthy(target, now)) return;
+        // Only to an encoder whose frames are flowing right now: one that just stopped still looks healthy for a while.
+        if (!Healthy(target, now) || now - target.LastArrival >= timing.Hold) return;
         if (_switchAt is { } at && _haveLast && _programmeNext < at) return;
         if (!TryAlign(_current!, _next, target, out ulong m) || !target.Has(m)) return;
         _current = target;
@@ -221,6 +222,9 @@ public sealed class Splicer(SplicerTiming timing)
         return AlignByTime(to, ExpectedTimestamp(from, n), out m);
     }
 
+    /// <summary>How far behind an encoder's newest frame a content match may lie (about 12 s of AAC).</summary>
+    public const int MaxContentLag = 512;
+
     private static bool TryAlignByContent(EncoderTrack from, ulong n, EncoderTrack to, out ulong m)
     {
         // Look back from n (frames already played), then ahead (frames past a hole).
@@ -243,7 +247,8 @@ public sealed class Splicer(SplicerTiming timing)
                 if (!Confirmed(from, k, to, mk)) continue;
                 long offset = (long)mk - (long)k;
                 long result = (long)n + offset;
-                if (result < 0) continue;
+                // A match far behind the encoder's newest frame is the same audio from an earlier pass of a loop.
+                if (result < 0 || result + MaxContentLag < (long)to.Highest) continue;
                 m = (ulong)result;
                 return true;
             }

@@ -161,4 +161,30 @@ public sealed class SplicerTests
         Assert.Equal([0UL, 1, 2, 3, 6, 7, 8, 9], o.Frames.Select(f => f.Seq));
         Assert.Equal(2, s.GapFrames);
     }
+
+    [Fact]
+    public void A_looping_programme_fails_over_once_and_never_replays_an_earlier_pass()
+    {
+        // Both encoders loop a 100-frame programme (content repeats every 100 frames, well inside the ring).
+        static SpliceFrame Looped(long p) => new(new byte[] { (byte)p }, 1_000_000 + p * Dur, Dur, (ulong)(p % 100) * 7919UL + 1);
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        s.SetPriority("a", 200);
+        var o = new Out();
+        long now = 0;
+        for (long p = 0; p < 400; p++)
+        {
+            now = p * 23;
+            if (p < 250) s.Offer("a", 1, (ulong)p, Looped(p), now);
+            s.Offer("b", 2, (ulong)(p + 7), Looped(p), now);
+            s.SetPriority("b", 100);
+            s.Pump(now, o.Add);
+        }
+        for (int i = 0; i < 300; i++) s.Pump(now += 20, o.Add);
+        var positions = o.Frames.Select(f => (long)((f.Hash - 1) / 7919UL)).ToList();
+        for (int i = 1; i < positions.Count; i++) Assert.Equal((positions[i - 1] + 1) % 100, positions[i]);
+        Assert.Equal(1, s.Failovers);
+        Assert.Equal(0, s.Switches);
+        Assert.InRange(o.Frames.Count, 380, 400);
+    }
 }

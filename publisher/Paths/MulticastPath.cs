@@ -13,15 +13,12 @@ namespace Davecast.Publisher.Paths;
 /// </summary>
 public sealed class MulticastPath : IPacketPath
 {
-    private static readonly TimeSpan QuietSpell = TimeSpan.FromSeconds(5);
-
     private readonly Socket? _socket;
     private readonly SocketAddress _group;
     private readonly IReplySink _replies;
     private readonly ILogger _logger;
     private readonly Task _receive = Task.CompletedTask;
-    private bool _failing;
-    private long _lastErrorAt;
+    private readonly SendHealth _health;
 
     public MulticastPath(byte pathId, MulticastGroup group, IPAddress interfaceAddress, int ttl, IReplySink replies, ILogger logger)
     {
@@ -30,6 +27,7 @@ public sealed class MulticastPath : IPacketPath
         _group = group.EndPoint.Serialize();
         _replies = replies;
         _logger = logger;
+        _health = new SendHealth(pathId, Name, logger);
         try
         {
             _socket = MulticastGroup.OpenSender(group.Address.AddressFamily, interfaceAddress, ttl);
@@ -75,21 +73,11 @@ public sealed class MulticastPath : IPacketPath
         if (error == SocketError.Success)
         {
             Stats.Sent(packet.Length);
-            if (_failing && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastErrorAt)) > QuietSpell)
-            {
-                _failing = false;
-                _logger.LogInformation("Path {PathId} ({Path}) sends again", PathId, Name);
-            }
+            _health.Succeeded();
             return;
         }
         Stats.Drop();
-        if (error == SocketError.WouldBlock) return;
-        Volatile.Write(ref _lastErrorAt, Stopwatch.GetTimestamp());
-        if (!_failing)
-        {
-            _failing = true;
-            _logger.LogWarning("Path {PathId} ({Path}) cannot send: {Error}", PathId, Name, error);
-        }
+        if (error != SocketError.WouldBlock) _health.Failed(error);
     }
 
     private async Task ReceiveAsync(Socket socket)

@@ -13,7 +13,6 @@ namespace Davecast.Publisher.Paths;
 public sealed class UdpPath : IPacketPath
 {
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan QuietSpell = TimeSpan.FromSeconds(5);
 
     private readonly RelayAddress _relay;
     private readonly string _relayName;
@@ -24,8 +23,7 @@ public sealed class UdpPath : IPacketPath
     private long _retryAt;
     private bool _opening;
     private bool _disposed;
-    private bool _failing;
-    private long _lastErrorAt;
+    private readonly SendHealth _health;
     private int _openFailures;
 
     public UdpPath(byte pathId, RelayAddress relay, IReplySink replies, ILogger logger)
@@ -36,6 +34,7 @@ public sealed class UdpPath : IPacketPath
         _relayName = relay.ToString();
         _replies = replies;
         _logger = logger;
+        _health = new SendHealth(pathId, Name, logger);
         try
         {
             if (IPAddress.TryParse(relay.Host, out var address)) Connect(address);
@@ -67,29 +66,14 @@ public sealed class UdpPath : IPacketPath
         if (error == SocketError.Success)
         {
             Stats.Sent(packet.Length);
-            // ICMP errors fail only every other send: call the path healthy after a quiet spell.
-            if (_failing && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastErrorAt)) > QuietSpell)
-            {
-                _failing = false;
-                _logger.LogInformation("Path {PathId} ({Path}) sends again", PathId, Name);
-            }
+            _health.Succeeded();
             return;
         }
 
         Stats.Drop();
         // WouldBlock: the socket buffer is full. Anything else (refused, unreachable) is worth a line, once.
         if (error == SocketError.WouldBlock) return;
-        Failed(error);
-    }
-
-    private void Failed(SocketError error)
-    {
-        Volatile.Write(ref _lastErrorAt, Stopwatch.GetTimestamp());
-        if (!_failing)
-        {
-            _failing = true;
-            _logger.LogWarning("Path {PathId} ({Path}) cannot send: {Error}", PathId, Name, error);
-        }
+        _health.Failed(error);
     }
 
     // Replies from the relay. ICMP errors (nobody listening) surface here as well as on sends.
@@ -106,7 +90,7 @@ public sealed class UdpPath : IPacketPath
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset
                 or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.MessageSize)
             {
-                if (e.SocketErrorCode != SocketError.MessageSize) Failed(e.SocketErrorCode);
+                if (e.SocketErrorCode != SocketError.MessageSize) _health.Failed(e.SocketErrorCode);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {

@@ -72,10 +72,10 @@ public sealed class Pacer(long sessionStartMicros, long startedAt)
     /// Whether a frame with <paramref name="parameters"/>, numbered next, would end before now: a publisher that
     /// joins a programme late (a <c>--start-at</c> in the past) skips such frames, so that it sends in step.
     /// </summary>
-    public bool IsPast(in CodecParameters parameters)
+    public bool IsPast(in CodecParameters parameters, long slackMicros = 0)
     {
         if (parameters.SampleRate <= 0) return false;
-        return NextOffsetMicros + parameters.SamplesPerFrame * 1_000_000L / parameters.SampleRate <= ElapsedMicros;
+        return NextOffsetMicros + parameters.SamplesPerFrame * 1_000_000L / parameters.SampleRate + slackMicros <= ElapsedMicros;
     }
 
     /// <summary>Waits until real time reaches <paramref name="offsetMicros"/>; returns at once if it has.</summary>

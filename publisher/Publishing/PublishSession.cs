@@ -159,12 +159,15 @@ public sealed class PublishSession
         }
     }
 
-    // A start in the past: skips the frames whose time is over, so that this publisher sends what the programme
-    // plays now, stamped as if it had started on time. False when the source ends first.
+    /// <summary>Frames late by less than this are still sent (at once): scheduling jitter is no reason to skip.</summary>
+    public const long CatchUpSlackMicros = 1_000_000;
+
+    // A start in the past: skips the frames whose time is over by more than the slack, so that this publisher
+    // sends what the programme plays now, stamped as if it had started on time. False when the source ends first.
     private async Task<bool> CatchUpAsync(Pacer pacer, CancellationToken cancellationToken)
     {
         long skipped = 0;
-        while (pacer.IsPast(_slots[0].Parameters))
+        while (pacer.IsPast(_slots[0].Parameters, CatchUpSlackMicros))
         {
             pacer.Stamp(_slots[0].Parameters);
             skipped++;

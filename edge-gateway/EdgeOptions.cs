@@ -20,4 +20,34 @@ public sealed class EdgeOptions
 
     /// <summary>Frames kept for listeners (at 43 frames/s, 2048 is 47 s): bounds how far a listener may lag.</summary>
     public int RingFrames { get; set; } = 2048;
+
+    /// <summary>Audio bytes between ICY metadata blocks, for listeners that send <c>Icy-MetaData: 1</c>.</summary>
+    public int IcyMetaInt { get; set; } = Icy.IcyMetadata.DefaultInterval;
+
+    /// <summary>Listeners this edge serves at once, over all mounts; more are refused with 503.</summary>
+    public int MaxListeners { get; set; } = 10_000;
+
+    /// <summary>Listeners one mount may have at this edge; 0: only the global limit applies.</summary>
+    public int MaxListenersPerMount { get; set; }
+
+    /// <summary>A listener whose unsent audio passes this many bytes is dropped, so that it cannot hold the others up.</summary>
+    public long ListenerQueueBytes { get; set; } = 512 * 1024;
+
+    /// <summary>Basic-auth user and password that an Icecast slave uses for <c>/admin/streamlist.txt</c>.</summary>
+    public string RelayUser { get; set; } = "relay";
+    public string RelayPassword { get; set; } = "hackme";
+
+    /// <summary>Basic-auth user and password for the other admin endpoints (<c>/admin/metadata</c>).</summary>
+    public string AdminUser { get; set; } = "admin";
+    public string AdminPassword { get; set; } = "hackme";
+
+    /// <summary>Host name in listen URLs (status-json's listenurl), as Icecast's &lt;hostname&gt;.</summary>
+    public string Hostname { get; set; } = "localhost";
+
+    /// <summary>The port listeners reach this edge on, for listen URLs.</summary>
+    public int PublicPort { get; set; } = 8000;
+
+    /// <summary>status-json's location and admin fields.</summary>
+    public string Location { get; set; } = "Earth";
+    public string AdminContact { get; set; } = "icemaster@localhost";
 }

@@ -10,7 +10,7 @@ namespace Davecast.Edge;
 /// "HTTP/1.0 200 OK", Icecast's headers, then the raw audio with no chunked transfer encoding (which Icecast's own
 /// relay client and older players do not expect). Any other request is handed to ASP.NET Core untouched.
 /// </summary>
-public sealed class IcecastConnectionHandler(ListenerEndpoint listeners)
+public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
 {
     private const int MaxHead = 16 * 1024;
 
@@ -60,21 +60,55 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners)
         input.AdvanceTo(buffer.GetPosition(headLength));
 
         var output = connection.Transport.Output;
-        var response = new StringBuilder("HTTP/1.0 200 OK\r\n");
-        response.Append($"Server: {IcecastHeaders.Server}\r\n");
-        response.Append($"Date: {DateTime.UtcNow:R}\r\n");
-        foreach (var (name, value) in IcecastHeaders.For(feed, feed.Parameters!.Value)) response.Append($"{name}: {Clean(value)}\r\n");
-        response.Append("Connection: Close\r\n\r\n");
-        output.Write(Encoding.Latin1.GetBytes(response.ToString()));
-        await output.FlushAsync();
+        bool icy = ListenerEndpoint.WantsIcyMetadata(HeaderValue(head, "Icy-MetaData"));
+        var session = listeners.TryAdmit(feed, connection.RemoteEndPoint?.ToString(), icy, out var refusal);
+        if (session is null)
+        {
+            var body = Encoding.UTF8.GetBytes(refusal + "\n");
+            output.Write(Encoding.Latin1.GetBytes(
+                $"HTTP/1.0 503 Service Unavailable\r\nServer: {IcecastHeaders.Server}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                + $"Content-Length: {body.Length}\r\nRetry-After: 30\r\nConnection: Close\r\n\r\n"));
+            output.Write(body);
+            await output.FlushAsync();
+            await output.CompleteAsync();
+            return;
+        }
+        try
+        {
+            var response = new StringBuilder("HTTP/1.0 200 OK\r\n");
+            response.Append($"Server: {IcecastHeaders.Server}\r\n");
+            response.Append($"Date: {DateTime.UtcNow:R}\r\n");
+            foreach (var (name, value) in IcecastHeaders.For(feed, feed.Parameters!.Value, icy ? options.Value.IcyMetaInt : 0))
+                response.Append($"{name}: {Clean(value)}\r\n");
+            response.Append("Connection: Close\r\n\r\n");
+            output.Write(Encoding.Latin1.GetBytes(response.ToString()));
+            await output.FlushAsync();
 
-        // The listener leaving shows as the end of its input.
-        using var gone = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        var watch = WatchForCloseAsync(input, gone);
-        await listeners.StreamAsync(feed, output, connection.RemoteEndPoint?.ToString(), gone.Token);
-        gone.Cancel();
-        await watch;
-        await output.CompleteAsync();
+            // The listener leaving shows as the end of its input.
+            using var gone = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+            var watch = WatchForCloseAsync(input, gone);
+            bool dropped = await listeners.StreamAsync(feed, session, output, gone.Token);
+            gone.Cancel();
+            await watch;
+            // A dropped listener is not reading: what is still queued for it would never leave, so reset the connection.
+            if (dropped) connection.Abort(new ConnectionAbortedException("listener fell too far behind"));
+            else await output.CompleteAsync();
+        }
+        finally
+        {
+            listeners.Release(feed, session);
+        }
+    }
+
+    /// <summary>The value of a request header (case-insensitive name), or null.</summary>
+    internal static string? HeaderValue(string head, string name)
+    {
+        foreach (var line in head.Split("\r\n"))
+        {
+            int colon = line.IndexOf(':');
+            if (colon > 0 && line.AsSpan(0, colon).Trim().Equals(name, StringComparison.OrdinalIgnoreCase)) return line[(colon + 1)..].Trim();
+        }
+        return null;
     }
 
     private static async Task WatchForCloseAsync(PipeReader input, CancellationTokenSource gone)

@@ -7,7 +7,12 @@ public static class IcecastHeaders
 {
     public const string Server = "Davecast";
 
-    public static IEnumerable<KeyValuePair<string, string>> For(MountFeed feed, CodecParameters parameters)
+    /// <param name="icyMetaInt">Bytes between ICY metadata blocks for a listener that asked for them; 0: none.</param>
+    /// <summary>The value of ice-audio-info (and of status-json's audio_info).</summary>
+    public static string AudioInfo(CodecParameters p) =>
+        $"channels={p.Channels};samplerate={p.SampleRate}" + (p.BitrateKbps > 0 ? $";bitrate={p.BitrateKbps}" : "");
+
+    public static IEnumerable<KeyValuePair<string, string>> For(MountFeed feed, CodecParameters parameters, int icyMetaInt = 0)
     {
         yield return new("Content-Type", parameters.ContentType);
         yield return new("Cache-Control", "no-cache, no-store");
@@ -21,7 +26,7 @@ public static class IcecastHeaders
             if (name.StartsWith("icy-", StringComparison.OrdinalIgnoreCase) && !name.Equals("icy-metaint", StringComparison.OrdinalIgnoreCase))
                 yield return new(name.ToLowerInvariant(), value);
         if (!headers.ContainsKey("icy-br") && parameters.BitrateKbps > 0) yield return new("icy-br", $"{parameters.BitrateKbps}");
-        yield return new("ice-audio-info", $"channels={parameters.Channels};samplerate={parameters.SampleRate}"
-            + (parameters.BitrateKbps > 0 ? $";bitrate={parameters.BitrateKbps}" : ""));
+        if (icyMetaInt > 0) yield return new("icy-metaint", $"{icyMetaInt}");
+        yield return new("ice-audio-info", AudioInfo(parameters));
     }
 }

@@ -4,18 +4,89 @@ using Microsoft.Extensions.Options;
 
 namespace Davecast.Edge;
 
+/// <summary>One connected listener: where it is in the mount's stream, and how to drop it.</summary>
+public sealed class ListenerSession(string mount, string? remote, bool icyMetadata) : IDisposable
+{
+    private readonly CancellationTokenSource _drop = new();
+    private long _takenOffset;
+    private long _droppedWithQueue = -1;
+
+    public string Mount { get; } = mount;
+    public string? Remote { get; } = remote;
+    public bool IcyMetadata { get; } = icyMetadata;
+    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Stream position (audio bytes) up to which the listener's connection has taken the audio.</summary>
+    public long TakenOffset
+    {
+        get => Volatile.Read(ref _takenOffset);
+        set => Volatile.Write(ref _takenOffset, value);
+    }
+
+    /// <summary>Cancelled when the listener is dropped for falling behind.</summary>
+    public CancellationToken Dropping => _drop.Token;
+
+    /// <summary>The queue it had when dropped, or -1 if it was not dropped.</summary>
+    public long DroppedWithQueue => Interlocked.Read(ref _droppedWithQueue);
+
+    public void Drop(long queuedBytes)
+    {
+        if (Interlocked.CompareExchange(ref _droppedWithQueue, queuedBytes, -1) == -1) _drop.Cancel();
+    }
+
+    public void Dispose() => _drop.Dispose();
+}
+
 /// <summary>
-/// Serves a mount to a listener: a burst of recent frames from a frame boundary, then every frame as it comes.
+/// Serves a mount to listeners: admission within the listener limits, a burst of recent frames from a frame
+/// boundary, then every frame as it comes, with ICY metadata blocks interleaved for listeners that asked for them.
 /// <c>GET</c> is answered on the raw connection (see <see cref="IcecastConnectionHandler"/>) as Icecast does: an
 /// HTTP/1.0 response with no chunked encoding. <c>HEAD</c> and unknown mounts go through ASP.NET Core.
 /// </summary>
 public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<EdgeOptions> options, ILogger<ListenerEndpoint> logger)
 {
     private readonly EdgeOptions _options = options.Value;
+    private int _listeners;
+
+    /// <summary>Listeners connected to this edge, over all mounts.</summary>
+    public int Listeners => Volatile.Read(ref _listeners);
 
     /// <summary>The mount's feed if it can be listened to now.</summary>
     public bool TryGetPlayable(string mount, out MountFeed feed) =>
         catalog.TryGet(mount, out feed) && feed.Parameters is not null && feed.Output.Head > 0;
+
+    /// <summary>
+    /// Counts a new listener in, or says why it is refused (the edge or the mount is full). A session that is
+    /// returned must be given back with <see cref="Release"/>.
+    /// </summary>
+    public ListenerSession? TryAdmit(MountFeed feed, string? remote, bool icyMetadata, out string? refusal)
+    {
+        refusal = null;
+        if (Interlocked.Increment(ref _listeners) > _options.MaxListeners)
+        {
+            Interlocked.Decrement(ref _listeners);
+            refusal = $"This server is full: it already has {_options.MaxListeners} listeners.";
+            LogRefused(feed.Mount, remote, refusal);
+            return null;
+        }
+        var session = new ListenerSession(feed.Mount, remote, icyMetadata);
+        if (!feed.TryAddListener(session, _options.MaxListenersPerMount))
+        {
+            Interlocked.Decrement(ref _listeners);
+            session.Dispose();
+            refusal = $"Mount /{feed.Mount} is full: it already has {_options.MaxListenersPerMount} listeners.";
+            LogRefused(feed.Mount, remote, refusal);
+            return null;
+        }
+        return session;
+    }
+
+    public void Release(MountFeed feed, ListenerSession session)
+    {
+        feed.RemoveListener(session);
+        Interlocked.Decrement(ref _listeners);
+        session.Dispose();
+    }
 
     /// <summary>ASP.NET Core path: HEAD of a mount, and 404 for unknown mounts.</summary>
     public async Task ServeAsync(HttpContext context, string mount)
@@ -27,57 +98,130 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
             return;
         }
         var response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        foreach (var (name, value) in IcecastHeaders.For(feed, feed.Parameters!.Value)) response.Headers[name] = value;
-        if (HttpMethods.IsHead(context.Request.Method)) return;
-        await StreamAsync(feed, response.BodyWriter, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted);
+        bool icy = WantsIcyMetadata(context.Request.Headers["Icy-MetaData"]);
+        foreach (var (name, value) in IcecastHeaders.For(feed, feed.Parameters!.Value, icy ? _options.IcyMetaInt : 0)) response.Headers[name] = value;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            return;
+        }
+        var session = TryAdmit(feed, context.Connection.RemoteIpAddress?.ToString(), icy, out var refusal);
+        if (session is null)
+        {
+            response.Headers.Clear();
+            response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await response.WriteAsync(refusal + "\n");
+            return;
+        }
+        try
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            await StreamAsync(feed, session, response.BodyWriter, context.RequestAborted);
+        }
+        finally
+        {
+            Release(feed, session);
+        }
     }
 
-    /// <summary>Writes the mount's frames to <paramref name="writer"/> until the listener leaves or falls too far behind.</summary>
-    public async Task StreamAsync(MountFeed feed, PipeWriter writer, string? remote, CancellationToken ct)
+    /// <summary>Whether an <c>Icy-MetaData</c> request header asks for metadata blocks ("1", as players send it).</summary>
+    public static bool WantsIcyMetadata(string? header) => header is not null && int.TryParse(header.Trim(), out int v) && v > 0;
+
+    /// <summary>
+    /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves, or is dropped because its
+    /// queue passed the limit (see <see cref="MountFeed.DropSlowListeners"/>). Returns true when it was dropped.
+    /// </summary>
+    public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, PipeWriter writer, CancellationToken ct)
     {
         var ring = feed.Output;
         long next = ring.BurstStart(_options.BurstBytes);
-        LogListenerStarted(feed.Mount, remote);
+        session.TakenOffset = ring.StartOffset(next);
+        var icy = new IcyInterleaver(session.IcyMetadata ? _options.IcyMetaInt : 0);
+        LogListenerStarted(feed.Mount, session.Remote, session.IcyMetadata);
         long bytes = 0;
-        Interlocked.Increment(ref feed.Listeners);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Dropping);
         try
         {
-            while (!ct.IsCancellationRequested)
+            while (!stop.IsCancellationRequested)
             {
-                await ring.WaitForAsync(next).WaitAsync(ct);
+                await ring.WaitForAsync(next).WaitAsync(stop.Token);
                 long head = ring.Head;
                 if (next < ring.Tail)
                 {
-                    LogListenerTooSlow(feed.Mount);
+                    // Fell out of the ring entirely: only possible with a queue limit larger than the ring.
+                    session.Drop(ring.BytesOut - session.TakenOffset);
                     break;
                 }
+                long taken = session.TakenOffset;
                 for (; next < head; next++)
                 {
                     if (!ring.TryGet(next, out var entry)) break;
-                    writer.Write(entry.Frame.Span);
+                    icy.Write(writer, entry.Frame.Span, entry.Title);
                     bytes += entry.Frame.Length;
+                    taken = entry.EndOffset;
                 }
-                var flushed = await writer.FlushAsync(ct);
+                var flushed = await writer.FlushAsync(stop.Token);
+                session.TakenOffset = taken;
                 if (flushed.IsCompleted || flushed.IsCanceled) break;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
         {
         }
-        finally
-        {
-            Interlocked.Decrement(ref feed.Listeners);
-        }
-        LogListenerStopped(feed.Mount, bytes);
+        bool dropped = session.DroppedWithQueue >= 0;
+        if (dropped) LogListenerTooSlow(feed.Mount, session.Remote, session.DroppedWithQueue, _options.ListenerQueueBytes);
+        LogListenerStopped(feed.Mount, session.Remote, bytes);
+        return dropped;
     }
 
-    [LoggerMessage(LogLevel.Information, "Listener on /{Mount} from {Remote}")]
-    private partial void LogListenerStarted(string mount, string? remote);
+    [LoggerMessage(LogLevel.Information, "Listener on /{Mount} from {Remote} (ICY metadata: {Icy})")]
+    private partial void LogListenerStarted(string mount, string? remote, bool icy);
 
-    [LoggerMessage(LogLevel.Information, "Listener on /{Mount} left after {Bytes} bytes")]
-    private partial void LogListenerStopped(string mount, long bytes);
+    [LoggerMessage(LogLevel.Information, "Listener on /{Mount} from {Remote} left after {Bytes} bytes of audio")]
+    private partial void LogListenerStopped(string mount, string? remote, long bytes);
 
-    [LoggerMessage(LogLevel.Warning, "Listener on /{Mount} fell too far behind and was dropped")]
-    private partial void LogListenerTooSlow(string mount);
+    [LoggerMessage(LogLevel.Warning, "Listener on /{Mount} from {Remote} dropped: its queue reached {Queued} bytes (limit {Limit})")]
+    private partial void LogListenerTooSlow(string mount, string? remote, long queued, long limit);
+
+    [LoggerMessage(LogLevel.Warning, "Listener on /{Mount} from {Remote} refused: {Reason}")]
+    private partial void LogRefused(string mount, string? remote, string reason);
+}
+
+/// <summary>
+/// Writes audio with an ICY metadata block after every <c>interval</c> bytes: the title block when the title of
+/// the frame being written differs from the last one sent, else a single zero byte. Interval 0: audio only.
+/// </summary>
+public sealed class IcyInterleaver(int interval)
+{
+    private static readonly byte[] NoChange = [0];
+    private readonly int _interval = interval;
+    private int _untilMetadata = interval;
+    private string? _sent;
+
+    public void Write(IBufferWriter<byte> writer, ReadOnlySpan<byte> audio, TitleInfo? title)
+    {
+        if (_interval == 0)
+        {
+            writer.Write(audio);
+            return;
+        }
+        while (!audio.IsEmpty)
+        {
+            int n = Math.Min(audio.Length, _untilMetadata);
+            writer.Write(audio[..n]);
+            audio = audio[n..];
+            _untilMetadata -= n;
+            if (_untilMetadata > 0) continue;
+            if (title is not null && title.Title != _sent)
+            {
+                writer.Write(title.Block);
+                _sent = title.Title;
+            }
+            else
+            {
+                writer.Write(NoChange);
+            }
+            _untilMetadata = _interval;
+        }
+    }
 }

@@ -27,8 +27,16 @@ public sealed partial class MountCatalog(
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         try
         {
+            long ticks = 0;
             while (await timer.WaitForNextTickAsync(stoppingToken))
-                foreach (var feed in _feeds.Values) feed.Pump();
+            {
+                bool checkQueues = ++ticks % 10 == 0;
+                foreach (var feed in _feeds.Values)
+                {
+                    feed.Pump();
+                    if (checkQueues) feed.DropSlowListeners(_options.ListenerQueueBytes);
+                }
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

@@ -22,7 +22,11 @@ public sealed partial class MountFeed : IAsyncDisposable
     private readonly Dictionary<string, RelayFollow> _relays = new(StringComparer.Ordinal);
     private readonly Splicer _splicer;
     private readonly Action<SpliceFrame, EncoderTrack, ulong> _emit;
+    private readonly MountTitles _titles = new();
+    private readonly Lock _listenersGate = new();
+    private readonly HashSet<ListenerSession> _listeners = [];
     private IFrameFormat? _format;
+    private long _adminTitleVersion;
     private long _lastFailovers, _lastGaps, _lastSubstituted, _lastSwitches;
 
     public MountFeed(string mount, IClusterClient cluster, EdgeOptions options, ILogger logger)
@@ -38,7 +42,7 @@ public sealed partial class MountFeed : IAsyncDisposable
             BackfillWait: (long)(options.BackfillWait.TotalSeconds * f),
             EncoderTimeout: 3 * f,
             BackupWait: 2 * f));
-        _emit = (frame, _, seq) => Output.Append(frame.Data, seq, frame.TimestampMicros);
+        _emit = (frame, track, seq) => Output.Append(frame.Data, seq, frame.TimestampMicros, _titles.For(track.Name, track.Session, seq));
     }
 
     public string Mount { get; }
@@ -49,7 +53,68 @@ public sealed partial class MountFeed : IAsyncDisposable
 
     public CodecParameters? Parameters => Info?.Parameters;
 
-    public int Listeners;
+    /// <summary>Listeners connected to this mount at this edge now.</summary>
+    public int Listeners
+    {
+        get
+        {
+            lock (_listenersGate) return _listeners.Count;
+        }
+    }
+
+    /// <summary>The most listeners this mount has had at once at this edge.</summary>
+    public int ListenerPeak { get; private set; }
+
+    /// <summary>When this edge emitted the mount's first frame.</summary>
+    public DateTimeOffset? StreamStart { get; private set; }
+
+    /// <summary>The title listeners hear now.</summary>
+    public string? Title => Output.Title?.Title;
+
+    /// <summary>Adds a listener unless the mount already has <paramref name="limit"/> (0: no limit).</summary>
+    public bool TryAddListener(ListenerSession listener, int limit)
+    {
+        lock (_listenersGate)
+        {
+            if (limit > 0 && _listeners.Count >= limit) return false;
+            _listeners.Add(listener);
+            ListenerPeak = Math.Max(ListenerPeak, _listeners.Count);
+            return true;
+        }
+    }
+
+    public void RemoveListener(ListenerSession listener)
+    {
+        lock (_listenersGate) _listeners.Remove(listener);
+    }
+
+    /// <summary>Drops every listener whose queue (bytes emitted that it has not taken) passed <paramref name="limit"/>.</summary>
+    public void DropSlowListeners(long limit)
+    {
+        long produced = Output.BytesOut;
+        List<ListenerSession>? slow = null;
+        lock (_listenersGate)
+        {
+            foreach (var l in _listeners)
+                if (produced - l.TakenOffset > limit) (slow ??= []).Add(l);
+        }
+        if (slow is null) return;
+        foreach (var l in slow) l.Drop(produced - l.TakenOffset);
+    }
+
+    /// <summary>
+    /// An operator's title (<c>/admin/metadata</c>): applies from the next frame this edge emits, until the source
+    /// sets another. <paramref name="version"/> orders titles set through different edges; an older one is ignored.
+    /// </summary>
+    public void SetAdminTitle(string title, long version)
+    {
+        lock (_gate)
+        {
+            if (version <= _adminTitleVersion) return;
+            _adminTitleVersion = version;
+            _titles.Override(title);
+        }
+    }
 
     public long BackfilledFrames { get; private set; }
 
@@ -64,6 +129,7 @@ public sealed partial class MountFeed : IAsyncDisposable
             foreach (var e in info.Encoders) _splicer.SetPriority(e.Encoder, e.Priority);
             if (info.LiveEncoder is not null) _splicer.Elect(info.LiveEncoder, info.LiveSession, info.SwitchAtMicros);
         }
+        if (info.AdminTitle is { } adminTitle) SetAdminTitle(adminTitle, info.AdminTitleVersion);
         var now = DateTime.UtcNow;
         foreach (var relay in info.Relays)
         {
@@ -91,7 +157,7 @@ public sealed partial class MountFeed : IAsyncDisposable
         lock (_gate)
         {
             return new EdgeReport(
-                edge, DateTimeOffset.UtcNow, _splicer.Playing, Volatile.Read(ref Listeners), _splicer.Emitted,
+                edge, DateTimeOffset.UtcNow, _splicer.Playing, Listeners, _splicer.Emitted,
                 _splicer.Tracks.Sum(t => t.Duplicates), _splicer.Late, _splicer.GapFrames, _splicer.Substituted,
                 _splicer.Failovers, _splicer.Switches, _splicer.BackfillRequests, Output.BytesOut);
         }
@@ -110,6 +176,7 @@ public sealed partial class MountFeed : IAsyncDisposable
 
     private void Offer(FrameBatch frames, long now)
     {
+        if (frames.Title is { } title) _titles.Learn(frames.Encoder, frames.Session, frames.TitleFrom, title);
         for (int i = 0; i < frames.Count; i++)
         {
             var data = frames.Frame(i);
@@ -131,7 +198,11 @@ public sealed partial class MountFeed : IAsyncDisposable
             backfills = _splicer.TakeBackfillRequests();
             LogRepairs();
         }
-        if (emitted > 0) Output.Publish();
+        if (emitted > 0)
+        {
+            StreamStart ??= DateTimeOffset.UtcNow;
+            Output.Publish();
+        }
         foreach (var b in backfills) _ = BackfillAsync(b);
     }
 

@@ -25,15 +25,23 @@ public sealed class OutputRing
     /// <summary>Oldest index still held.</summary>
     public long Tail => Math.Max(0, Head - _entries.Length);
 
-    public long BytesOut { get; private set; }
+    private long _bytesOut;
 
-    public void Append(ReadOnlyMemory<byte> frame, ulong sequence, long timestampMicros)
+    /// <summary>Bytes of every frame appended so far: the stream position just after the newest frame.</summary>
+    public long BytesOut => Volatile.Read(ref _bytesOut);
+
+    /// <summary>The title of the newest frame (null before the first frame, or when none is known).</summary>
+    public TitleInfo? Title { get; private set; }
+
+    public void Append(ReadOnlyMemory<byte> frame, ulong sequence, long timestampMicros, TitleInfo? title = null)
     {
         lock (_gate)
         {
-            _entries[_head & _mask] = new Entry(frame, sequence, timestampMicros);
+            long end = _bytesOut + frame.Length;
+            _entries[_head & _mask] = new Entry(frame, sequence, timestampMicros, title, end);
             Volatile.Write(ref _head, _head + 1);
-            BytesOut += frame.Length;
+            Volatile.Write(ref _bytesOut, end);
+            Title = title;
         }
     }
 
@@ -89,5 +97,17 @@ public sealed class OutputRing
         }
     }
 
-    public readonly record struct Entry(ReadOnlyMemory<byte> Frame, ulong Sequence, long TimestampMicros);
+    /// <summary>The stream position (in bytes) where the frame at <paramref name="index"/> starts; the newest position if it is not held.</summary>
+    public long StartOffset(long index)
+    {
+        lock (_gate)
+        {
+            if (index >= _head || index < _head - _entries.Length || index < 0) return _bytesOut;
+            var e = _entries[index & _mask];
+            return e.EndOffset - e.Frame.Length;
+        }
+    }
+
+    /// <param name="EndOffset">Stream position just after this frame: bytes of every frame up to and including it.</param>
+    public readonly record struct Entry(ReadOnlyMemory<byte> Frame, ulong Sequence, long TimestampMicros, TitleInfo? Title, long EndOffset);
 }

@@ -18,6 +18,18 @@ var holdMs = new Option<int>("--hold-ms") { Description = "Milliseconds a missin
 var backfillMs = new Option<int>("--backfill-ms") { Description = "Milliseconds a backfill from the relays' windows may take before a backup encoder's frame is used", DefaultValueFactory = _ => 300 };
 var edgeName = new Option<string>("--name") { Description = "This edge's name in mount health", DefaultValueFactory = _ => Environment.MachineName };
 var burst = new Option<int>("--burst-bytes") { Description = "Bytes of recent audio sent at once to a new listener", DefaultValueFactory = _ => 64 * 1024 };
+var metaint = new Option<int>("--icy-metaint") { Description = "Audio bytes between ICY metadata blocks for listeners that send Icy-MetaData: 1", DefaultValueFactory = _ => 16000 };
+var maxListeners = new Option<int>("--max-listeners") { Description = "Listeners this edge serves at once over all mounts; more are refused with 503", DefaultValueFactory = _ => 10_000 };
+var maxPerMount = new Option<int>("--max-listeners-per-mount") { Description = "Listeners one mount may have at this edge; 0: only --max-listeners applies", DefaultValueFactory = _ => 0 };
+var queueBytes = new Option<int>("--listener-queue-bytes") { Description = "A listener whose unsent audio passes this many bytes is dropped", DefaultValueFactory = _ => 512 * 1024 };
+var relayUser = new Option<string>("--relay-user") { Description = "User an Icecast slave gives for /admin/streamlist.txt (HTTP basic)", DefaultValueFactory = _ => "relay" };
+var relayPassword = new Option<string>("--relay-password") { Description = "Password of --relay-user; the default is for development only", DefaultValueFactory = _ => "hackme" };
+var adminUser = new Option<string>("--admin-user") { Description = "User for /admin/metadata (HTTP basic)", DefaultValueFactory = _ => "admin" };
+var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => "hackme" };
+var hostname = new Option<string>("--hostname") { Description = "Host name listeners reach this edge by, for listen URLs in /status-json.xsl", DefaultValueFactory = _ => "localhost" };
+var publicPort = new Option<int?>("--public-port") { Description = "Port listeners reach this edge on, for listen URLs (default: --port)" };
+var location = new Option<string>("--location") { Description = "status-json's location field", DefaultValueFactory = _ => "Earth" };
+var adminContact = new Option<string>("--admin-contact") { Description = "status-json's admin field (a contact address)", DefaultValueFactory = _ => "icemaster@localhost" };
 
 port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be a port number (1-65535, or 0)"); });
 address.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError("--address must be an IP address"); });
@@ -33,10 +45,26 @@ holdMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10_000) 
 backfillMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 10 or > 10_000) r.AddError("--backfill-ms must be between 10 and 10000"); });
 edgeName.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--name must not be empty"); });
 burst.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 16 * 1024 * 1024) r.AddError("--burst-bytes must be between 0 and 16777216"); });
+metaint.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 256 or > 1024 * 1024) r.AddError("--icy-metaint must be between 256 and 1048576"); });
+maxListeners.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 1_000_000) r.AddError("--max-listeners must be between 1 and 1000000"); });
+maxPerMount.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 1_000_000) r.AddError("--max-listeners-per-mount must be between 0 and 1000000"); });
+queueBytes.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 16 * 1024 or > 256 * 1024 * 1024) r.AddError("--listener-queue-bytes must be between 16384 and 268435456"); });
+publicPort.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1 or > 65535) r.AddError("--public-port must be a port number (1-65535)"); });
+foreach (var o in new[] { relayUser, relayPassword, adminUser, adminPassword, hostname })
+{
+    var name = o.Name;
+    o.Validators.Add(r =>
+    {
+        var v = r.GetValueOrDefault<string>();
+        if (string.IsNullOrWhiteSpace(v)) r.AddError($"{name} must not be empty");
+        else if (name.EndsWith("-user") && v.Contains(':')) r.AddError($"{name} must not contain ':'");
+    });
+}
 
 var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP audio stream per mount from the relays' copies.")
 {
-    port, address, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst,
+    port, address, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, metaint, maxListeners, maxPerMount,
+    queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
 };
 
 root.SetAction(async (parse, ct) =>
@@ -47,6 +75,18 @@ root.SetAction(async (parse, ct) =>
         BurstBytes = parse.GetValue(burst),
         BackfillWait = TimeSpan.FromMilliseconds(parse.GetValue(backfillMs)),
         Name = parse.GetValue(edgeName)!,
+        IcyMetaInt = parse.GetValue(metaint),
+        MaxListeners = parse.GetValue(maxListeners),
+        MaxListenersPerMount = parse.GetValue(maxPerMount),
+        ListenerQueueBytes = parse.GetValue(queueBytes),
+        RelayUser = parse.GetValue(relayUser)!,
+        RelayPassword = parse.GetValue(relayPassword)!,
+        AdminUser = parse.GetValue(adminUser)!,
+        AdminPassword = parse.GetValue(adminPassword)!,
+        Hostname = parse.GetValue(hostname)!,
+        PublicPort = parse.GetValue(publicPort) ?? parse.GetValue(port),
+        Location = parse.GetValue(location)!,
+        AdminContact = parse.GetValue(adminContact)!,
     };
     var builder = WebApplication.CreateBuilder();
     builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), listen =>
@@ -72,10 +112,12 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddHostedService(sp => sp.GetRequiredService<MountCatalog>());
     builder.Services.AddSingleton<ListenerEndpoint>();
     builder.Services.AddSingleton<IcecastConnectionHandler>();
+    builder.Services.AddSingleton<IcecastEndpoints>();
 
     var app = builder.Build();
     app.MapGet("/healthz", () => Results.Text("ok"));
     app.MapGet("/davecast/health", HealthEndpoint.Get);
+    app.Services.GetRequiredService<IcecastEndpoints>().Map(app);
     app.MapMethods("/{**mount}", ["GET", "HEAD"], (HttpContext context, string mount, ListenerEndpoint listeners) => listeners.ServeAsync(context, mount));
     await app.RunAsync(ct);
     return 0;

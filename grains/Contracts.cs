@@ -33,6 +33,9 @@ public sealed class FrameBatch
     [Id(5)] public required long[] Timestamps { get; init; }
     [Id(6)] public required int[] Offsets { get; init; }
     [Id(7)] public required byte[] Data { get; init; }
+    /// <summary>The encoder's stream title as this relay knows it, and the sequence it applies from; null when none was set.</summary>
+    [Id(8)] public string? Title { get; init; }
+    [Id(9)] public ulong TitleFrom { get; init; }
 
     public int Count => Sequences.Length;
 
@@ -92,7 +95,9 @@ public sealed record MountInfo(
     [property: Id(6)] string? Title,
     [property: Id(7)] ulong LiveSession = 0,
     [property: Id(8)] long? SwitchAtMicros = null,
-    [property: Id(9)] IReadOnlyList<EdgeReport>? Edges = null);
+    [property: Id(9)] IReadOnlyList<EdgeReport>? Edges = null,
+    [property: Id(10)] string? AdminTitle = null,
+    [property: Id(11)] long AdminTitleVersion = 0);
 
 /// <summary>An encoder as the mount grain sees it, merged over all relays.</summary>
 [GenerateSerializer, Immutable]

@@ -16,6 +16,12 @@ public interface IMountGrain : IGrainWithStringKey
 
     /// <summary>An edge's periodic report (listeners, repairs); shown with the mount's health.</summary>
     Task ReportEdgeAsync(EdgeReport report);
+
+    /// <summary>
+    /// A title set by an operator (an edge's <c>/admin/metadata</c>): every edge applies it until the source sets
+    /// another. <paramref name="version"/> (the setting edge's clock, in ticks) orders titles set at several edges.
+    /// </summary>
+    Task SetTitleAsync(string title, long version);
 }
 
 /// <summary>How the mount grains elect the live encoder.</summary>

@@ -82,11 +82,21 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time, IO
         return Task.CompletedTask;
     }
 
+    // An operator's title holds until the source's title changes; SourceTitle is what the source said when it was set.
+    private (string Title, long Version, string? SourceTitle)? _adminTitle;
+
+    public Task SetTitleAsync(string title, long version)
+    {
+        if (_adminTitle is null || version > _adminTitle.Value.Version) _adminTitle = (title, version, _live?.Title);
+        return Task.CompletedTask;
+    }
+
     public Task<MountInfo> GetInfoAsync()
     {
         var now = time.GetUtcNow();
         Elect(now);
         foreach (var gone in _edges.Where(e => now - e.Value.At > EdgeTimeout).Select(e => e.Key).ToList()) _edges.Remove(gone);
+        if (_adminTitle is { } admin && admin.SourceTitle != _live?.Title) _adminTitle = null;
         var relays = _relays.Where(r => now - r.Value < RelayTimeout).Select(r => r.Key).Order(StringComparer.Ordinal).ToList();
         var info = new MountInfo(
             Mount,
@@ -98,7 +108,9 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time, IO
             _live?.Title,
             _liveSession,
             _switchAt,
-            [.. _edges.Values.OrderBy(e => e.Edge, StringComparer.Ordinal)]);
+            [.. _edges.Values.OrderBy(e => e.Edge, StringComparer.Ordinal)],
+            _adminTitle?.Title,
+            _adminTitle?.Version ?? 0);
         return Task.FromResult(info);
     }
 

@@ -295,6 +295,8 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
             Timestamps = timestamps,
             Offsets = offsets,
             Data = data,
+            Title = e.Title,
+            TitleFrom = e.TitleFrom,
         };
     }
 }

@@ -6,20 +6,6 @@ namespace Davecast.Tests.Icy;
 
 public class IcyMetadataTests
 {
-    private sealed class Collect : IIcySink
-    {
-        public readonly MemoryStream AudioOut = new();
-        public readonly List<(string Title, long At)> Titles = [];
-
-        public void Audio(ReadOnlySpan<byte> audio) => AudioOut.Write(audio);
-
-        public void Metadata(ReadOnlySpan<byte> text, long audioPosition)
-        {
-            Assert.True(IcyMetadata.TryReadTitle(text, out var title));
-            Titles.Add((title, audioPosition));
-        }
-    }
-
     [Theory]
     [InlineData("Artist - Song")]
     [InlineData("Ünïcødé – ‘quotes’ and 'single' ones")]
@@ -76,7 +62,7 @@ public class IcyMetadataTests
         }
         var bytes = stream.ToArray();
         var demuxer = new IcyDemuxer(interval);
-        var sink = new Collect();
+        var sink = new IcyCollector();
         for (int at = 0; at < bytes.Length; at += piece) demuxer.Feed(bytes.AsSpan(at, Math.Min(piece, bytes.Length - at)), sink);
         Assert.Equal(audio, sink.AudioOut.ToArray());
         Assert.Equal([("first", 3000L), ("second", 8000L)], sink.Titles);

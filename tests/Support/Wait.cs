@@ -34,4 +34,15 @@ public static class Wait
             await Task.Delay(100);
         }
     }
+
+    /// <summary>Polls an asynchronous condition until it holds.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what = "a condition")
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(200);
+        }
+    }
 }

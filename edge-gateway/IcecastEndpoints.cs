@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Davecast.Wire;
+using Davecast.Grains;
+using Microsoft.Extensions.Options;
+
+namespace Davecast.Edge;
+
+/// <summary>
+/// The Icecast-compatible endpoints besides the mounts themselves: <c>/status-json.xsl</c> (Icecast's icestats
+/// schema), <c>/admin/streamlist.txt</c> for Icecast slaves (relay credentials) and <c>/admin/metadata</c> for title
+/// updates (admin credentials).
+/// </summary>
+public sealed partial class IcecastEndpoints(
+    MountCatalog catalog, IClusterClient cluster, IOptions<EdgeOptions> options, ILogger<IcecastEndpoints> logger)
+{
+    /// <summary>What status-json names the server, as Icecast puts its version there.</summary>
+    public const string ServerId = "Davecast.Orleans (Icecast 2.4 compatible)";
+
+    private const string Realm = "Basic realm=\"Icecast2 Server\"";
+    private readonly EdgeOptions _options = options.Value;
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+
+    public void Map(WebApplication app)
+    {
+        app.MapGet("/status-json.xsl", (Func<HttpContext, IResult>)Status);
+        app.MapGet("/admin/streamlist.txt", (Func<HttpContext, IResult>)StreamList);
+        app.MapGet("/admin/metadata", (Func<HttpContext, Task<IResult>>)MetadataAsync);
+        app.MapMethods("/{**path}", ["OPTIONS"], (HttpContext context) =>
+        {
+            Cors(context.Response);
+            context.Response.Headers.Allow = "GET, HEAD, OPTIONS";
+            return Results.Ok();
+        });
+    }
+
+    /// <summary>Icecast 2.4's status-json.xsl: "source" is one object for one mount, an array for several, absent for none.</summary>
+    public IResult Status(HttpContext context)
+    {
+        Cors(context.Response);
+        var feeds = catalog.Feeds.Where(f => f.Parameters is not null && f.Output.Head > 0)
+            .OrderBy(f => f.Mount, StringComparer.Ordinal).ToList();
+        using var body = new MemoryStream();
+        using (var json = new Utf8JsonWriter(body, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("icestats");
+            json.WriteString("admin", _options.AdminContact);
+            json.WriteString("host", _options.Hostname);
+            json.WriteString("location", _options.Location);
+            json.WriteString("server_id", ServerId);
+            json.WriteString("server_start", Rfc822(_started));
+            json.WriteString("server_start_iso8601", Iso8601(_started));
+            if (feeds.Count == 1)
+            {
+                json.WritePropertyName("source");
+                WriteSource(json, feeds[0]);
+            }
+            else if (feeds.Count > 1)
+            {
+                json.WriteStartArray("source");
+                foreach (var f in feeds) WriteSource(json, f);
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        return Results.Bytes(body.ToArray(), "application/json; charset=utf-8");
+    }
+
+    private void WriteSource(Utf8JsonWriter json, MountFeed feed)
+    {
+        var p = feed.Parameters!.Value;
+        var headers = feed.Info?.Headers ?? new Dictionary<string, string>();
+        string? Header(string name) => headers.TryGetValue(name, out var v) ? v : null;
+        json.WriteStartObject();
+        json.WriteString("audio_info", IcecastHeaders.AudioInfo(p));
+        if (p.BitrateKbps > 0) json.WriteNumber("bitrate", p.BitrateKbps);
+        json.WriteNumber("channels", p.Channels);
+        json.WriteNumber("samplerate", p.SampleRate);
+        WriteOptional(json, "genre", Header("icy-genre"));
+        json.WriteNumber("listener_peak", feed.ListenerPeak);
+        json.WriteNumber("listeners", feed.Listeners);
+        json.WriteString("listenurl", ListenUrl(feed.Mount));
+        WriteOptional(json, "server_description", Header("icy-description"));
+        WriteOptional(json, "server_name", Header("icy-name"));
+        json.WriteString("server_type", p.ContentType);
+        WriteOptional(json, "server_url", Header("icy-url"));
+        var start = feed.StreamStart ?? _started;
+        json.WriteString("stream_start", Rfc822(start));
+        json.WriteString("stream_start_iso8601", Iso8601(start));
+        WriteOptional(json, "title", feed.Title);
+        json.WriteNull("dummy");
+        json.WriteEndObject();
+    }
+
+    private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is not null) json.WriteString(name, value);
+    }
+
+    public string ListenUrl(string mount) => $"http://{_options.Hostname}:{_options.PublicPort}/{mount}";
+
+    /// <summary>For an Icecast slave's &lt;master-server&gt;: every playable mount, one path per line.</summary>
+    public IResult StreamList(HttpContext context)
+    {
+        if (!Authorized(context, _options.RelayUser, _options.RelayPassword)) return Unauthorized(context, "streamlist");
+        var text = new StringBuilder();
+        foreach (var f in catalog.Feeds.Where(f => f.Parameters is not null && f.Output.Head > 0).OrderBy(f => f.Mount, StringComparer.Ordinal))
+            text.Append('/').Append(f.Mount).Append('\n');
+        return Results.Text(text.ToString(), "text/plain; charset=utf-8");
+    }
+
+    /// <summary><c>/admin/metadata?mode=updinfo&amp;mount=/m&amp;song=Title</c>: sets the title on every edge.</summary>
+    public async Task<IResult> MetadataAsync(HttpContext context)
+    {
+        if (!Authorized(context, _options.AdminUser, _options.AdminPassword)) return Unauthorized(context, "metadata");
+        var query = context.Request.Query;
+        if (query["mode"] != "updinfo") return IceResponse(StatusCodes.Status400BadRequest, "No such mode: only mode=updinfo is supported", false);
+        string mount;
+        try
+        {
+            mount = MountName.Normalize(query["mount"].ToString());
+        }
+        catch (ArgumentException)
+        {
+            return IceResponse(StatusCodes.Status400BadRequest, "Missing or bad parameter: mount", false);
+        }
+        var song = RawQueryText(context.Request.QueryString.Value, "song");
+        if (song is null) return IceResponse(StatusCodes.Status400BadRequest, "Missing parameter: song", false);
+        if (Encoding.UTF8.GetByteCount(song) > Icy.IcyMetadata.MaxTextBytes)
+            return IceResponse(StatusCodes.Status400BadRequest, $"song is longer than {Icy.IcyMetadata.MaxTextBytes} bytes", false);
+        if (!catalog.TryGet(mount, out var feed)) return IceResponse(StatusCodes.Status404NotFound, "Source does not exist", false);
+
+        long version = DateTimeOffset.UtcNow.UtcTicks;
+        feed.SetAdminTitle(song, version);
+        try
+        {
+            await cluster.GetGrain<IMountGrain>(mount).SetTitleAsync(song, version).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e)
+        {
+            // This edge already plays the title; other edges learn it when the cluster answers again.
+            LogTitleNotShared(mount, e.Message);
+        }
+        LogTitleSet(mount, song);
+        return IceResponse(StatusCodes.Status200OK, "Metadata update successful", true);
+    }
+
+    /// <summary>
+    /// A query parameter decoded from its raw bytes: UTF-8 when the bytes are valid UTF-8, else Latin-1, because
+    /// encoders send either (the charset parameter is often missing or wrong). Null when absent.
+    /// </summary>
+    public static string? RawQueryText(string? rawQuery, string name)
+    {
+        if (string.IsNullOrEmpty(rawQuery)) return null;
+        foreach (var pair in rawQuery.TrimStart('?').Split('&'))
+        {
+            int eq = pair.IndexOf('=');
+            var key = eq < 0 ? pair : pair[..eq];
+            if (!string.Equals(WebUtility.UrlDecode(key), name, StringComparison.Ordinal)) continue;
+            var bytes = WebUtility.UrlDecodeToBytes(Encoding.Latin1.GetBytes(eq < 0 ? "" : pair[(eq + 1)..]), 0, eq < 0 ? 0 : pair.Length - eq - 1);
+            try
+            {
+                return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            }
+            catch (DecoderFallbackException)
+            {
+                return Encoding.Latin1.GetString(bytes);
+            }
+        }
+        return null;
+    }
+
+    private IResult Unauthorized(HttpContext context, string what)
+    {
+        LogUnauthorized(what, context.Connection.RemoteIpAddress?.ToString());
+        context.Response.Headers.WWWAuthenticate = Realm;
+        return Results.Text("Authentication required\n", "text/plain", statusCode: StatusCodes.Status401Unauthorized);
+    }
+
+    /// <summary>HTTP basic authentication against one user and password, compared in constant time.</summary>
+    public static bool Authorized(HttpContext context, string user, string password)
+    {
+        string header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return false;
+        byte[] decoded;
+        try
+        {
+            decoded = Convert.FromBase64String(header[6..].Trim());
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        var expected = Encoding.UTF8.GetBytes($"{user}:{password}");
+        return CryptographicOperations.FixedTimeEquals(decoded, expected);
+    }
+
+    private static IResult IceResponse(int status, string message, bool ok) => Results.Text(
+        $"<?xml version=\"1.0\"?>\n<iceresponse><message>{System.Security.SecurityElement.Escape(message)}</message><return>{(ok ? 1 : 0)}</return></iceresponse>\n",
+        "text/xml", Encoding.UTF8, status);
+
+    private static void Cors(HttpResponse response)
+    {
+        response.Headers.AccessControlAllowOrigin = "*";
+        response.Headers.AccessControlAllowHeaders = "Origin, Accept, X-Requested-With, Content-Type, Icy-MetaData";
+        response.Headers.AccessControlAllowMethods = "GET, OPTIONS, HEAD";
+    }
+
+    /// <summary>Icecast's date format: "Tue, 24 Nov 2026 09:00:00 +0000".</summary>
+    public static string Rfc822(DateTimeOffset t) => t.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture);
+
+    /// <summary>Icecast's ISO 8601 form: "2026-11-24T09:00:00+0000".</summary>
+    public static string Iso8601(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'+0000'", CultureInfo.InvariantCulture);
+
+    [LoggerMessage(LogLevel.Information, "Mount {Mount}: title set by an operator: {Title}")]
+    private partial void LogTitleSet(string mount, string title);
+
+    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: the title could not be passed to the other edges yet: {Error}")]
+    private partial void LogTitleNotShared(string mount, string error);
+
+    [LoggerMessage(LogLevel.Warning, "Refused {What} request from {Remote}: wrong or missing credentials")]
+    private partial void LogUnauthorized(string what, string? remote);
+}

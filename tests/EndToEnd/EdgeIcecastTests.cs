@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Davecast.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Davecast.Tests.EndToEnd;
+
+/// <summary>
+/// The edge as Icecast clients see it, with real processes: ICY titles set at the source and by an operator,
+/// HEAD and OPTIONS, admin credentials, and listener limits.
+/// </summary>
+[Collection("processes")]
+public sealed class EdgeIcecastTests(ITestOutputHelper output)
+{
+    private const string Mount = "titles.mp3";
+
+    [Fact]
+    public async Task Icy_listeners_hear_the_source_title_then_an_operator_title_on_every_edge_with_every_frame_in_order()
+    {
+        await using var d = new Deployment();
+        try
+        {
+            await d.StartRelayAsync("relay-a");
+            await d.StartRelayAsync("relay-b");
+            var edge1 = await d.StartEdgeAsync("--icy-metaint", "4000", "--admin-password", "opensesame");
+            var edge2 = await d.StartEdgeAsync("--icy-metaint", "4000", "--admin-password", "opensesame");
+            d.StartPublisher("studio", Mount, Repo.Fixture("programme.mp3"), priority: 100, extra: ["--title", "First title – ü", "--name", "Title FM"]);
+            await Wait.ForMountAsync(edge1.Url(Mount), TimeSpan.FromSeconds(60));
+            await Wait.ForMountAsync(edge2.Url(Mount), TimeSpan.FromSeconds(60));
+
+            await using var one = await IcyClient.ConnectAsync(edge1.Port, Mount, icyMetadata: true);
+            await using var two = await IcyClient.ConnectAsync(edge2.Port, Mount, icyMetadata: true);
+            Assert.Equal("4000", one.Headers["icy-metaint"]);
+            Assert.Equal("Title FM", one.Headers["icy-name"]);
+            Assert.Equal("HTTP/1.0 200 OK", one.StatusLine);
+            await one.WaitForTitleAsync("First title – ü", TimeSpan.FromSeconds(10));
+            await two.WaitForTitleAsync("First title – ü", TimeSpan.FromSeconds(10));
+
+            using var http = new HttpClient();
+            var url = $"http://127.0.0.1:{edge1.Port}/admin/metadata?mode=updinfo&mount=/{Mount}&song=Operator+title";
+            var refused = await http.GetAsync(url);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Contains("Basic", refused.Headers.WwwAuthenticate.ToString());
+
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:opensesame")));
+            var clock = Stopwatch.StartNew();
+            var set = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+            Assert.Contains("<return>1</return>", await set.Content.ReadAsStringAsync());
+            await one.WaitForTitleAsync("Operator title", TimeSpan.FromSeconds(10));
+            var onThisEdge = clock.Elapsed;
+            await two.WaitForTitleAsync("Operator title", TimeSpan.FromSeconds(10));
+            output.WriteLine($"operator title heard on the edge that took it after {onThisEdge.TotalMilliseconds:F0} ms, on the other edge after {clock.ElapsedMilliseconds} ms");
+
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            foreach (var listener in new[] { one, two })
+            {
+                var report = FrameContinuity.ForFile(Repo.Fixture("programme.mp3")).Check(listener.Audio());
+                output.WriteLine($"{listener.Port}: {report}; titles {string.Join(" | ", listener.Titles.Select(t => $"{t.Title}@{t.At}"))}");
+                Assert.True(report.Perfect, report.ToString());
+                Assert.Equal(["First title – ü", "Operator title"], listener.Titles.Select(t => t.Title));
+            }
+        }
+        catch
+        {
+            output.WriteLine(d.Logs());
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task Head_options_and_listener_limits_answer_as_icecast_does()
+    {
+        await using var d = new Deployment();
+        try
+        {
+            await d.StartRelayAsync("relay-a");
+            var edge = await d.StartEdgeAsync("--max-listeners", "2", "--max-listeners-per-mount", "1");
+            d.StartPublisher("studio", "a.mp3", Repo.Fixture("programme.mp3"), priority: 100);
+            d.StartPublisher("music", "b.aac", Repo.Fixture("programme.aac"), priority: 100);
+            d.StartPublisher("talk", "c.aac", Repo.Fixture("programme.aac"), priority: 100);
+            foreach (var m in new[] { "a.mp3", "b.aac", "c.aac" }) await Wait.ForMountAsync(edge.Url(m), TimeSpan.FromSeconds(60));
+
+            using var http = new HttpClient();
+            var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, edge.Url("a.mp3")));
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal("audio/mpeg", head.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("samplerate=44100", string.Join(",", head.Headers.GetValues("ice-audio-info")));
+
+            var options = await http.SendAsync(new HttpRequestMessage(HttpMethod.Options, edge.Url("a.mp3")));
+            Assert.Equal(HttpStatusCode.OK, options.StatusCode);
+            Assert.Equal("*", options.Headers.GetValues("Access-Control-Allow-Origin").Single());
+            Assert.Contains("Icy-MetaData", options.Headers.GetValues("Access-Control-Allow-Headers").Single());
+
+            await using var first = await IcyClient.ConnectAsync(edge.Port, "a.mp3", icyMetadata: false);
+            Assert.Equal("HTTP/1.0 200 OK", first.StatusLine);
+            // The mount is full; another mount still has room; then the edge is full.
+            await using var second = await IcyClient.ConnectAsync(edge.Port, "a.mp3", icyMetadata: false);
+            Assert.StartsWith("HTTP/1.0 503", second.StatusLine);
+            await using var third = await IcyClient.ConnectAsync(edge.Port, "b.aac", icyMetadata: false);
+            Assert.Equal("HTTP/1.0 200 OK", third.StatusLine);
+            await using var fourth = await IcyClient.ConnectAsync(edge.Port, "c.aac", icyMetadata: false);
+            Assert.StartsWith("HTTP/1.0 503", fourth.StatusLine);
+            Assert.Contains("full", fourth.Body());
+
+            // A listener leaving frees its place.
+            await first.DisposeAsync();
+            await Wait.UntilAsync(async () =>
+            {
+                await using var again = await IcyClient.ConnectAsync(edge.Port, "c.aac", icyMetadata: false);
+                return again.StatusLine == "HTTP/1.0 200 OK";
+            }, TimeSpan.FromSeconds(10));
+            Assert.Contains("refused: This server is full", d.Logs());
+        }
+        catch
+        {
+            output.WriteLine(d.Logs());
+            throw;
+        }
+    }
+}

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace Davecast.Edge;
 
@@ -13,6 +14,9 @@ namespace Davecast.Edge;
 public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
 {
     private const int MaxHead = 16 * 1024;
+
+    /// <summary>Send buffer of a listener's socket (Linux doubles it): seconds of audio, not the megabytes autotuning allows.</summary>
+    public const int SocketSendBuffer = 64 * 1024;
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
@@ -75,6 +79,8 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
         }
         try
         {
+            // Keep the kernel's share of the listener's queue small, so that the queue limit sees a stalled listener.
+            if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket) socket.SendBufferSize = SocketSendBuffer;
             var response = new StringBuilder("HTTP/1.0 200 OK\r\n");
             response.Append($"Server: {IcecastHeaders.Server}\r\n");
             response.Append($"Date: {DateTime.UtcNow:R}\r\n");

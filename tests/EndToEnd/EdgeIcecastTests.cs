@@ -121,4 +121,36 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             throw;
         }
     }
+
+    [Fact]
+    public async Task A_listener_that_stops_reading_is_dropped_while_a_reading_one_keeps_every_frame()
+    {
+        await using var d = new Deployment();
+        try
+        {
+            await d.StartRelayAsync("relay-a");
+            var edge = await d.StartEdgeAsync("--listener-queue-bytes", "65536");
+            d.StartPublisher("studio", "slow.mp3", Repo.Fixture("programme.mp3"), priority: 100);
+            await Wait.ForMountAsync(edge.Url("slow.mp3"), TimeSpan.FromSeconds(60));
+
+            await using var reading = await IcyClient.ConnectAsync(edge.Port, "slow.mp3", icyMetadata: true);
+            await using var stalled = await IcyClient.ConnectAsync(edge.Port, "slow.mp3", icyMetadata: false, read: false, receiveBuffer: 4096);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await Wait.UntilAsync(() => d.Logs().Contains("dropped: its queue reached"), TimeSpan.FromSeconds(90), "the stalled listener to be dropped");
+            output.WriteLine($"stalled listener dropped after {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.True(await stalled.IsResetAsync(), "the edge should have closed the stalled listener's connection");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+
+            var report = FrameContinuity.ForFile(Repo.Fixture("programme.mp3")).Check(reading.Audio());
+            output.WriteLine($"reading listener: {report}");
+            Assert.True(report.Perfect, report.ToString());
+            Assert.False(reading.Closed);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(d.Edges[0].Process.Output, "dropped: its queue reached"));
+        }
+        catch
+        {
+            output.WriteLine(d.Logs());
+            throw;
+        }
+    }
 }

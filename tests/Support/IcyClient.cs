@@ -156,6 +156,31 @@ public sealed class IcyClient : IAsyncDisposable, IIcySink
         return _reading.IsCompleted && Closed;
     }
 
+    /// <summary>
+    /// For a client that did not read: reads what is left until the server's close or reset; true if the connection
+    /// ends within <paramref name="timeout"/> (10 s by default), false if it is still open.
+    /// </summary>
+    public async Task<bool> IsResetAsync(TimeSpan? timeout = null)
+    {
+        using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (await _tcp.GetStream().ReadAsync(buffer, limit.Token) > 0)
+            {
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private int _disposed;
 
     public async ValueTask DisposeAsync()

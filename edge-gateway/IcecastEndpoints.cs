@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Davecast.Wire;
 using Davecast.Grains;
@@ -44,7 +45,7 @@ public sealed partial class IcecastEndpoints(
         var feeds = catalog.Feeds.Where(f => f.Parameters is not null && f.Output.Head > 0)
             .OrderBy(f => f.Mount, StringComparer.Ordinal).ToList();
         using var body = new MemoryStream();
-        using (var json = new Utf8JsonWriter(body, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(body, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteStartObject("icestats");
@@ -77,8 +78,9 @@ public sealed partial class IcecastEndpoints(
         var headers = feed.Info?.Headers ?? new Dictionary<string, string>();
         string? Header(string name) => headers.TryGetValue(name, out var v) ? v : null;
         json.WriteStartObject();
-        json.WriteString("audio_info", IcecastHeaders.AudioInfo(p));
-        if (p.BitrateKbps > 0) json.WriteNumber("bitrate", p.BitrateKbps);
+        int bitrate = feed.BitrateKbps;
+        json.WriteString("audio_info", IcecastHeaders.AudioInfo(p, bitrate));
+        if (bitrate > 0) json.WriteNumber("bitrate", bitrate);
         json.WriteNumber("channels", p.Channels);
         json.WriteNumber("samplerate", p.SampleRate);
         WriteOptional(json, "genre", Header("icy-genre"));

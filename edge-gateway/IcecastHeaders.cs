@@ -9,8 +9,8 @@ public static class IcecastHeaders
 
     /// <param name="icyMetaInt">Bytes between ICY metadata blocks for a listener that asked for them; 0: none.</param>
     /// <summary>The value of ice-audio-info (and of status-json's audio_info).</summary>
-    public static string AudioInfo(CodecParameters p) =>
-        $"channels={p.Channels};samplerate={p.SampleRate}" + (p.BitrateKbps > 0 ? $";bitrate={p.BitrateKbps}" : "");
+    public static string AudioInfo(CodecParameters p, int bitrateKbps) =>
+        $"channels={p.Channels};samplerate={p.SampleRate}" + (bitrateKbps > 0 ? $";bitrate={bitrateKbps}" : "");
 
     public static IEnumerable<KeyValuePair<string, string>> For(MountFeed feed, CodecParameters parameters, int icyMetaInt = 0)
     {
@@ -25,8 +25,9 @@ public static class IcecastHeaders
         foreach (var (name, value) in headers)
             if (name.StartsWith("icy-", StringComparison.OrdinalIgnoreCase) && !name.Equals("icy-metaint", StringComparison.OrdinalIgnoreCase))
                 yield return new(name.ToLowerInvariant(), value);
-        if (!headers.ContainsKey("icy-br") && parameters.BitrateKbps > 0) yield return new("icy-br", $"{parameters.BitrateKbps}");
+        int bitrate = feed.BitrateKbps;
+        if (!headers.ContainsKey("icy-br") && bitrate > 0) yield return new("icy-br", $"{bitrate}");
         if (icyMetaInt > 0) yield return new("icy-metaint", $"{icyMetaInt}");
-        yield return new("ice-audio-info", AudioInfo(parameters));
+        yield return new("ice-audio-info", AudioInfo(parameters, bitrate));
     }
 }

@@ -68,6 +68,20 @@ public sealed partial class MountFeed : IAsyncDisposable
     /// <summary>When this edge emitted the mount's first frame.</summary>
     public DateTimeOffset? StreamStart { get; private set; }
 
+    /// <summary>
+    /// The bitrate to announce (icy-br, status-json): what the encoder announced, else what its frame headers say
+    /// (MPEG audio), else what the frames measure (AAC).
+    /// </summary>
+    public int BitrateKbps
+    {
+        get
+        {
+            if (Info?.Headers is { } h && h.TryGetValue("icy-br", out var br) && int.TryParse(br, out int announced) && announced > 0) return announced;
+            if (Parameters is not { } p) return 0;
+            return p.BitrateKbps > 0 ? p.BitrateKbps : Output.MeasuredBitrateKbps(p.FrameDurationMicros);
+        }
+    }
+
     /// <summary>The title listeners hear now.</summary>
     public string? Title => Output.Title?.Title;
 

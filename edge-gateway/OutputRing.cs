@@ -97,6 +97,24 @@ public sealed class OutputRing
         }
     }
 
+    /// <summary>
+    /// Average bitrate of the newest frames (up to <paramref name="frames"/>), from their sizes and media timestamps;
+    /// 0 until there are two frames. For codecs whose headers carry no bitrate (AAC in ADTS).
+    /// </summary>
+    public int MeasuredBitrateKbps(long frameDurationMicros, int frames = 256)
+    {
+        lock (_gate)
+        {
+            long count = Math.Min(Math.Min(frames, _head), _entries.Length);
+            if (count < 2) return 0;
+            var newest = _entries[(_head - 1) & _mask];
+            var oldest = _entries[(_head - count) & _mask];
+            long bytes = newest.EndOffset - oldest.EndOffset + oldest.Frame.Length;
+            long micros = newest.TimestampMicros - oldest.TimestampMicros + frameDurationMicros;
+            return micros <= 0 ? 0 : (int)Math.Round(bytes * 8_000.0 / micros);
+        }
+    }
+
     /// <summary>The stream position (in bytes) where the frame at <paramref name="index"/> starts; the newest position if it is not held.</summary>
     public long StartOffset(long index)
     {

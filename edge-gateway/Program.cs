@@ -89,6 +89,7 @@ root.SetAction(async (parse, ct) =>
         AdminContact = parse.GetValue(adminContact)!,
     };
     var builder = WebApplication.CreateBuilder();
+    builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
     builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), listen =>
         listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<IcecastConnectionHandler>().OnConnectionAsync(connection, next))));
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
@@ -115,6 +116,11 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<IcecastEndpoints>();
 
     var app = builder.Build();
+    app.Use((context, next) =>
+    {
+        context.Response.Headers.Server = IcecastHeaders.Server;
+        return next(context);
+    });
     app.MapGet("/healthz", () => Results.Text("ok"));
     app.MapGet("/davecast/health", HealthEndpoint.Get);
     app.Services.GetRequiredService<IcecastEndpoints>().Map(app);

@@ -27,6 +27,8 @@ done
 mkdir -p "$logs"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# A local demo uses the development key and passwords, which the programs refuse in any other environment.
+export DOTNET_ENVIRONMENT=Development
 if [ "${DEMO_NO_BUILD:-0}" != "1" ]; then
   echo "Building (Release)..."
   dotnet build Davecast.Orleans.sln -c Release -nologo -v q >"$logs/build.log" 2>&1 || { cat "$logs/build.log"; exit 1; }

@@ -3,6 +3,9 @@ namespace Davecast.Edge;
 /// <summary>Settings of one edge gateway; each has a command-line option (Program.cs, README).</summary>
 public sealed class EdgeOptions
 {
+    /// <summary>Default of the edge's passwords, as Icecast's sample configuration has it: refused outside Development.</summary>
+    public const string DevelopmentPassword = "hackme";
+
     /// <summary>How long a missing frame is waited for (for a copy from another relay) before it is given up.</summary>
     public TimeSpan Hold { get; set; } = TimeSpan.FromMilliseconds(400);
 
@@ -35,11 +38,11 @@ public sealed class EdgeOptions
 
     /// <summary>Basic-auth user and password that an Icecast slave uses for <c>/admin/streamlist.txt</c>.</summary>
     public string RelayUser { get; set; } = "relay";
-    public string RelayPassword { get; set; } = "hackme";
+    public string RelayPassword { get; set; } = DevelopmentPassword;
 
     /// <summary>Basic-auth user and password for the other admin endpoints (<c>/admin/metadata</c>).</summary>
     public string AdminUser { get; set; } = "admin";
-    public string AdminPassword { get; set; } = "hackme";
+    public string AdminPassword { get; set; } = DevelopmentPassword;
 
     /// <summary>Host name in listen URLs (status-json's listenurl), as Icecast's &lt;hostname&gt;.</summary>
     public string Hostname { get; set; } = "localhost";

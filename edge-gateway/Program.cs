@@ -23,15 +23,15 @@ var maxListeners = new Option<int>("--max-listeners") { Description = "Listeners
 var maxPerMount = new Option<int>("--max-listeners-per-mount") { Description = "Listeners one mount may have at this edge; 0: only --max-listeners applies", DefaultValueFactory = _ => 0 };
 var queueBytes = new Option<int>("--listener-queue-bytes") { Description = "A listener whose unsent audio passes this many bytes is dropped", DefaultValueFactory = _ => 512 * 1024 };
 var relayUser = new Option<string>("--relay-user") { Description = "User an Icecast slave gives for /admin/streamlist.txt (HTTP basic)", DefaultValueFactory = _ => "relay" };
-var relayPassword = new Option<string>("--relay-password") { Description = "Password of --relay-user; the default is for development only", DefaultValueFactory = _ => "hackme" };
+var relayPassword = new Option<string>("--relay-password") { Description = "Password of --relay-user; the default is for development only", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
 var adminUser = new Option<string>("--admin-user") { Description = "User for /admin/metadata (HTTP basic)", DefaultValueFactory = _ => "admin" };
-var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => "hackme" };
+var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
 var hostname = new Option<string>("--hostname") { Description = "Host name listeners reach this edge by, for listen URLs in /status-json.xsl", DefaultValueFactory = _ => "localhost" };
 var publicPort = new Option<int?>("--public-port") { Description = "Port listeners reach this edge on, for listen URLs (default: --port)" };
 var location = new Option<string>("--location") { Description = "status-json's location field", DefaultValueFactory = _ => "Earth" };
 var adminContact = new Option<string>("--admin-contact") { Description = "status-json's admin field (a contact address)", DefaultValueFactory = _ => "icemaster@localhost" };
 
-port.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--port must be a port number (1-65535, or 0)"); });
+port.Rule(v => v is < 0 or > 65535 ? "--port must be a port number (1-65535, or 0)" : null);
 address.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError("--address must be an IP address"); });
 gateways.Validators.Add(r =>
 {
@@ -41,15 +41,15 @@ gateways.Validators.Add(r =>
         catch (FormatException e) { r.AddError($"--gateway: {e.Message}"); }
     }
 });
-holdMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10_000) r.AddError("--hold-ms must be between 0 and 10000"); });
-backfillMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 10 or > 10_000) r.AddError("--backfill-ms must be between 10 and 10000"); });
+holdMs.Rule(v => v is < 0 or > 10_000 ? "--hold-ms must be between 0 and 10000" : null);
+backfillMs.Rule(v => v is < 10 or > 10_000 ? "--backfill-ms must be between 10 and 10000" : null);
 edgeName.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--name must not be empty"); });
-burst.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 16 * 1024 * 1024) r.AddError("--burst-bytes must be between 0 and 16777216"); });
-metaint.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 256 or > 1024 * 1024) r.AddError("--icy-metaint must be between 256 and 1048576"); });
-maxListeners.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 1_000_000) r.AddError("--max-listeners must be between 1 and 1000000"); });
-maxPerMount.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 1_000_000) r.AddError("--max-listeners-per-mount must be between 0 and 1000000"); });
-queueBytes.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 16 * 1024 or > 256 * 1024 * 1024) r.AddError("--listener-queue-bytes must be between 16384 and 268435456"); });
-publicPort.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1 or > 65535) r.AddError("--public-port must be a port number (1-65535)"); });
+burst.Rule(v => v is < 0 or > 16 * 1024 * 1024 ? "--burst-bytes must be between 0 and 16777216" : null);
+metaint.Rule(v => v is < 256 or > 1024 * 1024 ? "--icy-metaint must be between 256 and 1048576" : null);
+maxListeners.Rule(v => v is < 1 or > 1_000_000 ? "--max-listeners must be between 1 and 1000000" : null);
+maxPerMount.Rule(v => v is < 0 or > 1_000_000 ? "--max-listeners-per-mount must be between 0 and 1000000" : null);
+queueBytes.Rule(v => v is < 16 * 1024 or > 256 * 1024 * 1024 ? "--listener-queue-bytes must be between 16384 and 268435456" : null);
+publicPort.Rule(v => v is < 1 or > 65535 ? "--public-port must be a port number (1-65535)" : null);
 foreach (var o in new[] { relayUser, relayPassword, adminUser, adminPassword, hostname })
 {
     var name = o.Name;
@@ -129,4 +129,5 @@ root.SetAction(async (parse, ct) =>
     return 0;
 });
 
-return await root.Parse(args).InvokeAsync();
+return await ProgramRunner.RunAsync(root, args, "davecast-edge",
+    [new SecretOption(relayPassword, EdgeOptions.DevelopmentPassword), new SecretOption(adminPassword, EdgeOptions.DevelopmentPassword)]);

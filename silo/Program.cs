@@ -34,10 +34,10 @@ ValidatePort(ingestPort, allowZero: true);
 ValidatePort(siloPort);
 ValidatePort(gatewayPort);
 ValidatePort(dashboardPort, allowZero: true);
-window.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 1 or > 300) r.AddError("--window must be between 1 and 300 seconds"); });
-preferredHold.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or > 3600) r.AddError("--preferred-hold must be between 0 and 3600 seconds"); });
-encoderTimeout.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0.5 or > 60) r.AddError("--encoder-timeout must be between 0.5 and 60 seconds"); });
-batchMs.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 10 or > 1000) r.AddError("--batch-ms must be between 10 and 1000"); });
+window.Rule(v => v is < 1 or > 300 ? "--window must be between 1 and 300 seconds" : null);
+preferredHold.Rule(v => v is < 0 or > 3600 ? "--preferred-hold must be between 0 and 3600 seconds" : null);
+encoderTimeout.Rule(v => v is < 0.5 or > 60 ? "--encoder-timeout must be between 0.5 and 60 seconds" : null);
+batchMs.Rule(v => v is < 10 or > 1000 ? "--batch-ms must be between 10 and 1000" : null);
 name.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()) || r.GetValueOrDefault<string>()!.Contains('/')) r.AddError("--name must be non-empty and contain no '/'"); });
 keys.Validators.Add(r =>
 {
@@ -155,11 +155,7 @@ root.SetAction(async (parse, ct) =>
     return 0;
 });
 
-return await root.Parse(args).InvokeAsync();
+return await ProgramRunner.RunAsync(root, args, "davecast-silo", [new SecretOption(keys, Protocol.DevelopmentSecret)]);
 
 static void ValidatePort(Option<int> option, bool allowZero = false) =>
-    option.Validators.Add(r =>
-    {
-        int v = r.GetValueOrDefault<int>();
-        if (v < (allowZero ? 0 : 1) || v > 65535) r.AddError($"{option.Name} must be a port number (1-65535{(allowZero ? ", or 0" : "")})");
-    });
+    option.Rule(v => v < (allowZero ? 0 : 1) || v > 65535 ? $"{option.Name} must be a port number (1-65535{(allowZero ? ", or 0" : "")})" : null);

@@ -24,8 +24,8 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
         {
             await d.StartRelayAsync("relay-a");
             await d.StartRelayAsync("relay-b");
-            var edge1 = await d.StartEdgeAsync("--icy-metaint", "4000", "--admin-password", "opensesame");
-            var edge2 = await d.StartEdgeAsync("--icy-metaint", "4000", "--admin-password", "opensesame");
+            var edge1 = await d.StartEdgeAsync("--icy-metaint", "4000");
+            var edge2 = await d.StartEdgeAsync("--icy-metaint", "4000");
             d.StartPublisher("studio", Mount, Repo.Fixture("programme.mp3"), priority: 100, extra: ["--title", "First title – ü", "--name", "Title FM"]);
             await Wait.ForMountAsync(edge1.Url(Mount), TimeSpan.FromSeconds(60));
             await Wait.ForMountAsync(edge2.Url(Mount), TimeSpan.FromSeconds(60));
@@ -45,7 +45,7 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             Assert.Contains("Basic", refused.Headers.WwwAuthenticate.ToString());
 
             var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:opensesame")));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{d.AdminPassword}")));
             var clock = Stopwatch.StartNew();
             var set = await http.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, set.StatusCode);

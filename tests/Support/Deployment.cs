@@ -29,6 +29,24 @@ public sealed class Deployment : IAsyncDisposable
 
     public string ClusterId { get; } = "test-" + Guid.NewGuid().ToString("N")[..8];
 
+    /// <summary>The publishers' HMAC key (id and secret) that every relay of this deployment knows.</summary>
+    public string KeyId { get; } = "deploy";
+    public string Key { get; } = "key-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The edges' passwords, for /admin/streamlist.txt (user "relay") and /admin/metadata (user "admin").</summary>
+    public string RelayPassword { get; } = "relay-" + Guid.NewGuid().ToString("N")[..12];
+    public string AdminPassword { get; } = "admin-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>
+    /// The programs run as in production (no development secrets): each gets this deployment's secrets, unless the
+    /// test passes the option itself.
+    /// </summary>
+    private static void AddUnlessGiven(List<string> args, IReadOnlyCollection<string> extra, params (string Option, string Value)[] defaults)
+    {
+        foreach (var (option, value) in defaults)
+            if (!extra.Contains(option)) args.AddRange([option, value]);
+    }
+
     public IReadOnlyCollection<Relay> Relays => _relays.Values;
 
     public Relay this[string name] => _relays[name];
@@ -58,6 +76,7 @@ public sealed class Deployment : IAsyncDisposable
         {
             args.AddRange(["--clustering", "redis", "--redis", Redis]);
         }
+        AddUnlessGiven(args, extra, ("--key", $"{KeyId}={Key}"));
         args.AddRange(extra);
         _relayArgs[name] = [.. args];
         var process = Track(ChildProcess.Dotnet(name, Repo.ProgramDll("silo", "davecast-silo"), [.. args]));
@@ -101,6 +120,7 @@ public sealed class Deployment : IAsyncDisposable
             foreach (var r in _relays.Values) args.AddRange(["--gateway", $"127.0.0.1:{r.GatewayPort}"]);
         else
             args.AddRange(["--clustering", "redis", "--redis", Redis]);
+        AddUnlessGiven(args, extra, ("--relay-password", RelayPassword), ("--admin-password", AdminPassword));
         args.AddRange(extra);
         var process = Track(ChildProcess.Dotnet(name, Repo.ProgramDll("edge-gateway", "davecast-edge"), [.. args]));
         var edge = new Edge(port, process);
@@ -114,6 +134,7 @@ public sealed class Deployment : IAsyncDisposable
     {
         var args = new List<string> { "--mount", mount, "--encoder", encoder, "--priority", $"{priority}", "--file", file, "--loop" };
         foreach (var r in to ?? _relays.Values) args.AddRange(["--relay", $"127.0.0.1:{r.IngestPort}"]);
+        AddUnlessGiven(args, extra, ("--key-id", KeyId), ("--key", Key));
         args.AddRange(extra);
         return Track(ChildProcess.Dotnet(encoder, Repo.ProgramDll("publisher", "davecast-publisher"), [.. args]));
     }
@@ -130,6 +151,7 @@ public sealed class Deployment : IAsyncDisposable
         foreach (var port in ingestPorts) args.AddRange(["--relay", $"127.0.0.1:{port}"]);
         if (startAt is { } at)
             args.AddRange(["--start-at", (at.ToUnixTimeMilliseconds() / 1000.0).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)]);
+        AddUnlessGiven(args, extra, ("--key-id", KeyId), ("--key", Key));
         args.AddRange(extra);
         lock (_processes)
         {

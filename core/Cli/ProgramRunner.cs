@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+
+namespace Davecast.Cli;
+
+/// <summary>A secret option and the development value it has by default.</summary>
+public sealed record SecretOption(Option Option, string DevelopmentValue);
+
+/// <summary>
+/// Runs a Davecast program's command line: settings from every layer (<see cref="LayeredSettings"/>), errors that
+/// name the option and where its value was set, and, outside the Development environment, a refusal to start with
+/// a development or empty secret. A secret's value is never printed.
+/// </summary>
+public static class ProgramRunner
+{
+    public static async Task<int> RunAsync(
+        RootCommand root, string[] args, string program, IReadOnlyList<SecretOption> secrets,
+        TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default, string? environmentName = null)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        var layered = LayeredSettings.Apply(root, args);
+        if (layered.Errors.Count > 0)
+        {
+            foreach (var e in layered.Errors) await error.WriteLineAsync(e);
+            await error.WriteLineAsync($"Run {program} --help for the options.");
+            return 1;
+        }
+        var parse = root.Parse(layered.Arguments);
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) await error.WriteLineAsync(layered.Explain(e.Message));
+            await error.WriteLineAsync($"Run {program} --help for the options.");
+            return 1;
+        }
+        if (parse.Action is not ParseErrorAction && parse.CommandResult.Command == root && !IsHelp(parse))
+        {
+            var env = environmentName ?? LayeredSettings.EnvironmentName();
+            var refusals = CheckSecrets(parse, secrets, env, layered);
+            if (refusals.Count > 0)
+            {
+                foreach (var r in refusals) await error.WriteLineAsync(r);
+                return 1;
+            }
+        }
+        return await parse.InvokeAsync(configuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// Outside Development: every secret must be set, and not to its development value. Returns one message per
+    /// secret that is not; the messages name the option, never the value.
+    /// </summary>
+    public static List<string> CheckSecrets(ParseResult parse, IReadOnlyList<SecretOption> secrets, string environmentName, LayeredSettings? layered = null)
+    {
+        var refusals = new List<string>();
+        if (LayeredSettings.IsDevelopment(environmentName)) return refusals;
+        foreach (var (option, development) in secrets)
+        {
+            var values = ValuesOf(parse, option);
+            string? problem = values.Count == 0 ? "is not set (the development default would be used)"
+                : values.Any(string.IsNullOrEmpty) ? "is empty"
+                : values.Any(v => v == development || v.EndsWith("=" + development, StringComparison.Ordinal)) ? "is the development default"
+                : null;
+            if (problem is null) continue;
+            var where = layered?.SourceOf(option.Name) is { } s ? $" (set by {s})" : "";
+            refusals.Add($"{option.Name} {problem}{where}, which is refused in the {environmentName} environment: set a secret of your own "
+                + $"(--{option.Name.TrimStart('-')}, the environment variable {LayeredSettings.Section}__{LayeredSettings.SettingName(option.Name)} "
+                + "or appsettings.json), or run with DOTNET_ENVIRONMENT=Development on a test machine.");
+        }
+        return refusals;
+    }
+
+    private static List<string> ValuesOf(ParseResult parse, Option option)
+    {
+        object? value = option switch
+        {
+            Option<string> s => parse.GetValue(s),
+            Option<string[]> a => parse.GetValue(a),
+            _ => null,
+        };
+        return value switch
+        {
+            string s => [s],
+            string[] a => [.. a],
+            _ => [],
+        };
+    }
+
+    private static bool IsHelp(ParseResult parse) =>
+        parse.Tokens.Any(t => t.Value is "--help" or "-h" or "-?" or "--version");
+}

@@ -10,6 +10,7 @@ internal sealed class EncoderState(string encoder, ulong session, int ringCapaci
     public string Encoder { get; } = encoder;
     public ulong Session { get; } = session;
     public SeenWindow Seen { get; } = new(Math.Max(8192, ringCapacity * 2));
+    public ReplayGuard Replays { get; } = new();
     public FrameRing Ring { get; } = new(ringCapacity);
     public List<ulong> Pending { get; } = new(64);
     public EncoderAnnouncement? Announcement { get; set; }

@@ -33,6 +33,7 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
             state.LastPacketAt = now;
             var encoder = GetEncoder(state, packet.Encoder, packet.Session);
             if (encoder is null) return RejectReason.Replay;
+            if (!encoder.Replays.Offer(packet.PathId, packet.Type, packet.Sequence)) return RejectReason.Replay;
             encoder.LastHeardAt = now;
             return packet.Type switch
             {

@@ -49,4 +49,40 @@ public sealed class RelayKillScenarios(ITestOutputHelper output)
             ScenarioHost.AssertHitless(result, listener);
         });
     }
+
+    /// <summary>
+    /// Production operation on three relays: one leaves by SIGTERM (a planned restart: it must leave the cluster
+    /// cleanly and exit 0), then the first one started dies by SIGKILL. The listener hears every frame exactly once.
+    /// </summary>
+    [Fact]
+    public async Task ThreeRelays_sigterm_one_then_kill_the_first_started_is_hitless()
+    {
+        await using var s = await ScenarioHost.StartAsync("ThreeRelays", output);
+        await s.RunAsync(async () =>
+        {
+            await s.StartRelaysAsync(3);
+            s.D.StartPublisher("studio", ScenarioHost.Mount, ScenarioHost.Fixture, priority: 100);
+            var edge = (await s.StartEdgesAsync(1))[0];
+            var listener = (await s.ListenAsync(edge))[0];
+            var check = new ScenarioCheck("ThreeRelays", FrameContinuity.ForFile(ScenarioHost.Fixture));
+            await s.RunForAsync(ScenarioHost.BeforeFault, edge, listener);
+
+            check.Mark("SIGTERM relay-b", listener);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var relayB = s.D["relay-b"].Process;
+            Assert.True(relayB.Terminate(TimeSpan.FromSeconds(30)), "relay-b did not stop within 30 s of SIGTERM");
+            s.Log($"relay-b left after SIGTERM in {clock.Elapsed.TotalSeconds:F1} s with exit code {relayB.ExitCode}");
+            Assert.Equal(0, relayB.ExitCode);
+            await s.RunForAsync(TimeSpan.FromSeconds(15), edge, listener);
+
+            check.Mark("kill -9 relay-a", listener);
+            s.D.KillRelay("relay-a");
+            s.Log("killed relay-a (the first relay started)");
+            await s.RunForAsync(TimeSpan.FromSeconds(20), edge, listener);
+
+            var result = check.Analyze(listener);
+            s.Report(result, await EdgeHealth.SummaryAsync(edge, ScenarioHost.Mount));
+            ScenarioHost.AssertHitless(result, listener);
+        });
+    }
 }

@@ -11,7 +11,11 @@ namespace Davecast.Grains;
 /// is not healthy, the healthy encoder of highest priority takes over at once (the edges have already bridged the
 /// gap with it by themselves).
 /// </summary>
-public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time, IOptions<ElectionOptions> options) : Grain, IMountGrain
+public sealed class MountGrain(
+    ILogger<MountGrain> logger,
+    TimeProvider time,
+    IOptions<ElectionOptions> options,
+    [PersistentState("mount", MountRecord.Storage)] IPersistentState<MountRecord> record) : Grain, IMountGrain
 {
     /// <summary>A relay that has not reported for this long no longer carries the mount.</summary>
     public static readonly TimeSpan RelayTimeout = TimeSpan.FromSeconds(5);
@@ -42,7 +46,35 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time, IO
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _activatedAt = time.GetUtcNow();
+        _parameters = record.State.Parameters;
+        if (_parameters is { } p) logger.LogInformation("Mount {Mount}: restored codec parameters {Parameters}", Mount, p);
         return Task.CompletedTask;
+    }
+
+    // Stores what changed; a storage that cannot be reached costs the record, never the report (audio goes on).
+    private async Task SaveAsync()
+    {
+        bool changed = false;
+        if (_parameters is { } p && record.State.Parameters != p)
+        {
+            record.State.Parameters = p;
+            changed = true;
+        }
+        foreach (var e in _encoders.Values)
+        {
+            if (e.Announcement is null || record.State.Priorities.TryGetValue(e.Encoder, out int old) && old == e.Priority) continue;
+            record.State.Priorities[e.Encoder] = e.Priority;
+            changed = true;
+        }
+        if (!changed) return;
+        try
+        {
+            await record.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Mount {Mount}: cannot store its record: {Error}", Mount, ex.Message);
+        }
     }
 
     public async Task<IReadOnlyDictionary<string, string>> ReportAsync(RelayReport report)
@@ -68,6 +100,7 @@ public sealed class MountGrain(ILogger<MountGrain> logger, TimeProvider time, IO
             }
         }
         Elect(now);
+        await SaveAsync();
         if (now - _registeredAt > DirectoryRefresh)
         {
             _registeredAt = now;

@@ -116,12 +116,14 @@ root.SetAction(async (parse, ct) =>
         {
             silo.UseRedisClustering(parse.GetValue(redis)!);
             silo.AddRedisGrainStorage(StreamNames.PubSubStore, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(parse.GetValue(redis)!));
+            silo.AddRedisGrainStorage(MountRecord.Storage, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(parse.GetValue(redis)!));
             silo.ConfigureEndpoints(advertised, parse.GetValue(siloPort), parse.GetValue(gatewayPort), listenOnAnyHostAddress: true);
         }
         else
         {
             silo.UseLocalhostClustering(parse.GetValue(siloPort), parse.GetValue(gatewayPort), HostPort.Resolve(parse.GetValue(primary)!));
             silo.AddMemoryGrainStorage(StreamNames.PubSubStore);
+            silo.AddMemoryGrainStorage(MountRecord.Storage);
         }
         silo.Configure<ClusterOptions>(o => { o.ClusterId = parse.GetValue(clusterId)!; o.ServiceId = "davecast"; });
         // A call into a silo that just died fails after this, instead of the default 30 s.

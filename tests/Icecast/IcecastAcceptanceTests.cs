@@ -114,7 +114,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             await Task.Delay(TimeSpan.FromSeconds(3));
             foreach (var m in mounts) await fixture.SetTitleAsync(m.Mount, m.Second);
             for (int i = 0; i < mounts.Length; i++)
-                Assert.True(await clients[i].WaitForTitleAsync(mounts[i].Second, TimeSpan.FromSeconds(15)),
+                Assert.True(await clients[i].TryWaitForTitleAsync(mounts[i].Second, TimeSpan.FromSeconds(15)),
                     $"icecast2's listener of {mounts[i].Mount}: {PeerChecks.Describe(clients[i])}\n{D.Logs()}");
             await Task.Delay(TimeSpan.FromSeconds(2));
 
@@ -177,7 +177,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             }
             for (int i = 0; i < pushes.Length; i++)
             {
-                await Wait.ForTcpAsync(ports[i], TimeSpan.FromSeconds(30), $"the publisher of {pushes[i].Mount} (--listen-source)");
+                await FfmpegPush.WaitForServerAsync(ports[i], TimeSpan.FromSeconds(30), $"the publisher of {pushes[i].Mount} (--listen-source)");
                 var push = FfmpegPush.Start(Repo.Fixture(pushes[i].Fixture), ports[i], pushes[i].Mount, password, legacy: pushes[i].Legacy);
                 ffmpegs.Add(push);
                 D.Track(push.Process);
@@ -251,7 +251,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             Assert.Equal($"{IcecastEdgeFixture.MetaInt}", edgeListener.Header("icy-metaint"));
             await Task.Delay(TimeSpan.FromSeconds(2));
             await icecast.SetTitleAsync("/live.mp3", "Upstream second");
-            Assert.True(await edgeListener.WaitForTitleAsync("Upstream second", TimeSpan.FromSeconds(15)),
+            Assert.True(await edgeListener.TryWaitForTitleAsync("Upstream second", TimeSpan.FromSeconds(15)),
                 $"the edge's listener: {PeerChecks.Describe(edgeListener)}; icecast2's: {PeerChecks.Describe(upstream)}\n{D.Logs()}");
             await Task.Delay(TimeSpan.FromSeconds(4));
 

@@ -58,6 +58,31 @@ public sealed class FfmpegPush : IDisposable
         return new FfmpegPush(process, url, legacy);
     }
 
+    /// <summary>
+    /// Waits until something accepts TCP connections on a loopback port (then closes at once): ffmpeg gives up at
+    /// once when the server it pushes to is not listening yet.
+    /// </summary>
+    public static async Task WaitForServerAsync(int port, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        string last = "no attempt";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"{what}: nothing accepted on 127.0.0.1:{port} within {timeout} (last: {last})");
+    }
+
     /// <summary>SIGKILL: the source disappears without a goodbye.</summary>
     public void Kill() => Process.Kill9();
 

@@ -70,6 +70,9 @@ public sealed class IcyClient : IAsyncDisposable, IIcySink
 
     private NetworkStream _stream => _connected ?? throw new InvalidOperationException("not connected");
 
+    /// <summary>The server's port.</summary>
+    public int Port { get; private set; }
+
     public string StatusLine { get; private set; } = "";
 
     /// <summary>"HTTP/1.0", "HTTP/1.1" or "ICY".</summary>
@@ -92,6 +95,12 @@ public sealed class IcyClient : IAsyncDisposable, IIcySink
     /// <summary>The server closed the connection (or reset it), as far as the client read.</summary>
     public bool Ended { get; private set; }
 
+    /// <summary>Same as <see cref="Ended"/>.</summary>
+    public bool Closed => Ended;
+
+    /// <summary>The body of a response other than 200 (<see cref="ErrorBody"/>).</summary>
+    public string Body() => ErrorBody;
+
     /// <summary>Why reading stopped, if by an error (a reset, for example).</summary>
     public Exception? Error { get; private set; }
 
@@ -102,6 +111,28 @@ public sealed class IcyClient : IAsyncDisposable, IIcySink
 
     public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
 
+    /// <summary>
+    /// Connects to <c>http://host:port/mount</c>. <paramref name="basicAuth"/> is "user:password";
+    /// <paramref name="read"/> false is <see cref="IcyClientOptions.DoNotRead"/>.
+    /// </summary>
+    public static Task<IcyClient> ConnectAsync(int port, string mount, bool icyMetadata, string? basicAuth = null, bool read = true,
+        int? receiveBuffer = null, string host = "127.0.0.1")
+    {
+        (string, string)? credentials = null;
+        if (basicAuth is not null)
+        {
+            int colon = basicAuth.IndexOf(':');
+            credentials = colon < 0 ? (basicAuth, "") : (basicAuth[..colon], basicAuth[(colon + 1)..]);
+        }
+        return ConnectAsync($"http://{host}:{port}/{mount.TrimStart('/')}", new IcyClientOptions
+        {
+            IcyMetadata = icyMetadata,
+            Credentials = credentials,
+            DoNotRead = !read,
+            ReceiveBufferSize = receiveBuffer,
+        });
+    }
+
     /// <summary>Connects to <paramref name="url"/> (http://host:port/mount) and reads the response's headers.</summary>
     public static async Task<IcyClient> ConnectAsync(string url, IcyClientOptions? options = null, TimeSpan? timeout = null)
     {
@@ -111,7 +142,7 @@ public sealed class IcyClient : IAsyncDisposable, IIcySink
         if (options.ReceiveBufferSize is { } size) socket.ReceiveBufferSize = size;
         if (options.MaxSegmentSize is { } mss && OperatingSystem.IsLinux())
             socket.SetRawSocketOption(IpProtoTcp, TcpMaxSeg, BitConverter.GetBytes(mss));
-        var client = new IcyClient(socket, options);
+        var client = new IcyClient(socket, options) { Port = uri.Port };
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
         try
         {
@@ -313,16 +344,31 @@ public sealed class IcyClient : IAsyncDisposable, IIcySink
     }
 
     /// <summary>Waits until a title is received; false if not within <paramref name="timeout"/>.</summary>
-    public async Task<bool> WaitForTitleAsync(string title, TimeSpan timeout)
+    public async Task<bool> TryWaitForTitleAsync(string title, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
             if (Titles.Any(t => t.Title == title)) return true;
             if (Ended) return Titles.Any(t => t.Title == title);
-            await Task.Delay(100);
+            await Task.Delay(20);
         }
         return false;
+    }
+
+    /// <summary>Waits until a title is received; throws (with the titles heard) if not within <paramref name="timeout"/>.</summary>
+    public async Task WaitForTitleAsync(string title, TimeSpan timeout)
+    {
+        if (!await TryWaitForTitleAsync(title, timeout))
+            throw new TimeoutException($"title '{title}' not heard within {timeout}; heard: {string.Join(" | ", Titles.Select(t => t.Title))}");
+    }
+
+    /// <summary>For a reading client: waits until the server closes the connection; false if it is still open.</summary>
+    public async Task<bool> WaitForCloseAsync(TimeSpan timeout)
+    {
+        if (_reader is null) throw new InvalidOperationException("a client that does not read cannot see the close");
+        await Task.WhenAny(_reader, Task.Delay(timeout));
+        return _reader.IsCompleted && Ended;
     }
 
     /// <summary>
@@ -356,6 +402,9 @@ public sealed class IcyClient : IAsyncDisposable, IIcySink
         }
     }
 
+    /// <summary><see cref="DrainUntilClosedAsync"/> with 10 s by default.</summary>
+    public Task<bool> IsResetAsync(TimeSpan? timeout = null) => DrainUntilClosedAsync(timeout ?? TimeSpan.FromSeconds(10));
+
     /// <summary>Bytes read by <see cref="DrainUntilClosedAsync"/>.</summary>
     public long DrainedBytes { get; private set; }
 
@@ -363,8 +412,11 @@ public sealed class IcyClient : IAsyncDisposable, IIcySink
         $"{StatusLine}; {ReceivedBytes} bytes received, {AudioLength} of audio, {Titles.Count} titles"
         + (Ended ? $", ended{(Error is null ? "" : $" ({Error.Message})")}" : "");
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stop.Cancel();
         if (_connected is null) _socket.Dispose();
         else _connected.Dispose();

@@ -34,26 +34,4 @@ public static class Wait
             await Task.Delay(100);
         }
     }
-
-    /// <summary>Connects to a loopback TCP port until something accepts (then closes at once).</summary>
-    public static async Task ForTcpAsync(int port, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        string last = "no attempt";
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                using var client = new System.Net.Sockets.TcpClient();
-                await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
-                return;
-            }
-            catch (System.Net.Sockets.SocketException e)
-            {
-                last = e.Message;
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"{what}: nothing accepted on 127.0.0.1:{port} within {timeout} (last: {last})");
-    }
 }

@@ -95,7 +95,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
         var clients = new List<IcyClient>();
         try
         {
-            foreach (var m in mounts) await Wait.ForMountAsync(fixture.Edge.Url(m.Mount.TrimStart('/')), TimeSpan.FromSeconds(60));
+            foreach (var m in mounts) await WhileRunningAsync(Wait.ForMountAsync(fixture.Edge.Url(m.Mount.TrimStart('/')), TimeSpan.FromSeconds(60)), [.. publishers]);
             icecast = await IcecastServer.StartAsync(new IcecastConfig
             {
                 Master = new IcecastMaster(fixture.Edge.Port, IcecastEdgeFixture.RelayUser, IcecastEdgeFixture.RelayPassword, UpdateIntervalSeconds: 1),
@@ -177,15 +177,17 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             }
             for (int i = 0; i < pushes.Length; i++)
             {
-                await FfmpegPush.WaitForServerAsync(ports[i], TimeSpan.FromSeconds(30), $"the publisher of {pushes[i].Mount} (--listen-source)");
+                await WhileRunningAsync(FfmpegPush.WaitForServerAsync(ports[i], TimeSpan.FromSeconds(30), $"the publisher of {pushes[i].Mount} (--listen-source)"),
+                    publishers[i]);
                 var push = FfmpegPush.Start(Repo.Fixture(pushes[i].Fixture), ports[i], pushes[i].Mount, password, legacy: pushes[i].Legacy);
                 ffmpegs.Add(push);
                 D.Track(push.Process);
             }
-            foreach (var p in pushes)
+            for (int i = 0; i < pushes.Length; i++)
             {
-                var type = await Wait.ForMountAsync(fixture.Edge.Url(p.Mount.TrimStart('/')), TimeSpan.FromSeconds(60));
-                Assert.Equal(Mime(p.Fixture), type);
+                var waiting = Wait.ForMountAsync(fixture.Edge.Url(pushes[i].Mount.TrimStart('/')), TimeSpan.FromSeconds(60));
+                await WhileRunningAsync(waiting, publishers[i], ffmpegs[i].Process);
+                Assert.Equal(Mime(pushes[i].Fixture), await waiting);
             }
             foreach (var p in pushes)
             {
@@ -239,10 +241,10 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
         {
             push = FfmpegPush.Start(Repo.Fixture("programme.mp3"), icecast.Port, "/live.mp3", icecast.Config.SourcePassword, name: "Upstream station");
             D.Track(push.Process);
-            await icecast.WaitForMountAsync("/live.mp3", TimeSpan.FromSeconds(20));
+            await WhileRunningAsync(icecast.WaitForMountAsync("/live.mp3", TimeSpan.FromSeconds(20)), push.Process);
             await icecast.SetTitleAsync("/live.mp3", "Upstream first");
             publisher = D.StartPublisherWith("puller", "/pulled.mp3", 100, ["--source-url", icecast.Url("/live.mp3")]);
-            await Wait.ForMountAsync(fixture.Edge.Url("pulled.mp3"), TimeSpan.FromSeconds(60));
+            await WhileRunningAsync(Wait.ForMountAsync(fixture.Edge.Url("pulled.mp3"), TimeSpan.FromSeconds(60)), publisher, push.Process);
 
             upstream = await IcyClient.ConnectAsync(icecast.Url("/live.mp3"));
             edgeListener = await IcyClient.ConnectAsync(fixture.Edge.Url("pulled.mp3"));
@@ -297,7 +299,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         try
         {
-            await Wait.ForMountAsync(fixture.Edge.Url("status.mp3"), TimeSpan.FromSeconds(60));
+            await WhileRunningAsync(Wait.ForMountAsync(fixture.Edge.Url("status.mp3"), TimeSpan.FromSeconds(60)), publisher);
             await fixture.SetTitleAsync(mount, "Status — title ✓");
             for (int i = 0; i < IcecastEdgeFixture.MaxListenersPerMount; i++)
             {
@@ -406,7 +408,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
         IcyClient? reader = null, stalled = null;
         try
         {
-            await Wait.ForMountAsync(fixture.Edge.Url("stall.mp3"), TimeSpan.FromSeconds(60));
+            await WhileRunningAsync(Wait.ForMountAsync(fixture.Edge.Url("stall.mp3"), TimeSpan.FromSeconds(60)), publisher);
             reader = await IcyClient.ConnectAsync(fixture.Edge.Url("stall.mp3"), new IcyClientOptions { IcyMetadata = false });
             Assert.True(reader.StatusCode == 200, $"reader: {reader.RawHeaders}\n{D.Logs()}");
             int logLength = fixture.Edge.Process.Output.Length;
@@ -440,6 +442,21 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             if (reader is not null) await reader.DisposeAsync();
             publisher.Kill9();
         }
+    }
+
+    /// <summary>
+    /// Awaits <paramref name="wait"/>, but fails at once, with the logs, when one of the processes that should make it
+    /// come true exits first (a publisher refusing its options, an ffmpeg that could not connect).
+    /// </summary>
+    private async Task WhileRunningAsync(Task wait, params ChildProcess[] processes)
+    {
+        while (await Task.WhenAny(wait, Task.Delay(250)) != wait)
+        {
+            var gone = processes.FirstOrDefault(p => p.HasExited);
+            if (gone is not null)
+                throw new Xunit.Sdk.XunitException($"{gone.Name} exited ({gone.ExitCode}) while waiting:\n{gone.Output}\n{D.Logs()}");
+        }
+        await wait;
     }
 
     /// <summary>Fetches <c>/status-json.xsl</c> until the mount's entry satisfies <paramref name="ready"/>; returns the text.</summary>

@@ -10,6 +10,7 @@ public sealed class Deployment : IAsyncDisposable
     private readonly Dictionary<string, Relay> _relays = [];
     private readonly Dictionary<string, string[]> _relayArgs = [];
     private readonly List<Edge> _edges = [];
+    private readonly List<(string Name, Func<string> Output)> _observed = [];
     private static string? _publisherHelp;
 
     public sealed record Relay(string Name, int IngestPort, int SiloPort, int GatewayPort, int DashboardPort, ChildProcess Process);
@@ -129,10 +130,19 @@ public sealed class Deployment : IAsyncDisposable
         return edge;
     }
 
-    /// <summary>A publisher sending to every relay started so far (or the ones named).</summary>
-    public ChildProcess StartPublisher(string encoder, string mount, string file, int priority, IEnumerable<Relay>? to = null, params string[] extra)
+    /// <summary>A publisher of a looped file, sending to every relay started so far (or the ones named).</summary>
+    public ChildProcess StartPublisher(string encoder, string mount, string file, int priority, IEnumerable<Relay>? to = null, params string[] extra) =>
+        StartPublisherWith(encoder, mount, priority, ["--file", file, "--loop"], to, extra);
+
+    /// <summary>
+    /// A publisher with any source (for example <c>--source-url URL</c>, or <c>--listen-source host:port</c>),
+    /// sending to every relay started so far (or the ones named). Its output is kept under the encoder's name.
+    /// </summary>
+    public ChildProcess StartPublisherWith(string encoder, string mount, int priority, IEnumerable<string> source,
+        IEnumerable<Relay>? to = null, params string[] extra)
     {
-        var args = new List<string> { "--mount", mount, "--encoder", encoder, "--priority", $"{priority}", "--file", file, "--loop" };
+        var args = new List<string> { "--mount", mount, "--encoder", encoder, "--priority", $"{priority}" };
+        args.AddRange(source);
         foreach (var r in to ?? _relays.Values) args.AddRange(["--relay", $"127.0.0.1:{r.IngestPort}"]);
         AddUnlessGiven(args, extra, ("--key-id", KeyId), ("--key", Key));
         args.AddRange(extra);
@@ -183,6 +193,15 @@ public sealed class Deployment : IAsyncDisposable
         return p;
     }
 
+    /// <summary>
+    /// Adds the output of a program this deployment does not own (an icecast2, an ffmpeg) to <see cref="Logs()"/>
+    /// and <see cref="Grep"/>.
+    /// </summary>
+    public void Observe(string name, Func<string> output)
+    {
+        lock (_processes) _observed.Add((name, output));
+    }
+
     /// <summary>Every process's output, for a failure message.</summary>
     public string Logs() => Logs(60);
 
@@ -190,14 +209,15 @@ public sealed class Deployment : IAsyncDisposable
     public string Logs(int lines)
     {
         lock (_processes)
-            return string.Join("\n", _processes.Select(p => $"===== {p.Name}{(p.HasExited ? $" (exited {p.ExitCode})" : "")} =====\n{Tail(p.Output, lines)}"));
+            return string.Join("\n", _processes.Select(p => $"===== {p.Name}{(p.HasExited ? $" (exited {p.ExitCode})" : "")} =====\n{Tail(p.Output, lines)}")
+                .Concat(_observed.Select(o => $"===== {o.Name} =====\n{Tail(o.Output(), lines)}")));
     }
 
     /// <summary>Lines of every process's output that contain any of <paramref name="words"/> (e.g. "warn", "fail").</summary>
     public string Grep(params string[] words)
     {
         lock (_processes)
-            return string.Join("\n", _processes.Select(p =>
+            return string.Join("\n", _processes.Select(p => (p.Name, Output: p.Output)).Concat(_observed.Select(o => (o.Name, Output: o.Output()))).Select(p =>
                 $"===== {p.Name} =====\n" + string.Join('\n', p.Output.Split('\n').Where(l => words.Any(w => l.Contains(w, StringComparison.OrdinalIgnoreCase))))));
     }
 
@@ -213,6 +233,7 @@ public sealed class Deployment : IAsyncDisposable
         {
             foreach (var p in _processes) p.Dispose();
             _processes.Clear();
+            _observed.Clear();
         }
         return ValueTask.CompletedTask;
     }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Davecast.Grains;
 using Microsoft.Extensions.Options;
 
@@ -14,13 +12,6 @@ namespace Davecast.Silo.Operations;
 public static class MountHealthPage
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 
     private static readonly Lazy<byte[]> Html = new(() =>
     {
@@ -46,7 +37,7 @@ public static class MountHealthPage
         }
         catch (Exception e) when (e is TimeoutException or OrleansException)
         {
-            return Results.Json(new { relay = relay.Value.Name, at = DateTimeOffset.UtcNow, error = e.Message, mounts = Array.Empty<object>() }, Json,
+            return Results.Json(new { relay = relay.Value.Name, at = DateTimeOffset.UtcNow, error = e.Message, mounts = Array.Empty<object>() }, HealthJson.Options,
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
         var infos = await Task.WhenAll(names.Select(async name =>
@@ -69,33 +60,9 @@ public static class MountHealthPage
             live = info.LiveEncoder,
             title = info.Title,
             relays = info.Relays,
-            encoders = info.Encoders.Select(e => new
-            {
-                encoder = e.Encoder,
-                live = e.Encoder == info.LiveEncoder,
-                priority = e.Priority,
-                healthy = e.RefusedReason is null && now - e.LastFrameAt <= timeout,
-                framesPerSecond = Math.Round(e.FramesPerSecond, 2),
-                lastFrameAgeMs = e.LastFrameAt == default ? (long?)null : (long)(now - e.LastFrameAt).TotalMilliseconds,
-                gaps = e.Gaps,
-                duplicates = e.Duplicates,
-                relays = e.SeenBy,
-                refused = e.RefusedReason,
-            }),
-            edges = (info.Edges ?? []).Select(e => new
-            {
-                edge = e.Edge,
-                reportAgeMs = (long)(now - e.At).TotalMilliseconds,
-                playing = e.Playing,
-                listeners = e.Listeners,
-                backfills = e.Backfills,
-                failovers = e.Failovers,
-                switches = e.Switches,
-                gapFrames = e.GapFrames,
-                substituted = e.Substituted,
-                framesEmitted = e.FramesEmitted,
-            }),
+            encoders = info.Encoders.Select(e => EncoderHealth.Of(e, now, timeout)),
+            edges = info.Edges ?? [],
         });
-        return Results.Json(new { relay = relay.Value.Name, at = now, mounts }, Json);
+        return Results.Json(new { relay = relay.Value.Name, at = now, mounts }, HealthJson.Options);
     }
 }

@@ -84,6 +84,7 @@ wait_for "http://127.0.0.1:$edge_port/$mount" "the mount /$mount" -I
 
 echo "Listen: http://127.0.0.1:$edge_port/$mount"
 echo "Dashboard: http://127.0.0.1:$dash_a/"
+echo "Mount health: http://127.0.0.1:$dash_a/mounts (dashboard and mount health: user admin, password hackme)"
 echo "Logs: $logs (Ctrl-C stops everything)"
 while true; do
   for p in "${pids[@]}"; do

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Davecast.Grains;
 
 namespace Davecast.Edge;
 
@@ -10,12 +9,8 @@ namespace Davecast.Edge;
 /// </summary>
 public static class HealthEndpoint
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>An encoder whose last frame is older is shown as not healthy (the relays' default --encoder-timeout).</summary>
+    private static readonly TimeSpan EncoderTimeout = TimeSpan.FromSeconds(3);
 
     public static IResult Get(MountCatalog catalog, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
     {
@@ -34,25 +29,10 @@ public static class HealthEndpoint
                 title = info?.Title,
                 thisEdge = local,
                 backfilledFrames = feed.BackfilledFrames,
-                encoders = info?.Encoders.Select(e => new
-                {
-                    encoder = e.Encoder,
-                    session = e.Session,
-                    priority = e.Priority,
-                    healthy = now - e.LastFrameAt < TimeSpan.FromSeconds(3),
-                    healthySince = e.HealthySince,
-                    framesPerSecond = Math.Round(e.FramesPerSecond, 2),
-                    lastFrameAgeMs = (long)(now - e.LastFrameAt).TotalMilliseconds,
-                    lastSequence = e.LastSequence,
-                    relays = e.SeenBy,
-                    framesAccepted = e.FramesAccepted,
-                    duplicatesDropped = e.Duplicates,
-                    gaps = e.Gaps,
-                    refused = e.RefusedReason,
-                }),
+                encoders = info?.Encoders.Select(e => EncoderHealth.Of(e, now, EncoderTimeout)),
                 edges = info?.Edges,
             };
         });
-        return Results.Json(new { edge = options.Value.Name, at = now, mounts }, Json);
+        return Results.Json(new { edge = options.Value.Name, at = now, mounts }, HealthJson.Options);
     }
 }

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Davecast.Wire;
 using Davecast.Grains;
+using Davecast.Security;
 using Microsoft.Extensions.Options;
 
 namespace Davecast.Edge;
@@ -185,22 +185,8 @@ public sealed partial class IcecastEndpoints(
     }
 
     /// <summary>HTTP basic authentication against one user and password, compared in constant time.</summary>
-    public static bool Authorized(HttpContext context, string user, string password)
-    {
-        string header = context.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return false;
-        byte[] decoded;
-        try
-        {
-            decoded = Convert.FromBase64String(header[6..].Trim());
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-        var expected = Encoding.UTF8.GetBytes($"{user}:{password}");
-        return CryptographicOperations.FixedTimeEquals(decoded, expected);
-    }
+    public static bool Authorized(HttpContext context, string user, string password) =>
+        BasicCredentials.Match(context.Request.Headers.Authorization.ToString(), user, password);
 
     private static IResult IceResponse(int status, string message, bool ok) => Results.Text(
         $"<?xml version=\"1.0\"?>\n<iceresponse><message>{System.Security.SecurityElement.Escape(message)}</message><return>{(ok ? 1 : 0)}</return></iceresponse>\n",

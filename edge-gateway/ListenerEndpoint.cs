@@ -47,9 +47,17 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
 {
     private readonly EdgeOptions _options = options.Value;
     private int _listeners;
+    private long _refusedEdgeFull, _refusedMountFull, _droppedSlow;
 
     /// <summary>Listeners connected to this edge, over all mounts.</summary>
     public int Listeners => Volatile.Read(ref _listeners);
+
+    /// <summary>Listeners refused because the edge (<c>--max-listeners</c>) or their mount (<c>--max-listeners-per-mount</c>) was full.</summary>
+    public long RefusedEdgeFull => Interlocked.Read(ref _refusedEdgeFull);
+    public long RefusedMountFull => Interlocked.Read(ref _refusedMountFull);
+
+    /// <summary>Listeners dropped because their queue passed <c>--listener-queue-bytes</c>.</summary>
+    public long DroppedSlow => Interlocked.Read(ref _droppedSlow);
 
     /// <summary>The mount's feed if it can be listened to now.</summary>
     public bool TryGetPlayable(string mount, out MountFeed feed) =>
@@ -65,6 +73,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
         if (Interlocked.Increment(ref _listeners) > _options.MaxListeners)
         {
             Interlocked.Decrement(ref _listeners);
+            Interlocked.Increment(ref _refusedEdgeFull);
             refusal = $"This server is full: it already has {_options.MaxListeners} listeners.";
             LogRefused(feed.Mount, remote, refusal);
             return null;
@@ -74,6 +83,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
         {
             Interlocked.Decrement(ref _listeners);
             session.Dispose();
+            Interlocked.Increment(ref _refusedMountFull);
             refusal = $"Mount /{feed.Mount} is full: it already has {_options.MaxListenersPerMount} listeners.";
             LogRefused(feed.Mount, remote, refusal);
             return null;
@@ -152,7 +162,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
                     session.Drop(ring.BytesOut - session.TakenOffset);
                     break;
                 }
-                long taken = session.TakenOffset;
+                long taken = session.TakenOffset, before = bytes;
                 for (; next < head; next++)
                 {
                     if (!ring.TryGet(next, out var entry)) break;
@@ -160,6 +170,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
                     bytes += entry.Frame.Length;
                     taken = entry.EndOffset;
                 }
+                feed.CountListenerBytes(bytes - before);
                 var flushed = await writer.FlushAsync(stop.Token);
                 session.TakenOffset = taken;
                 if (flushed.IsCompleted || flushed.IsCanceled) break;
@@ -169,7 +180,11 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
         {
         }
         bool dropped = session.DroppedWithQueue >= 0;
-        if (dropped) LogListenerTooSlow(feed.Mount, session.Remote, session.DroppedWithQueue, _options.ListenerQueueBytes);
+        if (dropped)
+        {
+            Interlocked.Increment(ref _droppedSlow);
+            LogListenerTooSlow(feed.Mount, session.Remote, session.DroppedWithQueue, _options.ListenerQueueBytes);
+        }
         LogListenerStopped(feed.Mount, session.Remote, bytes);
         return dropped;
     }

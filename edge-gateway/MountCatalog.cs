@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Davecast.Grains;
 using Microsoft.Extensions.Options;
 
@@ -20,6 +21,18 @@ public sealed partial class MountCatalog(
     public IEnumerable<MountFeed> Feeds => _feeds.Values;
 
     public bool TryGet(string mount, out MountFeed feed) => _feeds.TryGetValue(mount, out feed!);
+
+    private long _lastContact = long.MinValue;
+
+    /// <summary>How long ago the refresh loop last reached the cluster (read the mount list); null if it never did.</summary>
+    public TimeSpan? SinceContact
+    {
+        get
+        {
+            long at = Interlocked.Read(ref _lastContact);
+            return at == long.MinValue ? null : Stopwatch.GetElapsedTime(at);
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -52,6 +65,7 @@ public sealed partial class MountCatalog(
             try
             {
                 var mounts = await cluster.GetGrain<IMountDirectoryGrain>("all").ListAsync();
+                Interlocked.Exchange(ref _lastContact, Stopwatch.GetTimestamp());
                 foreach (var m in mounts)
                 {
                     if (_feeds.ContainsKey(m)) continue;

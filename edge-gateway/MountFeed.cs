@@ -132,6 +132,13 @@ public sealed partial class MountFeed : IAsyncDisposable
 
     public long BackfilledFrames { get; private set; }
 
+    private long _listenerBytes;
+
+    /// <summary>Audio bytes written to this mount's listeners at this edge (bursts included).</summary>
+    public long ListenerBytes => Interlocked.Read(ref _listenerBytes);
+
+    public void CountListenerBytes(long bytes) => Interlocked.Add(ref _listenerBytes, bytes);
+
     /// <summary>Fetches the mount's state, follows relays that joined, and re-follows a relay whose stream went quiet.</summary>
     public async Task RefreshAsync()
     {

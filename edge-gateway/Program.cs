@@ -5,6 +5,8 @@ using Davecast.Edge;
 using Davecast.Grains;
 using Davecast.Grains.Streaming;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Orleans.Configuration;
 
 var port = new Option<int>("--port") { Description = "HTTP port listeners connect to", DefaultValueFactory = _ => 8000 };
@@ -114,14 +116,21 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<ListenerEndpoint>();
     builder.Services.AddSingleton<IcecastConnectionHandler>();
     builder.Services.AddSingleton<IcecastEndpoints>();
+    builder.Services.AddSingleton<EdgeMetrics>();
+    builder.Services.AddOpenTelemetry()
+        .ConfigureResource(r => r.AddService("davecast-edge", serviceInstanceId: edge.Name))
+        .WithMetrics(m => m.AddMeter(EdgeMetrics.MeterName).AddPrometheusExporter());
+    builder.Services.AddHealthChecks().AddCheck<EdgeHealthCheck>("edge");
 
     var app = builder.Build();
+    app.Services.GetRequiredService<EdgeMetrics>();
     app.Use((context, next) =>
     {
         context.Response.Headers.Server = IcecastHeaders.Server;
         return next(context);
     });
-    app.MapGet("/healthz", () => Results.Text("ok"));
+    app.MapHealthChecks("/healthz");
+    app.MapPrometheusScrapingEndpoint();
     app.MapGet("/davecast/health", HealthEndpoint.Get);
     app.Services.GetRequiredService<IcecastEndpoints>().Map(app);
     app.MapMethods("/{**mount}", ["GET", "HEAD"], (HttpContext context, string mount, ListenerEndpoint listeners) => listeners.ServeAsync(context, mount));

@@ -5,10 +5,13 @@ using Davecast.Grains;
 using Davecast.Grains.Streaming;
 using Davecast.Silo;
 using Davecast.Silo.Ingest;
+using Davecast.Silo.Operations;
 using Davecast.Wire;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 var name = new Option<string>("--name") { Description = "Relay name, unique in the cluster (also the Orleans silo name)", DefaultValueFactory = _ => Environment.MachineName };
 var ingestPort = new Option<int>("--ingest-port") { Description = "UDP and TCP port publishers send frames to", DefaultValueFactory = _ => 9001 };
@@ -29,6 +32,8 @@ var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Se
 var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret (repeatable); default: the development key", AllowMultipleArgumentsPerToken = false };
 var multicast = new Option<string[]>("--multicast") { Description = "Multicast group to join and take publishers' packets from, as group:port (e.g. 239.255.0.1:9002; IPv6 in brackets); repeatable", AllowMultipleArgumentsPerToken = false };
 var multicastInterface = new Option<string>("--multicast-interface") { Description = "IP address of the interface to join --multicast groups on; the default, loopback, hears publishers on this machine only", DefaultValueFactory = _ => "127.0.0.1" };
+var adminUser = new Option<string>("--admin-user") { Description = "User for the dashboard and /mounts on the dashboard port (HTTP basic)", DefaultValueFactory = _ => "admin" };
+var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => "hackme" };
 
 ValidatePort(ingestPort, allowZero: true);
 ValidatePort(siloPort);
@@ -46,6 +51,12 @@ keys.Validators.Add(r =>
 });
 foreach (var o in new Option[] { primary })
     o.Validators.Add(r => { try { HostPort.Split(r.GetValueOrDefault<string>()!); } catch (FormatException e) { r.AddError($"{r.Option.Name}: {e.Message}"); } });
+adminUser.Validators.Add(r =>
+{
+    var v = r.GetValueOrDefault<string>();
+    if (string.IsNullOrWhiteSpace(v) || v.Contains(':')) r.AddError("--admin-user must be non-empty and contain no ':'");
+});
+adminPassword.Validators.Add(r => { if (string.IsNullOrEmpty(r.GetValueOrDefault<string>())) r.AddError("--admin-password must not be empty"); });
 foreach (var o in new Option[] { ingestAddress, advertise })
     o.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError($"{r.Option.Name} must be an IP address"); });
 
@@ -68,6 +79,8 @@ var root = new RootCommand("Davecast relay silo: takes publishers' frames over U
 
 root.Options.Add(multicast);
 root.Options.Add(multicastInterface);
+root.Options.Add(adminUser);
+root.Options.Add(adminPassword);
 
 root.SetAction(async (parse, ct) =>
 {
@@ -149,10 +162,23 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
     builder.Services.AddSingleton<RelayPump>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayPump>());
+    builder.Services.AddSingleton<RelayMetrics>();
+    builder.Services.AddOpenTelemetry()
+        .ConfigureResource(r => r.AddService("davecast-relay", serviceInstanceId: relay.Name))
+        .WithMetrics(m => m.AddMeter(RelayMetrics.MeterName).AddPrometheusExporter());
+    builder.Services.AddHealthChecks().AddCheck<RelayHealthCheck>("relay");
 
     var app = builder.Build();
-    if (dashboard != 0) app.MapOrleansDashboard();
-    app.MapGet("/healthz", () => Results.Text("ok"));
+    app.Services.GetRequiredService<RelayMetrics>();
+    app.UseAdminCredentials(parse.GetValue(adminUser)!, parse.GetValue(adminPassword)!);
+    if (dashboard != 0)
+    {
+        app.UseMountsLinkOnDashboard();
+        app.MapOrleansDashboard();
+    }
+    app.MapHealthChecks("/healthz");
+    app.MapPrometheusScrapingEndpoint();
+    app.MapMountHealth();
     await app.RunAsync(ct);
     return 0;
 });

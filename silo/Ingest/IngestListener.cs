@@ -103,11 +103,11 @@ public sealed partial class IngestListener(
     }
 
     /// <summary>Checks and takes one packet from any transport.</summary>
-    public RejectReason Handle(ReadOnlySpan<byte> packet) => Handle(packet, null);
+    public RejectReason Handle(ReadOnlySpan<byte> packet, IngestTransport transport = IngestTransport.Udp) => Handle(packet, transport, null);
 
-    private RejectReason Handle(ReadOnlySpan<byte> packet, ReplyRoute? reply)
+    private RejectReason Handle(ReadOnlySpan<byte> packet, IngestTransport transport, ReplyRoute? reply)
     {
-        counters.Packet(packet.Length);
+        counters.Packet(transport, packet.Length);
         var reason = PacketCodec.TryParse(packet, out var view);
         ReadOnlySpan<byte> secret = default;
         if (reason == RejectReason.None)
@@ -159,6 +159,7 @@ public sealed partial class IngestListener(
         var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
         // Replies leave by the ingest socket (a unicast source address), also for what came by multicast.
         var reply = new UdpReply(socket, socket == _udp || _udp!.AddressFamily != socket.AddressFamily ? socket : _udp);
+        var transport = socket == _udp ? IngestTransport.Udp : IngestTransport.Multicast;
         while (!ct.IsCancellationRequested)
         {
             int n;
@@ -175,7 +176,7 @@ public sealed partial class IngestListener(
             {
                 return;
             }
-            Handle(buffer.AsSpan(0, n), reply);
+            Handle(buffer.AsSpan(0, n), transport, reply);
         }
     }
 
@@ -221,11 +222,11 @@ public sealed partial class IngestListener(
                 while (StreamFraming.TryRead(ref buffer, out var packet, out corrupt))
                 {
                     packets++;
-                    if (packet.IsSingleSegment) Handle(packet.FirstSpan, reply);
+                    if (packet.IsSingleSegment) Handle(packet.FirstSpan, IngestTransport.Tcp, reply);
                     else
                     {
                         packet.CopyTo(scratch);
-                        Handle(scratch.AsSpan(0, (int)packet.Length), reply);
+                        Handle(scratch.AsSpan(0, (int)packet.Length), IngestTransport.Tcp, reply);
                     }
                 }
                 if (corrupt)

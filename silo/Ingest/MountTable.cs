@@ -68,7 +68,12 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
             switch (encoder.Seen.Offer(sequence))
             {
                 case Merge.SeenResult.New:
-                    if (encoder.Ring.Count > 0 && sequence > encoder.Ring.Newest + 1) encoder.Gaps += (long)(sequence - encoder.Ring.Newest - 1);
+                    if (encoder.Ring.Count > 0 && sequence > encoder.Ring.Newest + 1)
+                    {
+                        long skipped = (long)(sequence - encoder.Ring.Newest - 1);
+                        encoder.Gaps += skipped;
+                        counters.Gap(skipped);
+                    }
                     encoder.Ring.Put(sequence, timestamp, frame);
                     encoder.Pending.Add(sequence);
                     encoder.FramesAccepted++;

@@ -28,7 +28,12 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
             var dashboard = lines.First(l => l.StartsWith("Dashboard: ")).Split(' ', 2)[1].Trim();
 
             using (var http = new HttpClient())
+            {
+                // The dashboard asks for the relay's admin credentials (the development defaults in the demo).
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync(dashboard)).StatusCode);
+                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("admin:hackme"u8));
                 Assert.True((await http.GetAsync(dashboard)).IsSuccessStatusCode, "dashboard does not answer");
+            }
 
             await using var listener = new StreamRecorder();
             var response = await listener.StartAsync(listen);

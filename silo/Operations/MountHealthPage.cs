@@ -1,0 +1,68 @@
+using Davecast.Grains;
+using Microsoft.Extensions.Options;
+
+namespace Davecast.Silo.Operations;
+
+/// <summary>
+/// <c>/mounts</c> and <c>/mounts.json</c> on the relay's HTTP port: every mount of the cluster with its live encoder,
+/// each encoder's frame rate, age of its last frame and gaps, and what each edge reported (listeners, backfills,
+/// failovers), as the mount grains know it. The HTML page has no external assets; its script reads
+/// <c>/mounts.json</c> every 2 s.
+/// </summary>
+public static class MountHealthPage
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+
+    private static readonly Lazy<byte[]> Html = new(() =>
+    {
+        using var stream = typeof(MountHealthPage).Assembly.GetManifestResourceStream("Davecast.Silo.Operations.mounts.html")
+            ?? throw new InvalidOperationException("mounts.html is not embedded");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    });
+
+    public static void MapMountHealth(this WebApplication app)
+    {
+        app.MapGet("/mounts", () => Results.Bytes(Html.Value, "text/html; charset=utf-8"));
+        app.MapGet("/mounts.json", (Func<IClusterClient, IOptions<RelayOptions>, IOptions<ElectionOptions>, Task<IResult>>)JsonAsync);
+    }
+
+    private static async Task<IResult> JsonAsync(IClusterClient cluster, IOptions<RelayOptions> relay, IOptions<ElectionOptions> election)
+    {
+        IReadOnlyList<string> names;
+        try
+        {
+            names = await cluster.GetGrain<IMountDirectoryGrain>("all").ListAsync().WaitAsync(CallTimeout);
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            return Results.Json(new { relay = relay.Value.Name, at = DateTimeOffset.UtcNow, error = e.Message, mounts = Array.Empty<object>() }, HealthJson.Options,
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+        var infos = await Task.WhenAll(names.Select(async name =>
+        {
+            try
+            {
+                return (name, info: await cluster.GetGrain<IMountGrain>(name).GetInfoAsync().WaitAsync(CallTimeout), error: (string?)null);
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                return (name, info: (MountInfo?)null, error: e.Message);
+            }
+        }));
+        var now = DateTimeOffset.UtcNow;
+        var timeout = election.Value.EncoderTimeout;
+        var mounts = infos.Select(m => m.info is not { } info ? (object)new { mount = m.name, error = m.error } : new
+        {
+            mount = info.Mount,
+            codec = info.Parameters?.ToString(),
+            live = info.LiveEncoder,
+            title = info.Title,
+            relays = info.Relays,
+            encoders = info.Encoders.Select(e => EncoderHealth.Of(e, now, timeout)),
+            edges = info.Edges ?? [],
+        });
+        return Results.Json(new { relay = relay.Value.Name, at = now, mounts }, HealthJson.Options);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Diagnostics.Metrics;
+using Davecast.Silo.Ingest;
+using Davecast.Wire;
+
+namespace Davecast.Silo.Operations;
+
+/// <summary>
+/// The relay's instruments (meter <see cref="MeterName"/>), exported on <c>/metrics</c>. Every one observes a total
+/// the ingest already keeps (<see cref="IngestCounters"/>, <see cref="RelayPump"/>), so nothing is counted twice and
+/// nothing costs anything per frame: the values are read when Prometheus scrapes.
+/// </summary>
+public sealed class RelayMetrics
+{
+    public const string MeterName = "Davecast.Relay";
+
+    private static readonly IngestTransport[] Transports = Enum.GetValues<IngestTransport>();
+    private static readonly RejectReason[] Reasons = [.. Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None)];
+
+    public RelayMetrics(IMeterFactory meters, IngestCounters counters, RelayPump pump, MountTable table)
+    {
+        var meter = meters.Create(MeterName);
+        meter.CreateObservableCounter("davecast.relay.packets_received", () => Transports.Select(t =>
+            new Measurement<long>(counters.PacketsBy(t), new KeyValuePair<string, object?>("transport", t.ToString().ToLowerInvariant()))),
+            "{packet}", "Publisher packets received, by transport");
+        meter.CreateObservableCounter("davecast.relay.received", () => counters.Bytes, "By", "Bytes of publisher packets received");
+        meter.CreateObservableCounter("davecast.relay.frames_in", () => counters.Frames, "{frame}", "Frames accepted (first copy of each)");
+        meter.CreateObservableCounter("davecast.relay.duplicates", () => counters.Duplicates, "{frame}", "Frame copies dropped because another path brought them first");
+        meter.CreateObservableCounter("davecast.relay.gaps", () => counters.Gaps, "{frame}", "Frames that no path brought to this relay (sequence jumps)");
+        meter.CreateObservableCounter("davecast.relay.packets_rejected", () => Reasons.Select(r =>
+            new Measurement<long>(counters.Rejected(r), new KeyValuePair<string, object?>("reason", SnakeCase(r.ToString())))),
+            "{packet}", "Packets dropped, by reason");
+        meter.CreateObservableCounter("davecast.relay.batches_published", () => pump.BatchesPublished, "{batch}", "Frame batches published to the edges");
+        meter.CreateObservableGauge("davecast.relay.mounts", () => table.MountCount, "{mount}", "Mounts this relay takes frames for");
+    }
+
+    /// <summary>"BadTag" -> "bad_tag", as Prometheus label values usually are.</summary>
+    public static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+}

@@ -269,7 +269,7 @@ public sealed class PublishSession
     private void CheckParameters(in CodecParameters parameters, ulong sequence)
     {
         // The bitrate of MPEG audio varies from frame to frame (VBR); everything else should not.
-        if (_warnedParameters || parameters with { BitrateKbps = 0 } == _announced with { BitrateKbps = 0 }) return;
+        if (_warnedParameters || LiveFrameSource.SameStream(parameters, _announced)) return;
         _warnedParameters = true;
         _logger.LogWarning("Frame {Sequence} is {Parameters}, but the stream was announced as {Announced}; relays may refuse the change",
             sequence, parameters, _announced);

@@ -203,8 +203,8 @@ public sealed class PublisherCommand
         _sourceUrl.Validators.Add(r => Check(r, _sourceUrl.Name, ValidateUrl(r.GetValueOrDefault<string?>())));
         _reconnectMax.Validators.Add(r =>
         {
-            double v = r.GetValueOrDefault<double>();
-            Check(r, _reconnectMax.Name, double.IsFinite(v) && v is >= 0.5 and <= 3600 ? null : "must be 0.5-3600 seconds");
+            // A value that is not a number is reported by the parser.
+            if (TryGetValue(r, out double v)) Check(r, _reconnectMax.Name, double.IsFinite(v) && v is >= 0.5 and <= 3600 ? null : "must be 0.5-3600 seconds");
         });
         _listenSource.Validators.Add(r =>
         {
@@ -222,8 +222,7 @@ public sealed class PublisherCommand
         }
         _statsInterval.Validators.Add(r =>
         {
-            double v = r.GetValueOrDefault<double>();
-            Check(r, _statsInterval.Name, double.IsFinite(v) && v is >= 0 and <= 86_400 ? null : "must be 0-86400 seconds");
+            if (TryGetValue(r, out double v)) Check(r, _statsInterval.Name, double.IsFinite(v) && v is >= 0 and <= 86_400 ? null : "must be 0-86400 seconds");
         });
         foreach (var text in new[] { _name, _genre, _description, _url })
         {
@@ -400,6 +399,20 @@ public sealed class PublisherCommand
         Check(r, option, value >= min && value <= max
             ? null
             : $"{value.ToString(CultureInfo.InvariantCulture)} is out of range ({min}-{max})");
+    }
+
+    private static bool TryGetValue<T>(OptionResult r, out T value)
+    {
+        try
+        {
+            value = r.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
     }
 
     private static void Check(OptionResult r, string option, string? error)

@@ -42,8 +42,9 @@ public sealed class IcecastPullSource : LiveFrameSource
     {
         if (url.UserInfo.Length > 0)
         {
-            var login = Uri.UnescapeDataString(url.UserInfo.Split(':', 2)[0]) + ":"
-                + (url.UserInfo.Contains(':') ? Uri.UnescapeDataString(url.UserInfo.Split(':', 2)[1]) : "");
+            // user:password (the password may be left out), each percent-encoded in the URL.
+            var userInfo = url.UserInfo.Contains(':') ? url.UserInfo : url.UserInfo + ":";
+            var login = string.Join(':', userInfo.Split(':', 2).Select(Uri.UnescapeDataString));
             _authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(login)));
         }
         _url = new UriBuilder(url) { UserName = "", Password = "" }.Uri;

@@ -27,10 +27,7 @@ public sealed class IcecastPullTests(ITestOutputHelper output)
             : FakeUpstream.Answer.Status("404 Not Found"));
         await using var relay = FakeRelay.Start();
 
-        await using var publisher = Start(_logging, output,
-            "--mount", "pulled.mp3", "--relay", relay.Address, "--transport", "tcp", "--source-url", upstream.Url("live.mp3"), "--genre", "Rock");
-        await Wait.UntilAsync(() => Audio(relay.Tcp).Count >= audio.Frames.Count, TimeSpan.FromSeconds(20), "every frame");
-        Assert.Equal(0, await publisher.StopAsync());
+        await PullAsync(relay, audio.Frames.Count, "--mount", "pulled.mp3", "--source-url", upstream.Url("live.mp3"), "--genre", "Rock");
 
         // One session; the frames of the mount, in order, with nothing else.
         var frames = Audio(relay.Tcp);
@@ -71,10 +68,7 @@ public sealed class IcecastPullTests(ITestOutputHelper output)
         });
         await using var relay = FakeRelay.Start();
 
-        await using var publisher = Start(_logging, output,
-            "--mount", "again.aac", "--relay", relay.Address, "--transport", "tcp", "--source-url", upstream.Url("live.aac"), "--reconnect-max", "4");
-        await Wait.UntilAsync(() => Audio(relay.Tcp).Count >= audio.Frames.Count, TimeSpan.FromSeconds(30), "every frame, across the reconnection");
-        Assert.Equal(0, await publisher.StopAsync());
+        await PullAsync(relay, audio.Frames.Count, "--mount", "again.aac", "--source-url", upstream.Url("live.aac"), "--reconnect-max", "4");
 
         // Every frame once, in order, in one session, stamped by its sequence: media time counts frames across the outage.
         var frames = Audio(relay.Tcp);
@@ -110,12 +104,9 @@ public sealed class IcecastPullTests(ITestOutputHelper output)
         await using var relayA = FakeRelay.Start();
         await using var relayB = FakeRelay.Start();
 
-        await using var a = Start(_logging, output, "--mount", "same.mp3", "--encoder", "a", "--relay", relayA.Address, "--transport", "tcp", "--source-url", upstream.Url("live"));
-        await using var b = Start(_logging, output, "--mount", "same.mp3", "--encoder", "b", "--relay", relayB.Address, "--transport", "tcp", "--source-url", upstream.Url("live"));
-        await Wait.UntilAsync(() => Audio(relayA.Tcp).Count >= audio.Frames.Count && Audio(relayB.Tcp).Count >= audio.Frames.Count,
-            TimeSpan.FromSeconds(20), "every frame at both relays");
-        Assert.Equal(0, await a.StopAsync());
-        Assert.Equal(0, await b.StopAsync());
+        await Task.WhenAll(
+            PullAsync(relayA, audio.Frames.Count, "--mount", "same.mp3", "--encoder", "a", "--source-url", upstream.Url("live")),
+            PullAsync(relayB, audio.Frames.Count, "--mount", "same.mp3", "--encoder", "b", "--source-url", upstream.Url("live")));
 
         var framesA = Audio(relayA.Tcp);
         var framesB = Audio(relayB.Tcp);
@@ -139,15 +130,20 @@ public sealed class IcecastPullTests(ITestOutputHelper output)
             : FakeUpstream.Answer.Status("404 Not Found"));
         await using var relay = FakeRelay.Start();
 
-        await using var publisher = Start(_logging, output,
-            "--mount", "old.aac", "--relay", relay.Address, "--transport", "tcp", "--source-url", $"http://dj:p%40ss%20word@127.0.0.1:{upstream.Port}/;stream.nsv");
-        await Wait.UntilAsync(() => Audio(relay.Tcp).Count >= audio.Frames.Count, TimeSpan.FromSeconds(20), "every frame");
-        Assert.Equal(0, await publisher.StopAsync());
+        await PullAsync(relay, audio.Frames.Count, "--mount", "old.aac", "--source-url", $"http://dj:p%40ss%20word@127.0.0.1:{upstream.Port}/;stream.nsv");
 
         Assert.Equal(audio.Frames.Select(f => f.Data), Audio(relay.Tcp).Select(p => Assert.Single(p.Frames)));
         Assert.Equal([new("icy-name", "Old School"), new("icy-pub", "0")], LastAnnounce(relay.Tcp).Headers.ToArray());
         Assert.Equal(CodecKind.Aac, LastAnnounce(relay.Tcp).Parameters.Codec);
         Assert.DoesNotContain(_logging.Lines, l => l.Contains("p@ss") || l.Contains("p%40ss"));
+    }
+
+    // Runs a publisher pulling from an upstream until the relay has every frame (over TCP), then stops it.
+    private async Task PullAsync(FakeRelay relay, int frames, params string[] args)
+    {
+        await using var publisher = Start(_logging, output, ["--relay", relay.Address, "--transport", "tcp", .. args]);
+        await Wait.UntilAsync(() => Audio(relay.Tcp).Count >= frames, TimeSpan.FromSeconds(30), $"{frames} frames at {relay.Address}");
+        Assert.Equal(0, await publisher.StopAsync());
     }
 
     // Audio position of frame i (the end of the frames when i is their count).

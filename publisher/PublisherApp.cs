@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Davecast.Publisher.Cli;
 using Davecast.Publisher.Paths;
@@ -34,9 +35,17 @@ public static class PublisherApp
             using var sigint = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop) : null;
 
             var sourceLogger = logging.CreateLogger("Davecast.Publisher.Source");
-            await using var source = options.File is { } file
-                ? StreamFrameSource.ForFile(file, options.Loop, options.Codec, sourceLogger)
-                : StreamFrameSource.ForStdin(options.Codec, sourceLogger);
+            IFrameSource source;
+            try
+            {
+                source = CreateSource(options, sourceLogger);
+            }
+            catch (SocketException e)
+            {
+                sourceLogger.LogError("Cannot listen for source clients on {Endpoint}: {Error}", options.ListenSource, e.Message);
+                return 1;
+            }
+            await using var _ = source;
             var session = new PublishSession(
                 options, source, (packetsPerSecond, replies) => PathFactory.Create(options, packetsPerSecond, replies, logging), logging);
             return await session.RunAsync(stop.Token);
@@ -62,6 +71,14 @@ public static class PublisherApp
         }
         return await parseResult.InvokeAsync(configuration, cancellationToken);
     }
+
+    private static IFrameSource CreateSource(PublisherOptions options, ILogger logger) => options switch
+    {
+        { File: { } file } => StreamFrameSource.ForFile(file, options.Loop, options.Codec, logger),
+        { SourceUrl: { } url } => new IcecastPullSource(url, options.Codec, options.ReconnectMax, logger),
+        { ListenSource: { } endpoint } => IcecastSourceListener.Start(endpoint, options.Mount, options.SourceLogin, options.AdminLogin, options.Codec, logger),
+        _ => StreamFrameSource.ForStdin(options.Codec, logger),
+    };
 
     private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(logging => logging
         .SetMinimumLevel(LogLevel.Information)

@@ -36,9 +36,24 @@ public sealed record PublisherOptions
     /// </summary>
     public long? StartAtMicros { get; init; }
 
-    /// <summary>Source file; null means stdin.</summary>
+    /// <summary>Source file; null means stdin, unless <see cref="SourceUrl"/> or <see cref="ListenSource"/> is given.</summary>
     public string? File { get; init; }
     public bool Loop { get; init; }
+
+    /// <summary>Icecast or HTTP mount to pull frames, icy headers and titles from.</summary>
+    public Uri? SourceUrl { get; init; }
+
+    /// <summary>Longest wait between attempts to reconnect to <see cref="SourceUrl"/>.</summary>
+    public TimeSpan ReconnectMax { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Where Icecast source clients connect to push frames (PUT or SOURCE of <see cref="Mount"/>).</summary>
+    public IPEndPoint? ListenSource { get; init; }
+
+    /// <summary>The login of source clients at <see cref="ListenSource"/> (Icecast's default: source / hackme).</summary>
+    public Credentials SourceLogin { get; init; } = new("source", "hackme");
+
+    /// <summary>A second login that may update titles at <see cref="ListenSource"/>; null: none.</summary>
+    public Credentials? AdminLogin { get; init; }
 
     /// <summary>Unknown: detect from the frames.</summary>
     public CodecKind Codec { get; init; } = CodecKind.Unknown;
@@ -51,7 +66,10 @@ public sealed record PublisherOptions
     public int FramesPerPacket { get; init; } = 1;
     public int MaxDatagram { get; init; } = Protocol.DefaultMaxDatagram;
 
-    /// <summary>icy-name, icy-genre... sent in Announce packets.</summary>
+    /// <summary>
+    /// icy-name, icy-genre... given on the command line, sent in Announce packets; they override the source's
+    /// headers of the same names (<see cref="Sources.StationInfo.Merge"/>).
+    /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> IcyHeaders { get; init; } = [];
 
     /// <summary>Initial stream title, sent as Metadata.</summary>
@@ -59,4 +77,10 @@ public sealed record PublisherOptions
 
     /// <summary>Zero: no periodic statistics.</summary>
     public TimeSpan StatsInterval { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>A user name and password of HTTP basic authentication.</summary>
+public sealed record Credentials(string User, string Password)
+{
+    public override string ToString() => $"{User} (password hidden)";
 }

@@ -69,6 +69,47 @@ public sealed class PublisherCommand
 
     private readonly Option<bool> _stdin = new("--stdin") { Description = "Read frames from standard input" };
 
+    private readonly Option<string?> _sourceUrl = new("--source-url")
+    {
+        Description = "Pull frames from this Icecast or HTTP mount, http://[user:password@]host[:port]/mount, with its icy-* "
+            + "headers and stream titles; reconnects when it drops or refuses",
+    };
+
+    private readonly Option<double> _reconnectMax = new("--reconnect-max")
+    {
+        Description = "Longest wait in seconds between attempts to reconnect to --source-url (0.5-3600); waits start at 0.5 s and double",
+        DefaultValueFactory = _ => 10,
+    };
+
+    private readonly Option<string?> _listenSource = new("--listen-source")
+    {
+        Description = "Accept Icecast source clients (ffmpeg, Liquidsoap, BUTT, DarkIce) at this address, as ip:port (e.g. 0.0.0.0:8001): "
+            + "PUT or SOURCE of --mount, and GET /admin/metadata?mode=updinfo for titles",
+    };
+
+    private readonly Option<string> _sourceUser = new("--source-user")
+    {
+        Description = "User name of source clients at --listen-source",
+        DefaultValueFactory = _ => "source",
+    };
+
+    private readonly Option<string> _sourcePassword = new("--source-password")
+    {
+        Description = "Password of source clients at --listen-source; the default is Icecast's default: change it",
+        DefaultValueFactory = _ => "hackme",
+    };
+
+    private readonly Option<string> _adminUser = new("--admin-user")
+    {
+        Description = "A second user at --listen-source that may update titles (/admin/metadata), with --admin-password",
+        DefaultValueFactory = _ => "admin",
+    };
+
+    private readonly Option<string?> _adminPassword = new("--admin-password")
+    {
+        Description = "Password of --admin-user. Default: none, only the source login updates titles",
+    };
+
     private readonly Option<string> _codec = new("--codec")
     {
         Description = "Codec of the source: auto (detected from the frames), aac (ADTS) or mp3 (MPEG audio)",
@@ -125,7 +166,8 @@ public sealed class PublisherCommand
             + "and sends every frame to every relay over UDP and TCP, and to multicast groups if given.");
         Option[] options =
         [
-            _mount, _encoder, _relays, _transport, _multicast, _multicastInterface, _multicastTtl, _startAt, _file, _loop, _stdin, _codec, _priority, _keyId, _key,
+            _mount, _encoder, _relays, _transport, _multicast, _multicastInterface, _multicastTtl, _startAt, _file, _loop, _stdin,
+            _sourceUrl, _reconnectMax, _listenSource, _sourceUser, _sourcePassword, _adminUser, _adminPassword, _codec, _priority, _keyId, _key,
             _framesPerPacket, _maxDatagram, _name, _genre, _description, _url, _public, _title, _statsInterval,
         ];
         foreach (var option in options) Root.Options.Add(option);
@@ -158,10 +200,29 @@ public sealed class PublisherCommand
             var path = r.GetValueOrDefault<string?>();
             Check(r, _file.Name, string.IsNullOrEmpty(path) ? "needs a path" : File.Exists(path) ? null : $"'{path}' does not exist");
         });
+        _sourceUrl.Validators.Add(r => Check(r, _sourceUrl.Name, ValidateUrl(r.GetValueOrDefault<string?>())));
+        _reconnectMax.Validators.Add(r =>
+        {
+            // A value that is not a number is reported by the parser.
+            if (TryGetValue(r, out double v)) Check(r, _reconnectMax.Name, double.IsFinite(v) && v is >= 0.5 and <= 3600 ? null : "must be 0.5-3600 seconds");
+        });
+        _listenSource.Validators.Add(r =>
+        {
+            if (!TryParseListen(r.GetValueOrDefault<string?>(), out _, out var error)) Check(r, _listenSource.Name, error);
+        });
+        foreach (var user in new[] { _sourceUser, _adminUser })
+        {
+            var name = user.Name;
+            user.Validators.Add(r => Check(r, name, ValidateUser(r.GetValueOrDefault<string>())));
+        }
+        foreach (var password in new Option[] { _sourcePassword, _adminPassword })
+        {
+            var name = password.Name;
+            password.Validators.Add(r => Check(r, name, string.IsNullOrEmpty(r.GetValueOrDefault<string?>()) ? "must not be empty" : null));
+        }
         _statsInterval.Validators.Add(r =>
         {
-            double v = r.GetValueOrDefault<double>();
-            Check(r, _statsInterval.Name, double.IsFinite(v) && v is >= 0 and <= 86_400 ? null : "must be 0-86400 seconds");
+            if (TryGetValue(r, out double v)) Check(r, _statsInterval.Name, double.IsFinite(v) && v is >= 0 and <= 86_400 ? null : "must be 0-86400 seconds");
         });
         foreach (var text in new[] { _name, _genre, _description, _url })
         {
@@ -182,7 +243,9 @@ public sealed class PublisherCommand
         AddHeader(headers, "icy-genre", r.GetValue(_genre));
         AddHeader(headers, "icy-description", r.GetValue(_description));
         AddHeader(headers, "icy-url", r.GetValue(_url));
-        headers.Add(new("icy-pub", r.GetValue(_public) ? "1" : "0"));
+        // Only what was given: the source's headers fill in the rest (StationInfo.Merge).
+        if (r.GetResult(_public) is { Implicit: false }) headers.Add(new("icy-pub", r.GetValue(_public) ? "1" : "0"));
+        TryParseListen(r.GetValue(_listenSource), out var listen, out _);
 
         return new PublisherOptions
         {
@@ -194,8 +257,13 @@ public sealed class PublisherCommand
             MulticastTtl = r.GetValue(_multicastTtl),
             StartAtMicros = r.GetValue(_startAt) is { } start && StartTime.TryParse(start, DateTimeOffset.UtcNow, out long micros, out _) ? micros : null,
             Transports = r.GetValue(_transport) switch { "udp" => Transports.Udp, "tcp" => Transports.Tcp, _ => Transports.Both },
-            File = r.GetValue(_stdin) ? null : r.GetValue(_file),
+            File = r.GetValue(_file),
             Loop = r.GetValue(_loop),
+            SourceUrl = r.GetValue(_sourceUrl) is { } url ? new Uri(url) : null,
+            ReconnectMax = TimeSpan.FromSeconds(r.GetValue(_reconnectMax)),
+            ListenSource = listen,
+            SourceLogin = new Credentials(r.GetValue(_sourceUser)!, r.GetValue(_sourcePassword)!),
+            AdminLogin = r.GetValue(_adminPassword) is { } adminPassword ? new Credentials(r.GetValue(_adminUser)!, adminPassword) : null,
             Codec = r.GetValue(_codec) switch { "aac" => CodecKind.Aac, "mp3" => CodecKind.Mpeg, _ => CodecKind.Unknown },
             Priority = (byte)r.GetValue(_priority),
             KeyId = r.GetValue(_keyId)!,
@@ -214,14 +282,53 @@ public sealed class PublisherCommand
             r.AddError("Give at least one --relay <host:port> (or a --multicast group).");
         bool file = r.GetResult(_file) is not null;
         bool stdin = r.GetValue(_stdin);
-        if (file == stdin)
+        bool url = r.GetResult(_sourceUrl) is not null;
+        bool listen = r.GetResult(_listenSource) is not null;
+        int sources = (file ? 1 : 0) + (stdin ? 1 : 0) + (url ? 1 : 0) + (listen ? 1 : 0);
+        if (sources != 1)
         {
-            r.AddError("Give exactly one source: --file <path> or --stdin.");
+            r.AddError("Give exactly one source: --file <path>, --stdin, --source-url <url> or --listen-source <ip:port>.");
         }
         else if (r.GetValue(_loop) && !file)
         {
-            r.AddError("--loop needs --file (stdin cannot be replayed).");
+            r.AddError("--loop needs --file (other sources cannot be replayed).");
         }
+        if (IsGiven(r, _reconnectMax) && !url) r.AddError("--reconnect-max applies to --source-url only.");
+        foreach (var option in new Option[] { _sourceUser, _sourcePassword, _adminUser, _adminPassword })
+            if (IsGiven(r, option) && !listen) r.AddError($"{option.Name} applies to --listen-source only.");
+        if (r.GetResult(_startAt) is not null && (url || listen))
+            r.AddError("--start-at applies to --file and --stdin only: a live source's frames come when the source sends them.");
+    }
+
+    private static bool IsGiven(CommandResult r, Option option) => r.GetResult(option) is { Implicit: false };
+
+    private static string? ValidateUrl(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return "needs a URL";
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0
+            ? null
+            : $"'{text}' is not an http:// or https:// URL";
+    }
+
+    private static string? ValidateUser(string? user) =>
+        string.IsNullOrEmpty(user) ? "must not be empty"
+        : user.Contains(':') ? "must not contain ':'"
+        : ValidateText(user, 255);
+
+    // ip:port ([v6]:port), or localhost:port.
+    private static bool TryParseListen(string? text, out IPEndPoint? endpoint, out string error)
+    {
+        endpoint = null;
+        error = "needs ip:port";
+        if (string.IsNullOrWhiteSpace(text) || !RelayAddress.TryParse(text, out var address, out error)) return false;
+        var ip = address!.Host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(address.Host, out var parsed) ? parsed : null;
+        if (ip is null)
+        {
+            error = $"'{address.Host}' is not an IP address (0.0.0.0 listens on every interface)";
+            return false;
+        }
+        endpoint = new IPEndPoint(ip, address.Port);
+        return true;
     }
 
     private static RelayAddress[]? ParseRelays(ArgumentResult r)
@@ -292,6 +399,20 @@ public sealed class PublisherCommand
         Check(r, option, value >= min && value <= max
             ? null
             : $"{value.ToString(CultureInfo.InvariantCulture)} is out of range ({min}-{max})");
+    }
+
+    private static bool TryGetValue<T>(OptionResult r, out T value)
+    {
+        try
+        {
+            value = r.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
     }
 
     private static void Check(OptionResult r, string option, string? error)

@@ -8,6 +8,7 @@ namespace Davecast.Publisher.Publishing;
 /// (Metadata) every 5 s. Each type numbers its packets with its own counter; one emission carries the same
 /// number on every path. Control packets are stamped with the media time of the next frame.
 /// </summary>
+/// <param name="announce">The Announce payload, until <see cref="SetAnnounce"/> replaces it.</param>
 public sealed class ControlSender(PacketBuilder builder, IReadOnlyList<IPacketPath> paths, byte[] announce, SendPosition position)
 {
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
@@ -16,6 +17,7 @@ public sealed class ControlSender(PacketBuilder builder, IReadOnlyList<IPacketPa
 
     private readonly Lock _gate = new();
     private readonly byte[] _buffer = new byte[Protocol.MaxPacketSize];
+    private byte[] _announce = announce;
     private byte[]? _title;
     private ulong _announces;
     private ulong _heartbeats;
@@ -23,7 +25,17 @@ public sealed class ControlSender(PacketBuilder builder, IReadOnlyList<IPacketPa
 
     public void SendAnnounce()
     {
-        lock (_gate) Broadcast(PacketType.Announce, _announces++, announce);
+        lock (_gate) Broadcast(PacketType.Announce, _announces++, _announce);
+    }
+
+    /// <summary>Replaces the Announce payload (new headers learned by the source) and sends it at once.</summary>
+    public void SetAnnounce(byte[] payload)
+    {
+        lock (_gate)
+        {
+            _announce = payload;
+            Broadcast(PacketType.Announce, _announces++, _announce);
+        }
     }
 
     public void SendHeartbeat()
@@ -40,12 +52,18 @@ public sealed class ControlSender(PacketBuilder builder, IReadOnlyList<IPacketPa
         }
     }
 
-    /// <summary>Sets the stream title from the next frame on, and sends it at once.</summary>
-    public void SetTitle(string title)
+    /// <summary>Sets the stream title from the next frame to be sent on, and sends it at once.</summary>
+    public void SetTitle(string title) => SetTitle(title, position.Read().NextSequence);
+
+    /// <summary>
+    /// Sets the stream title from frame <paramref name="fromSequence"/> on, and sends it at once: call it before
+    /// the packet that carries that frame, so that a relay knows the title when the frame arrives.
+    /// </summary>
+    public void SetTitle(string title, ulong fromSequence)
     {
         lock (_gate)
         {
-            _title = new TitleUpdate(position.Read().NextSequence, title).Encode();
+            _title = new TitleUpdate(fromSequence, title).Encode();
             Broadcast(PacketType.Metadata, _titles++, _title);
         }
     }

@@ -25,6 +25,7 @@ public sealed class PublishSession
     private readonly List<ReadOnlyMemory<byte>> _group;
     private readonly byte[] _packet = new byte[Protocol.MaxPacketSize];
     private CodecParameters _announced;
+    private IReadOnlyList<KeyValuePair<string, string>> _sourceHeaders = [];
     private bool _warnedParameters;
 
     /// <param name="createPaths">Makes the paths, given the packets per second they will carry and where relays' replies go.</param>
@@ -95,10 +96,11 @@ public sealed class PublishSession
         var refusals = new RefusalMonitor((ulong)session, _options.Mount, _options.EncoderId, _options.KeyId, key, _logger);
         var paths = _createPaths(framesPerSecond / _options.FramesPerPacket + 3, refusals);
         var builder = new PacketBuilder(_options.Mount, _options.EncoderId, _options.KeyId, key, (ulong)session);
+        _sourceHeaders = _source.IcyHeaders;
         var control = new ControlSender(
             new PacketBuilder(_options.Mount, _options.EncoderId, _options.KeyId, key, (ulong)session),
             paths,
-            new Announce(_announced, _options.Priority, _options.IcyHeaders).Encode(),
+            AnnouncePayload(),
             position);
         var stats = new StatsReporter(position, paths, _logger);
 
@@ -115,7 +117,7 @@ public sealed class PublishSession
         var statsLoop = stats.RunAsync(_options.StatsInterval, background.Token);
         try
         {
-            bool ended = await PumpAsync(pacer, builder, paths, position, cancellationToken);
+            bool ended = await PumpAsync(pacer, builder, paths, position, control, cancellationToken);
             if (ended) _logger.LogInformation("{Source} ended; finishing", _source.Name);
             else _logger.LogInformation("Stopping");
         }
@@ -186,8 +188,14 @@ public sealed class PublishSession
         return true;
     }
 
-    // Sends frames as they fall due. True when the source ended, false when cancelled.
-    private async Task<bool> PumpAsync(Pacer pacer, PacketBuilder builder, IReadOnlyList<IPacketPath> paths, SendPosition position, CancellationToken cancellationToken)
+    // The codec parameters announced, the source's icy headers and the command line's, which win.
+    private byte[] AnnouncePayload() =>
+        new Announce(_announced, _options.Priority, StationInfo.Merge(_sourceHeaders, _options.IcyHeaders)).Encode();
+
+    // Sends frames as they fall due. True when the source ended, false when cancelled. A frame late (a live source
+    // back after an outage) is sent at once, never skipped, and stamped with the media time its sequence gives.
+    private async Task<bool> PumpAsync(
+        Pacer pacer, PacketBuilder builder, IReadOnlyList<IPacketPath> paths, SendPosition position, ControlSender control, CancellationToken cancellationToken)
     {
         int overhead = builder.Overhead;
         int count = 0; // frames waiting in _slots[0..count)
@@ -210,6 +218,8 @@ public sealed class PublishSession
 
                 await pacer.WaitUntilAsync(pacer.NextOffsetMicros, cancellationToken);
                 CheckParameters(_slots[count].Parameters, pacer.NextSequence);
+                // The title goes out before the packet that carries its frame.
+                if (_slots[count].Title is { } title) control.SetTitle(title, pacer.NextSequence);
                 var stamp = pacer.Stamp(_slots[count].Parameters);
                 if (count == 0) head = stamp;
                 count++;
@@ -222,6 +232,7 @@ public sealed class PublishSession
                 }
 
                 if (!await _source.ReadAsync(_slots[count], cancellationToken)) break;
+                if (!ReferenceEquals(_source.IcyHeaders, _sourceHeaders)) AnnounceNewHeaders(control);
             }
             if (count > 0) SendGroup(builder, paths, position, pacer, head, count);
             return true;
@@ -232,6 +243,13 @@ public sealed class PublishSession
             if (count > 0) SendGroup(builder, paths, position, pacer, head, count);
             return false;
         }
+    }
+
+    private void AnnounceNewHeaders(ControlSender control)
+    {
+        _sourceHeaders = _source.IcyHeaders;
+        _logger.LogInformation("{Source} now gives the headers {Headers}; announcing them", _source.Name, StationInfo.Describe(_sourceHeaders));
+        control.SetAnnounce(AnnouncePayload());
     }
 
     private void SendGroup(PacketBuilder builder, IReadOnlyList<IPacketPath> paths, SendPosition position, Pacer pacer, FrameStamp head, int count)
@@ -251,7 +269,7 @@ public sealed class PublishSession
     private void CheckParameters(in CodecParameters parameters, ulong sequence)
     {
         // The bitrate of MPEG audio varies from frame to frame (VBR); everything else should not.
-        if (_warnedParameters || parameters with { BitrateKbps = 0 } == _announced with { BitrateKbps = 0 }) return;
+        if (_warnedParameters || LiveFrameSource.SameStream(parameters, _announced)) return;
         _warnedParameters = true;
         _logger.LogWarning("Frame {Sequence} is {Parameters}, but the stream was announced as {Announced}; relays may refuse the change",
             sequence, parameters, _announced);

@@ -18,6 +18,8 @@ public sealed class StreamFrameSource(string name, Func<Stream> open, bool loop,
 
     public string Name { get; } = name;
 
+    public IReadOnlyList<KeyValuePair<string, string>> IcyHeaders => [];
+
     public static StreamFrameSource ForFile(string path, bool loop, CodecKind codec, ILogger logger) =>
         new($"file {Path.GetFileName(path)}", () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true), loop, codec, logger);
 

@@ -27,6 +27,7 @@ public sealed class CommandLineTests
         { "--loop", ["--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--loop"] },
         { "--encoder", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--encoder", new string('e', 65)] },
         { "--stats-interval", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--stats-interval", "-1"] },
+        { "--stats-interval", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--stats-interval", "often"] },
         { "--multicast", ["--mount", "m", "--multicast", "127.0.0.1:9002", "--file", File] },
         { "--multicast", ["--mount", "m", "--multicast", "239.1.2.3", "--file", File] },
         { "--multicast-interface", ["--mount", "m", "--multicast", "239.1.2.3:9002", "--multicast-interface", "192.0.2.77", "--file", File] },
@@ -35,6 +36,22 @@ public sealed class CommandLineTests
         { "--start-at", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--start-at", "tomorrow"] },
         { "--start-at", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--start-at", $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3700}"] },
         { "--start-at", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--start-at", DateTimeOffset.UtcNow.AddHours(-2).ToString("yyyy-MM-ddTHH:mm:ssZ")] },
+        { "--source-url", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "ftp://host/live"] },
+        { "--source-url", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "live.mp3"] },
+        { "--source-url", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "http://host/live", "--file", File] },
+        { "--source-url", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "http://host/live", "--listen-source", "127.0.0.1:8001"] },
+        { "--reconnect-max", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "http://host/live", "--reconnect-max", "0.1"] },
+        { "--reconnect-max", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "http://host/live", "--reconnect-max", "soon"] },
+        { "--reconnect-max", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--reconnect-max", "5"] },
+        { "--loop", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "http://host/live", "--loop"] },
+        { "--start-at", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "http://host/live", "--start-at", $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 60}"] },
+        { "--listen-source", ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", "127.0.0.1"] },
+        { "--listen-source", ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", "studio.lan:8001"] },
+        { "--listen-source", ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", "127.0.0.1:70000"] },
+        { "--source-user", ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", "127.0.0.1:8001", "--source-user", "a:b"] },
+        { "--source-password", ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", "127.0.0.1:8001", "--source-password", ""] },
+        { "--source-password", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--source-password", "secret"] },
+        { "--admin-password", ["--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--admin-password", "secret"] },
     };
 
     [Theory]
@@ -55,7 +72,8 @@ public sealed class CommandLineTests
         {
             "--mount", "--encoder", "--relay", "--transport", "--file", "--loop", "--stdin", "--codec", "--priority", "--key-id",
             "--key", "--frames-per-packet", "--max-datagram", "--name", "--genre", "--description", "--url", "--public", "--title",
-            "--stats-interval", "--multicast", "--multicast-interface", "--multicast-ttl", "--start-at",
+            "--stats-interval", "--multicast", "--multicast-interface", "--multicast-ttl", "--start-at", "--source-url", "--reconnect-max",
+            "--listen-source", "--source-user", "--source-password", "--admin-user", "--admin-password",
         })
         {
             Assert.Contains(option, output);
@@ -64,6 +82,69 @@ public sealed class CommandLineTests
         Assert.Contains("[default: 1400]", output);
         Assert.Contains("[default: 127.0.0.1]", output);
         Assert.Contains("HIGHEST", output);
+        Assert.Contains("[default: source]", output);
+        Assert.Contains("[default: hackme]", output);
+        Assert.Contains("[default: admin]", output);
+    }
+
+    [Fact]
+    public void A_source_url_and_its_reconnection_wait_become_options()
+    {
+        var options = Parse("--mount", "/live.mp3", "--relay", "127.0.0.1:9", "--source-url", "http://dj:pw@icecast.lan:8000/live.mp3", "--genre", "Jazz");
+        Assert.Equal(new Uri("http://dj:pw@icecast.lan:8000/live.mp3"), options.SourceUrl);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.ReconnectMax);
+        Assert.Null(options.File);
+        Assert.Null(options.ListenSource);
+        // Only what was given: the upstream's headers fill in the rest.
+        Assert.Equal([new("icy-genre", "Jazz")], options.IcyHeaders.ToArray());
+        Assert.Equal(TimeSpan.FromSeconds(2.5), Parse("--mount", "m", "--relay", "127.0.0.1:9", "--source-url", "https://h/m", "--reconnect-max", "2.5").ReconnectMax);
+    }
+
+    [Fact]
+    public void A_source_port_and_its_logins_become_options()
+    {
+        var options = Parse("--mount", "live.aac", "--relay", "127.0.0.1:9", "--listen-source", "0.0.0.0:8001");
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 8001), options.ListenSource);
+        Assert.Equal(new Credentials("source", "hackme"), options.SourceLogin);
+        Assert.Null(options.AdminLogin);
+        options = Parse("--mount", "live.aac", "--relay", "127.0.0.1:9", "--listen-source", "[::1]:8001", "--source-user", "enc", "--source-password", "pw",
+            "--admin-password", "s3cr3t", "--public", "false");
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, 8001), options.ListenSource);
+        Assert.Equal((new Credentials("enc", "pw"), new Credentials("admin", "s3cr3t")), (options.SourceLogin, options.AdminLogin));
+        Assert.Equal([new("icy-pub", "0")], options.IcyHeaders.ToArray());
+        Assert.DoesNotContain("s3cr3t", options.AdminLogin!.ToString());
+    }
+
+    [Fact]
+    public async Task A_source_port_in_use_stops_the_program_with_a_message()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var logging = new TestLogging(new NullOutput());
+        using var factory = logging.Factory();
+        int code = await PublisherApp.RunAsync(
+            ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", taken.LocalEndpoint.ToString()!], factory, new StringWriter(), new StringWriter(), CancellationToken.None);
+        Assert.Equal(1, code);
+        Assert.Contains(logging.Lines, l => l.Contains("Cannot listen for source clients on " + taken.LocalEndpoint));
+    }
+
+    private static PublisherOptions Parse(params string[] args)
+    {
+        var command = new Davecast.Publisher.Cli.PublisherCommand();
+        var result = command.Root.Parse(args);
+        Assert.Empty(result.Errors);
+        return command.ToOptions(result);
+    }
+
+    private sealed class NullOutput : Xunit.Abstractions.ITestOutputHelper
+    {
+        public void WriteLine(string message)
+        {
+        }
+
+        public void WriteLine(string format, params object[] args)
+        {
+        }
     }
 
     private static async Task<(int Code, string Output, string Error)> RunAsync(string[] args)

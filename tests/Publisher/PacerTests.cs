@@ -35,6 +35,18 @@ public sealed class PacerTests
     }
 
     [Fact]
+    public void After_an_outage_late_frames_fall_due_at_once_and_their_timestamps_go_on_counting_frames()
+    {
+        // A live source was silent for 10 s: 430 frames late.
+        var pacer = new Pacer(5_000_000, System.Diagnostics.Stopwatch.GetTimestamp() - 10 * System.Diagnostics.Stopwatch.Frequency);
+        for (long k = 0; k < 400; k++)
+        {
+            Assert.True(pacer.WaitUntilAsync(pacer.NextOffsetMicros, CancellationToken.None).IsCompleted);
+            Assert.Equal(5_000_000 + k * 1024 * 1_000_000 / 44100, pacer.Stamp(Aac44).TimestampMicros);
+        }
+    }
+
+    [Fact]
     public void A_deadline_already_past_does_not_wait()
     {
         var pacer = new Pacer(0);

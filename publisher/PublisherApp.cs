@@ -1,3 +1,4 @@
+using Davecast.Cli;
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Net.Sockets;
@@ -15,14 +16,19 @@ public static class PublisherApp
 {
     /// <summary>As the executable runs: console output and logs, SIGTERM and Ctrl-C stop it cleanly.</summary>
     public static Task<int> RunAsync(string[] args) =>
-        RunAsync(args, Console.Out, Console.Error, loggerFactory: null, handleSignals: true, CancellationToken.None);
+        RunAsync(args, Console.Out, Console.Error, loggerFactory: null, handleSignals: true, environmentName: null, CancellationToken.None);
 
-    /// <summary>In-process: cancelling <paramref name="cancellationToken"/> stops the publisher as SIGTERM does.</summary>
-    public static Task<int> RunAsync(string[] args, ILoggerFactory loggerFactory, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
-        RunAsync(args, output, error, loggerFactory, handleSignals: false, cancellationToken);
+    /// <summary>
+    /// In-process: cancelling <paramref name="cancellationToken"/> stops the publisher as SIGTERM does.
+    /// <paramref name="environmentName"/> stands for DOTNET_ENVIRONMENT (Development allows the development secrets).
+    /// </summary>
+    public static Task<int> RunAsync(
+        string[] args, ILoggerFactory loggerFactory, TextWriter output, TextWriter error, string environmentName, CancellationToken cancellationToken) =>
+        RunAsync(args, output, error, loggerFactory, handleSignals: false, environmentName, cancellationToken);
 
     private static async Task<int> RunAsync(
-        string[] args, TextWriter output, TextWriter error, ILoggerFactory? loggerFactory, bool handleSignals, CancellationToken cancellationToken)
+        string[] args, TextWriter output, TextWriter error, ILoggerFactory? loggerFactory, bool handleSignals, string? environmentName,
+        CancellationToken cancellationToken)
     {
         var command = new PublisherCommand();
         command.Root.SetAction(async (parseResult, token) =>
@@ -60,16 +66,8 @@ public static class PublisherApp
 
         // Signals are handled above, so that a clean stop exits with 0.
         var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
-        var parseResult = command.Root.Parse(args);
-        if (parseResult.Action is ParseErrorAction parseError)
-        {
-            // The errors name the options; the whole help would bury them.
-            parseError.ShowHelp = false;
-            int code = await parseResult.InvokeAsync(configuration, cancellationToken);
-            await error.WriteLineAsync("Run davecast-publisher --help for the options.");
-            return code;
-        }
-        return await parseResult.InvokeAsync(configuration, cancellationToken);
+        return await ProgramRunner.RunAsync(
+            command.Root, args, "davecast-publisher", command.Secrets, output, error, cancellationToken, environmentName, configuration);
     }
 
     private static IFrameSource CreateSource(PublisherOptions options, ILogger logger) => options switch

@@ -56,7 +56,7 @@ adminUser.Validators.Add(r =>
     var v = r.GetValueOrDefault<string>();
     if (string.IsNullOrWhiteSpace(v) || v.Contains(':')) r.AddError("--admin-user must be non-empty and contain no ':'");
 });
-adminPassword.Validators.Add(r => { if (string.IsNullOrEmpty(r.GetValueOrDefault<string>())) r.AddError("--admin-password must not be empty"); });
+adminPassword.Rule(v => string.IsNullOrEmpty(v) ? "--admin-password must not be empty" : null);
 foreach (var o in new Option[] { ingestAddress, advertise })
     o.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError($"{r.Option.Name} must be an IP address"); });
 
@@ -183,7 +183,8 @@ root.SetAction(async (parse, ct) =>
     return 0;
 });
 
-return await ProgramRunner.RunAsync(root, args, "davecast-silo", [new SecretOption(keys, Protocol.DevelopmentSecret)]);
+return await ProgramRunner.RunAsync(root, args, "davecast-silo",
+    [new SecretOption(keys, Protocol.DevelopmentSecret), new SecretOption(adminPassword, "hackme")]);
 
 static void ValidatePort(Option<int> option, bool allowZero = false) =>
     option.Rule(v => v < (allowZero ? 0 : 1) || v > 65535 ? $"{option.Name} must be a port number (1-65535{(allowZero ? ", or 0" : "")})" : null);

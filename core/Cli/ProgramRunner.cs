@@ -3,8 +3,11 @@ using System.CommandLine.Invocation;
 
 namespace Davecast.Cli;
 
-/// <summary>A secret option and the development value it has by default.</summary>
-public sealed record SecretOption(Option Option, string DevelopmentValue);
+/// <summary>
+/// A secret option and the development value it has by default; <paramref name="AppliesWhen"/>, if given, says
+/// whether this run uses it at all (a source password matters only when source clients are accepted).
+/// </summary>
+public sealed record SecretOption(Option Option, string DevelopmentValue, Func<ParseResult, bool>? AppliesWhen = null);
 
 /// <summary>
 /// Runs a Davecast program's command line: settings from every layer (<see cref="LayeredSettings"/>), errors that
@@ -15,10 +18,12 @@ public static class ProgramRunner
 {
     public static async Task<int> RunAsync(
         RootCommand root, string[] args, string program, IReadOnlyList<SecretOption> secrets,
-        TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default, string? environmentName = null)
+        TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default, string? environmentName = null,
+        InvocationConfiguration? configuration = null)
     {
         output ??= Console.Out;
         error ??= Console.Error;
+        configuration ??= new InvocationConfiguration { Output = output, Error = error };
         var layered = LayeredSettings.Apply(root, args);
         if (layered.Errors.Count > 0)
         {
@@ -27,7 +32,6 @@ public static class ProgramRunner
             return 1;
         }
         var parse = root.Parse(layered.Arguments);
-        var configuration = new InvocationConfiguration { Output = output, Error = error };
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) await error.WriteLineAsync(layered.Explain(e.Message));
@@ -55,8 +59,9 @@ public static class ProgramRunner
     {
         var refusals = new List<string>();
         if (LayeredSettings.IsDevelopment(environmentName)) return refusals;
-        foreach (var (option, development) in secrets)
+        foreach (var (option, development, appliesWhen) in secrets)
         {
+            if (appliesWhen is not null && !appliesWhen(parse)) continue;
             var values = ValuesOf(parse, option);
             string? problem = values.Count == 0 ? "is not set (the development default would be used)"
                 : values.Any(string.IsNullOrEmpty) ? "is empty"

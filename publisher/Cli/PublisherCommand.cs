@@ -1,3 +1,4 @@
+using Davecast.Cli;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
@@ -234,6 +235,14 @@ public sealed class PublisherCommand
     }
 
     public RootCommand Root { get; }
+
+    /// <summary>The secrets that must not keep their development values outside Development.</summary>
+    public IReadOnlyList<SecretOption> Secrets =>
+    [
+        new(_key, Protocol.DevelopmentSecret),
+        new(_sourcePassword, "hackme", r => r.GetResult(_listenSource) is not null),
+        new(_adminPassword, "hackme", r => r.GetResult(_adminPassword) is not null),
+    ];
 
     /// <summary>The run's options, from a parse result without errors.</summary>
     public PublisherOptions ToOptions(ParseResult r)

@@ -130,9 +130,15 @@ public sealed class ProductionSecretProcessTests
     [Theory]
     [InlineData("silo", "davecast-silo", "--key is not set")]
     [InlineData("edge-gateway", "davecast-edge", "--relay-password is the development default")]
+    [InlineData("publisher", "davecast-publisher", "--key is the development default")]
     public async Task In_production_a_program_with_a_default_secret_refuses_to_start_and_says_which(string project, string program, string expected)
     {
-        string[] args = project == "silo" ? [Repo.ProgramDll(project, program), "--dashboard-port", "0"] : [Repo.ProgramDll(project, program)];
+        string[] args = project switch
+        {
+            "silo" => [Repo.ProgramDll(project, program), "--dashboard-port", "0"],
+            "publisher" => [Repo.ProgramDll(project, program), "--mount", "m.aac", "--relay", "127.0.0.1:9", "--file", Repo.Fixture("programme.aac")],
+            _ => [Repo.ProgramDll(project, program)],
+        };
         using var process = new ChildProcess(program, "dotnet", args, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
         Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(expected, process.Output);

@@ -123,7 +123,7 @@ public sealed class CommandLineTests
         var logging = new TestLogging(new NullOutput());
         using var factory = logging.Factory();
         int code = await PublisherApp.RunAsync(
-            ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", taken.LocalEndpoint.ToString()!], factory, new StringWriter(), new StringWriter(), CancellationToken.None);
+            ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", taken.LocalEndpoint.ToString()!], factory, new StringWriter(), new StringWriter(), "Development", CancellationToken.None);
         Assert.Equal(1, code);
         Assert.Contains(logging.Lines, l => l.Contains("Cannot listen for source clients on " + taken.LocalEndpoint));
     }
@@ -151,7 +151,7 @@ public sealed class CommandLineTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = await PublisherApp.RunAsync(args, NullLoggerFactory.Instance, output, error, CancellationToken.None);
+        int code = await PublisherApp.RunAsync(args, NullLoggerFactory.Instance, output, error, "Development", CancellationToken.None);
         return (code, output.ToString(), error.ToString());
     }
 }

@@ -28,7 +28,7 @@ public sealed class MulticastPathTests(ITestOutputHelper output)
             int code = await PublisherApp.RunAsync(
                 ["--mount", "mc.aac", "--encoder", "mc", "--multicast", groups[0].ToString(), "--multicast", groups[1].ToString(),
                     "--multicast-ttl", "0", "--file", audio.Path, "--stats-interval", "0"],
-                factory, new StringWriter(), new StringWriter(), CancellationToken.None);
+                factory, new StringWriter(), new StringWriter(), "Development", CancellationToken.None);
             Assert.Equal(0, code);
             await Wait.UntilAsync(
                 () => received.All(q => q.Any(p => p.Packet.Type == PacketType.Heartbeat

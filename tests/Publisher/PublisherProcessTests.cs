@@ -42,8 +42,10 @@ public sealed class PublisherProcessTests
         Assert.Contains("Stopping", publisher.Output);
     }
 
+    // The fake relay knows the development key, which a publisher takes only in Development.
     private static ChildProcess Start(params string[] args) =>
-        ChildProcess.Dotnet("publisher", Repo.ProgramDll("publisher", "davecast-publisher"), [.. args, "--stats-interval", "0"]);
+        new("publisher", "dotnet", [Repo.ProgramDll("publisher", "davecast-publisher"), .. args, "--stats-interval", "0"],
+            new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development" });
 
     private static ulong? LastHeartbeat(IEnumerable<WirePacket> packets) =>
         packets.Select(p => p.Packet).LastOrDefault(p => p.Type == PacketType.Heartbeat) is { } h && Heartbeat.TryRead(h.Payload, out var next)

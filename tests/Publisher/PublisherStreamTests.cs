@@ -221,7 +221,7 @@ public sealed class PublisherStreamTests(ITestOutputHelper output)
         using var factory = _logging.Factory();
         var outText = new StringWriter();
         var errorText = new StringWriter();
-        int code = await PublisherApp.RunAsync([.. args, "--stats-interval", "1"], factory, outText, errorText, cancellationToken);
+        int code = await PublisherApp.RunAsync([.. args, "--stats-interval", "1"], factory, outText, errorText, "Development", cancellationToken);
         output.WriteLine($"exit {code}; stdout: {outText}; stderr: {errorText}");
         return code;
     }

@@ -95,7 +95,7 @@ public sealed class RefusalReplyTests(ITestOutputHelper output)
     private async Task<int> RunAsync(CancellationToken cancellationToken, params string[] args)
     {
         using var factory = _logging.Factory();
-        int code = await PublisherApp.RunAsync([.. args, "--stats-interval", "0"], factory, new StringWriter(), new StringWriter(), cancellationToken);
+        int code = await PublisherApp.RunAsync([.. args, "--stats-interval", "0"], factory, new StringWriter(), new StringWriter(), "Development", cancellationToken);
         output.WriteLine($"exit {code}");
         return code;
     }

@@ -17,7 +17,7 @@ internal sealed class RunningPublisher : IAsyncDisposable
             using var factory = logging.Factory();
             var outText = new StringWriter();
             var errorText = new StringWriter();
-            int code = await PublisherApp.RunAsync([.. args, "--stats-interval", "0"], factory, outText, errorText, _stop.Token);
+            int code = await PublisherApp.RunAsync([.. args, "--stats-interval", "0"], factory, outText, errorText, "Development", _stop.Token);
             output.WriteLine($"exit {code}; stdout: {outText}; stderr: {errorText}");
             return code;
         });

@@ -166,7 +166,7 @@ public sealed class StartAtTests(ITestOutputHelper output)
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var factory = _logging.Factory();
         var error = new StringWriter();
-        int code = await PublisherApp.RunAsync([.. args, "--stats-interval", "0"], factory, new StringWriter(), error, timeout.Token);
+        int code = await PublisherApp.RunAsync([.. args, "--stats-interval", "0"], factory, new StringWriter(), error, "Development", timeout.Token);
         output.WriteLine($"exit {code}; stderr: {error}");
         return code;
     }

@@ -77,7 +77,7 @@ public sealed class Deployment : IAsyncDisposable
         {
             args.AddRange(["--clustering", "redis", "--redis", Redis]);
         }
-        AddUnlessGiven(args, extra, ("--key", $"{KeyId}={Key}"));
+        AddUnlessGiven(args, extra, ("--key", $"{KeyId}={Key}"), ("--admin-password", AdminPassword));
         args.AddRange(extra);
         _relayArgs[name] = [.. args];
         var process = Track(ChildProcess.Dotnet(name, Repo.ProgramDll("silo", "davecast-silo"), [.. args]));

@@ -99,6 +99,14 @@ public sealed class PathProxy : IAsyncDisposable
 
     public long UdpForwarded => Interlocked.Read(ref _udpForwarded);
 
+    /// <summary>Keep a copy of every UDP datagram forwarded, up to this many (0: keep none), for replaying them later.</summary>
+    public int CaptureLimit { get; set; }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _captured = new();
+
+    /// <summary>Copies of datagrams forwarded to the relay (see <see cref="CaptureLimit"/>), oldest first.</summary>
+    public IReadOnlyList<byte[]> Captured => [.. _captured];
+
     /// <summary>UDP datagrams dropped by loss or cut.</summary>
     public long UdpDropped => Interlocked.Read(ref _udpDropped);
 
@@ -200,6 +208,7 @@ public sealed class PathProxy : IAsyncDisposable
             {
                 await _udpOut.SendToAsync(buffer.AsMemory(0, n), SocketFlags.None, _upstream, _stop.Token);
                 Interlocked.Increment(ref _udpForwarded);
+                if (_captured.Count < CaptureLimit) _captured.Enqueue(buffer.AsSpan(0, n).ToArray());
             }
             catch (OperationCanceledException)
             {

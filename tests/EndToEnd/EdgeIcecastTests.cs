@@ -153,4 +153,53 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             throw;
         }
     }
+
+    /// <summary>
+    /// A title set at the source (an encoder's <c>/admin/metadata</c> on the publisher's source port, as BUTT or
+    /// Liquidsoap send it) travels with the frames: measured at the edge's emitted stream (status-json's title) and
+    /// in an ICY listener's stream at the default metaint. No timing is asserted; the figures are printed.
+    /// </summary>
+    [Fact]
+    public async Task A_title_set_at_the_source_reaches_the_edge_and_its_icy_listeners()
+    {
+        await using var d = new Deployment();
+        try
+        {
+            await d.StartRelayAsync("relay-a");
+            var edge = await d.StartEdgeAsync();
+            int sourcePort = Ports.Free();
+            d.StartPublisherWith("encoder", "source.mp3", 100, ["--listen-source", $"127.0.0.1:{sourcePort}", "--source-password", "push-secret"]);
+            await FfmpegPush.WaitForServerAsync(sourcePort, TimeSpan.FromSeconds(30), "the publisher's source port");
+            using var ffmpeg = FfmpegPush.Start(Repo.Fixture("programme.mp3"), sourcePort, "source.mp3", "push-secret");
+            d.Track(ffmpeg.Process);
+            await Wait.ForMountAsync(edge.Url("source.mp3"), TimeSpan.FromSeconds(60));
+            await using var listener = await IcyClient.ConnectAsync(edge.Port, "source.mp3", icyMetadata: true);
+            Assert.Equal("16000", listener.Headers["icy-metaint"]);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+
+            using var http = new HttpClient();
+            var statusUrl = $"http://127.0.0.1:{edge.Port}/status-json.xsl";
+            var figures = new List<string>();
+            foreach (var title in new[] { "Source title one", "Source title two – ü" })
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                await IcecastServer.SetTitleAsync(http, $"http://127.0.0.1:{sourcePort}", "source.mp3", title, "source", "push-secret");
+                await Wait.UntilAsync(async () => IcecastStatus.Sources(await http.GetStringAsync(statusUrl)).Any(s => s.Title == title),
+                    TimeSpan.FromSeconds(10), $"status-json to show '{title}'");
+                var atEdge = clock.Elapsed;
+                await listener.WaitForTitleAsync(title, TimeSpan.FromSeconds(10));
+                figures.Add($"'{title}': emitted by the edge after {atEdge.TotalMilliseconds:F0} ms, heard by the ICY listener after {clock.Elapsed.TotalMilliseconds:F0} ms");
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+            foreach (var f in figures) output.WriteLine(f);
+            var report = FrameContinuity.ForFile(Repo.Fixture("programme.mp3")).Check(listener.Audio());
+            output.WriteLine($"listener: {report}");
+            Assert.True(report.Perfect, report.ToString());
+        }
+        catch
+        {
+            output.WriteLine(d.Logs());
+            throw;
+        }
+    }
 }

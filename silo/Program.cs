@@ -24,7 +24,7 @@ clustering.AcceptOnlyFromAmong("localhost", "redis");
 var primary = new Option<string>("--primary-silo") { Description = "With --clustering localhost: host:port of the first silo's silo port", DefaultValueFactory = _ => "127.0.0.1:11111" };
 var redis = new Option<string>("--redis") { Description = "With --clustering redis: StackExchange.Redis connection string", DefaultValueFactory = _ => "127.0.0.1:6379" };
 var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id; silos and edges of one deployment share it", DefaultValueFactory = _ => "davecast" };
-var dashboardPort = new Option<int>("--dashboard-port") { Description = "HTTP port of the Orleans Dashboard (0: no dashboard)", DefaultValueFactory = _ => 8080 };
+var dashboardPort = new Option<int>("--dashboard-port") { Description = "HTTP port of the Orleans Dashboard, /mounts, /metrics and /healthz (0: no dashboard; the rest on a free loopback port)", DefaultValueFactory = _ => 8080 };
 var window = new Option<double>("--window") { Description = "Seconds of recent frames each encoder's window keeps", DefaultValueFactory = _ => 10 };
 var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per stream event to the edges", DefaultValueFactory = _ => 100 };
 var preferredHold = new Option<double>("--preferred-hold") { Description = "Seconds a returning preferred encoder must be healthy before it is live again", DefaultValueFactory = _ => 10 };
@@ -98,7 +98,9 @@ root.SetAction(async (parse, ct) =>
 
     var builder = WebApplication.CreateBuilder();
     int dashboard = parse.GetValue(dashboardPort);
-    builder.WebHost.UseUrls(dashboard == 0 ? [] : [$"http://0.0.0.0:{dashboard}"]);
+    // Port 0: no dashboard. /metrics and /healthz then listen on a free loopback port (logged at start), never on
+    // Kestrel's default of 5000, which two relays on one host would fight over.
+    builder.WebHost.UseUrls(dashboard == 0 ? ["http://127.0.0.1:0"] : [$"http://0.0.0.0:{dashboard}"]);
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
     builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
     builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

@@ -30,6 +30,7 @@ public sealed class Splicer(SplicerTiming timing)
     private long _waitSince = -1;
     private (EncoderTrack Track, ulong Sequence)? _backfilled;
     private long _backfillAt;
+    private int _backfillAttempts;
 
     public string? Playing => _current?.Name;
     public ulong PlayingSession => _current?.Session ?? 0;
@@ -110,18 +111,16 @@ public sealed class Splicer(SplicerTiming timing)
             if (_waitSince < 0) _waitSince = now;
             if (now - since < timing.Hold || now - _waitSince < timing.Hold) return emitted;
 
-            // A frame every relay may still hold: ask their windows once.
+            // A frame every relay may still hold: ask their windows. A request can be lost with a relay that dies
+            // while it is answering, so it is asked again before the frame is given up (see RetryBackfill).
             if (_backfilled is not { } b || b.Track != current || b.Sequence != _next)
             {
                 _backfilled = (current, _next);
-                _backfillAt = now;
-                int count = hole ? (int)Math.Min(after - _next, 256) : 64;
-                _backfills.Add(new BackfillRequest(current.Name, current.Session, _next, count));
-                BackfillRequests++;
+                _backfillAttempts = 0;
+                RequestBackfill(current, hole, after, now);
                 return emitted;
             }
             if (now - _backfillAt < timing.BackfillWait) return emitted;
-
             var backup = BestBackup(current, now);
             if (backup is not null)
             {
@@ -147,7 +146,19 @@ public sealed class Splicer(SplicerTiming timing)
                 }
                 if (m > backup.Highest && !waitedEnough) return emitted; // the backup's copy is on its way
             }
-            if (!hole) return emitted; // nothing to play yet
+            if (!hole)
+            {
+                // Nothing after it yet: the stream may be stalled while the windows hold the frames. Keep asking,
+                // less and less often.
+                long pause = timing.BackfillWait << Math.Min(_backfillAttempts - 1, 3);
+                if (now - _backfillAt >= pause) RequestBackfill(current, hole, after, now);
+                return emitted;
+            }
+            if (_backfillAttempts < BackfillAttemptsBeforeGap)
+            {
+                RequestBackfill(current, hole, after, now);
+                return emitted;
+            }
             GapFrames += (long)(after - _next);
             _next = after;
             ResetWait();
@@ -190,6 +201,18 @@ public sealed class Splicer(SplicerTiming timing)
     }
 
     private void ResetWait() => _waitSince = -1;
+
+    /// <summary>Backfill requests for one missing frame before it is given up as a gap (when no backup has it).</summary>
+    public const int BackfillAttemptsBeforeGap = 3;
+
+    private void RequestBackfill(EncoderTrack current, bool hole, ulong after, long now)
+    {
+        _backfillAt = now;
+        _backfillAttempts++;
+        int count = hole ? (int)Math.Min(after - _next, 256) : 64;
+        _backfills.Add(new BackfillRequest(current.Name, current.Session, _next, count));
+        BackfillRequests++;
+    }
 
     private bool Healthy(EncoderTrack t, long now) => t.Any && now - t.LastArrival < timing.EncoderTimeout;
 

@@ -149,17 +149,62 @@ public sealed class SplicerTests
     }
 
     [Fact]
-    public void Without_a_backup_a_hole_is_skipped_after_hold_and_backfill()
+    public void Without_a_backup_a_hole_is_skipped_after_hold_and_every_backfill_attempt()
     {
         var s = new Splicer(Timing);
         s.Elect("a", 1, null);
         var o = new Out();
         for (long p = 0; p < 10; p++) if (p is not (4 or 5)) s.Offer("a", 1, (ulong)p, Frame(p), 0);
         s.Pump(500, o.Add);
-        s.Pump(950, o.Add);
-        s.Pump(1300, o.Add);
+        s.Pump(950, o.Add); // first backfill request
+        s.Pump(1300, o.Add); // none came: asked again
+        s.Pump(1600, o.Add); // and a third time
+        Assert.Equal(4, o.Frames.Count);
+        Assert.Equal(Splicer.BackfillAttemptsBeforeGap, s.TakeBackfillRequests().Count(r => r.From == 4));
+        s.Pump(1900, o.Add); // given up
         Assert.Equal([0UL, 1, 2, 3, 6, 7, 8, 9], o.Frames.Select(f => f.Seq));
         Assert.Equal(2, s.GapFrames);
+    }
+
+    [Fact]
+    public void A_backfill_that_is_lost_is_asked_again_and_its_frames_fill_the_hole()
+    {
+        // The first request went to a relay that died while answering; the second reaches a live one.
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        var o = new Out();
+        for (long p = 0; p < 10; p++) if (p is not (4 or 5)) s.Offer("a", 1, (ulong)p, Frame(p), 0);
+        s.Pump(500, o.Add);
+        s.Pump(950, o.Add);
+        Assert.Single(s.TakeBackfillRequests());
+        s.Pump(1300, o.Add);
+        var again = Assert.Single(s.TakeBackfillRequests());
+        Assert.Equal((4UL, 2), (again.From, again.Count));
+        s.Offer("a", 1, 4, Frame(4), 1350);
+        s.Offer("a", 1, 5, Frame(5), 1350);
+        s.Pump(1350, o.Add);
+        Assert.Equal(Enumerable.Range(0, 10).Select(p => (ulong)p), o.Frames.Select(f => f.Seq));
+        Assert.Equal(0, s.GapFrames);
+    }
+
+    [Fact]
+    public void A_stalled_stream_keeps_asking_the_windows_less_and_less_often()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        var o = new Out();
+        for (long p = 0; p < 5; p++) s.Offer("a", 1, (ulong)p, Frame(p), 0);
+        var asked = new List<long>();
+        for (long t = 0; t <= 6000; t += 50)
+        {
+            s.Pump(t, o.Add);
+            if (s.TakeBackfillRequests().Count > 0) asked.Add(t);
+        }
+        // Playing starts after the hold (400 ms); the missing frame is waited for another hold, then asked for, then
+        // again after pauses of 300, 600, 1200 and 2400 ms (no longer: the next would be 2400 ms later too).
+        Assert.Equal([800L, 1100, 1700, 2900, 5300], asked);
+        Assert.Equal(5, o.Frames.Count);
+        Assert.Equal(0, s.GapFrames);
     }
 
     [Fact]

@@ -39,12 +39,13 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
             var response = await listener.StartAsync(listen);
             Assert.Equal(200, (int)response.StatusCode);
             Assert.Equal("audio/aac", response.Content.Headers.ContentType?.MediaType);
-            await Task.Delay(TimeSpan.FromSeconds(20));
+            await Task.Delay(TimeSpan.FromSeconds(12));
             var audio = listener.Bytes();
             var report = FrameContinuity.ForFile(Repo.Fixture("programme.aac")).Check(audio);
             output.WriteLine($"demo: {report}, {audio.Length} bytes");
             Assert.True(report.Perfect, report.ToString());
-            Assert.True(report.Frames > 800, $"only {report.Frames} frames in 20 s");
+            // 12 s at 43 frames/s (516), less start-up slack; a demo that just started has little to burst.
+            Assert.True(report.Frames > 400, $"only {report.Frames} frames in 12 s");
             var (exit, errors) = await Decoder.DecodeAsync(Decoder.WholeFrames(audio), "aac");
             Assert.True(exit == 0 && errors.Length == 0, $"ffmpeg: exit {exit}: {errors}");
 

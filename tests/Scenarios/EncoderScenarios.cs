@@ -40,7 +40,7 @@ public sealed class EncoderScenarios(ITestOutputHelper output)
             check.Mark("kill -9 main", listener);
             main.Kill9();
             s.Log("killed the live encoder (main, priority 200)");
-            await s.RunForAsync(TimeSpan.FromSeconds(20), edge, listener);
+            await s.RunForAsync(ScenarioHost.AfterFault, edge, listener);
             live = await EdgeHealth.LiveAsync(edge, ScenarioHost.Mount);
             s.Log($"live encoder 20 s after the kill: {live ?? "(not exposed)"}");
             if (live is not null) Assert.Equal("backup", live);
@@ -101,7 +101,7 @@ public sealed class EncoderScenarios(ITestOutputHelper output)
                 foreach (var (c, l) in checks.Zip(listeners)) c.Mark("kill -9 enc-64k", l);
                 enc64.Kill9();
                 s.Log("killed the live encoder (enc-64k, priority 200); enc-32k is an independent encoding of the same programme");
-                await s.RunForAsync(TimeSpan.FromSeconds(20), edges[0], listeners);
+                await s.RunForAsync(ScenarioHost.AfterFault, edges[0], listeners);
 
                 var results = checks.Zip(listeners).Select(x => x.First.Analyze(x.Second)).ToArray();
                 foreach (var r in results) s.Report(r);
@@ -142,7 +142,7 @@ public sealed class EncoderScenarios(ITestOutputHelper output)
             foreach (var (c, l) in checks.Zip(listeners)) c.Mark("kill -9 main", l);
             main.Kill9();
             s.Log("killed the live encoder (main, priority 200)");
-            await s.RunForAsync(TimeSpan.FromSeconds(20), edges[0], listeners);
+            await s.RunForAsync(ScenarioHost.AfterFault, edges[0], listeners);
 
             var results = checks.Zip(listeners).Select(x => x.First.Analyze(x.Second)).ToArray();
             foreach (var r in results) s.Report(r);

@@ -27,7 +27,7 @@ public sealed class RelayKillScenarios(ITestOutputHelper output)
             check.Mark("kill -9 relay-a", listener);
             s.D.KillRelay("relay-a");
             s.Log("killed relay-a (the first relay started)");
-            await s.RunForAsync(TimeSpan.FromSeconds(20), edge, listener);
+            await s.RunForAsync(ScenarioHost.AfterFault, edge, listener);
 
             check.Mark("restart relay-a", listener);
             await s.D.RestartRelayAsync("relay-a");
@@ -42,7 +42,7 @@ public sealed class RelayKillScenarios(ITestOutputHelper output)
             check.Mark("kill -9 relay-b", listener);
             s.D.KillRelay("relay-b");
             s.Log("killed relay-b");
-            await s.RunForAsync(TimeSpan.FromSeconds(20), edge, listener);
+            await s.RunForAsync(ScenarioHost.AfterFault, edge, listener);
 
             var result = check.Analyze(listener);
             s.Report(result, await EdgeHealth.SummaryAsync(edge, ScenarioHost.Mount));
@@ -73,12 +73,12 @@ public sealed class RelayKillScenarios(ITestOutputHelper output)
             Assert.True(relayB.Terminate(TimeSpan.FromSeconds(30)), "relay-b did not stop within 30 s of SIGTERM");
             s.Log($"relay-b left after SIGTERM in {clock.Elapsed.TotalSeconds:F1} s with exit code {relayB.ExitCode}");
             Assert.Equal(0, relayB.ExitCode);
-            await s.RunForAsync(TimeSpan.FromSeconds(15), edge, listener);
+            await s.RunForAsync(ScenarioHost.AfterFault, edge, listener);
 
             check.Mark("kill -9 relay-a", listener);
             s.D.KillRelay("relay-a");
             s.Log("killed relay-a (the first relay started)");
-            await s.RunForAsync(TimeSpan.FromSeconds(20), edge, listener);
+            await s.RunForAsync(ScenarioHost.AfterFault, edge, listener);
 
             var result = check.Analyze(listener);
             s.Report(result, await EdgeHealth.SummaryAsync(edge, ScenarioHost.Mount));

@@ -5,7 +5,11 @@ using Microsoft.Extensions.Options;
 namespace Davecast.Edge;
 
 /// <summary>One connected listener: where it is in the mount's stream, and how to drop it.</summary>
-public sealed class ListenerSession(string mount, string? remote, bool icyMetadata) : IDisposable
+/// <remarks>
+/// Its token source has no timer and is never disposed: the edge's queue check may drop a listener at the very
+/// moment it leaves, and cancelling must then still be harmless.
+/// </remarks>
+public sealed class ListenerSession(string mount, string? remote, bool icyMetadata)
 {
     private readonly CancellationTokenSource _drop = new();
     private long _takenOffset;
@@ -33,8 +37,6 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
     {
         if (Interlocked.CompareExchange(ref _droppedWithQueue, queuedBytes, -1) == -1) _drop.Cancel();
     }
-
-    public void Dispose() => _drop.Dispose();
 }
 
 /// <summary>
@@ -82,7 +84,6 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
         if (!feed.TryAddListener(session, _options.MaxListenersPerMount))
         {
             Interlocked.Decrement(ref _listeners);
-            session.Dispose();
             Interlocked.Increment(ref _refusedMountFull);
             refusal = $"Mount /{feed.Mount} is full: it already has {_options.MaxListenersPerMount} listeners.";
             LogRefused(feed.Mount, remote, refusal);
@@ -95,7 +96,6 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
     {
         feed.RemoveListener(session);
         Interlocked.Decrement(ref _listeners);
-        session.Dispose();
     }
 
     /// <summary>ASP.NET Core path: HEAD of a mount, and 404 for unknown mounts.</summary>

@@ -46,8 +46,20 @@ public sealed partial class MountCatalog(
                 bool checkQueues = ++ticks % 10 == 0;
                 foreach (var feed in _feeds.Values)
                 {
-                    feed.Pump();
-                    if (checkQueues) feed.DropSlowListeners(_options.ListenerQueueBytes);
+                    try
+                    {
+                        feed.Pump();
+                        if (checkQueues) feed.DropSlowListeners(_options.ListenerQueueBytes);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // One mount's fault must not stop the others' output; logged once per second at most.
+                        if (ticks - _lastPumpError >= 50)
+                        {
+                            _lastPumpError = ticks;
+                            LogPumpFailed(feed.Mount, e);
+                        }
+                    }
                 }
             }
         }
@@ -94,6 +106,7 @@ public sealed partial class MountCatalog(
     }
 
     private long _rounds;
+    private long _lastPumpError = -1000;
 
     private async Task ReportAsync(MountFeed feed)
     {
@@ -124,6 +137,9 @@ public sealed partial class MountCatalog(
         await base.StopAsync(cancellationToken);
         foreach (var feed in _feeds.Values) await feed.DisposeAsync();
     }
+
+    [LoggerMessage(LogLevel.Error, "Mount {Mount}: emitting frames failed")]
+    private partial void LogPumpFailed(string mount, Exception error);
 
     [LoggerMessage(LogLevel.Information, "New mount {Mount}")]
     private partial void LogNewMount(string mount);

@@ -17,18 +17,7 @@ public sealed class ChildProcess : IDisposable
     public ChildProcess(string name, string fileName, IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
         Name = name;
-        var psi = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        _process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        _process = new Process { StartInfo = Davecast.Bench.Harness.Child.StartInfo(fileName, args, env), EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
         _process.Start();

@@ -35,7 +35,7 @@ public sealed class MulticastGroupTests
     public void A_datagram_sent_to_a_group_on_loopback_reaches_a_socket_that_joined_it()
     {
         // Works on a loopback without the MULTICAST flag: the sender names the interface.
-        var group = new MulticastGroup(IPAddress.Parse($"239.255.{Random.Shared.Next(1, 255)}.{Random.Shared.Next(1, 255)}"), Support.Ports.Free());
+        var group = new MulticastGroup(IPAddress.Parse($"239.255.{Random.Shared.Next(1, 255)}.{Random.Shared.Next(1, 255)}"), Ports.Free());
         using var receiver = MulticastGroup.OpenReceiver(group, IPAddress.Loopback);
         using var other = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         using var sender = MulticastGroup.OpenSender(AddressFamily.InterNetwork, IPAddress.Loopback, ttl: 1);

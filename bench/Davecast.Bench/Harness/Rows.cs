@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Davecast.Bench.Cli;
+
+namespace Davecast.Bench.Harness;
+
+/// <summary>
+/// The rows of BENCHMARKS.md. Each row runs, prints its table, and leaves <c>results/&lt;row&gt;.json</c> and
+/// <c>results/&lt;row&gt;.md</c> (with every figure) in the results directory.
+/// </summary>
+public static class Rows
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Row 1: the original's workload, 250 mounts (half AAC 48 kbps, half MP3 128 kbps), two encoders each, 60 s.</summary>
+    public static async Task<LoadRunResult> OriginalAsync(BenchContext context, LoadRunOptions options, CancellationToken ct)
+    {
+        var r = await LoadRun.RunAsync(context, "original", options, ct);
+        var md = new StringBuilder();
+        md.AppendLine(LoadHeader);
+        md.AppendLine(LoadLine(r));
+        md.AppendLine();
+        md.AppendLine(Details(r));
+        Save(context, "original", r, md.ToString());
+        return r;
+    }
+
+    /// <summary>Row 2: more and more mounts, until frames are lost or the machine's CPU is saturated.</summary>
+    public static async Task<List<LoadRunResult>> ScaleAsync(BenchContext context, IReadOnlyList<int> counts, LoadRunOptions options, CancellationToken ct)
+    {
+        var results = new List<LoadRunResult>();
+        var md = new StringBuilder();
+        md.AppendLine(LoadHeader);
+        string? stopped = null;
+        foreach (int count in counts)
+        {
+            var r = await LoadRun.RunAsync(context, "scale", options with { Mounts = count }, ct);
+            results.Add(r);
+            md.AppendLine(LoadLine(r));
+            bool saturated = r.Window.SystemBusyCores >= 0.95 * Environment.ProcessorCount;
+            if (!r.Clean || saturated)
+            {
+                stopped = $"Stopped at {count} mounts: " + (!r.Clean ? "frames lost or mounts not fully played" : "")
+                    + (!r.Clean && saturated ? "; " : "") + (saturated ? $"the machine was {r.Window.SystemBusyCores:F2} of {Environment.ProcessorCount} cores busy" : "") + ".";
+                break;
+            }
+        }
+        md.AppendLine();
+        md.AppendLine(stopped ?? $"No loss and no saturation up to {counts[^1]} mounts.");
+        foreach (var r in results) md.AppendLine().AppendLine(Details(r));
+        Save(context, "scale", results, md.ToString());
+        return results;
+    }
+
+    /// <summary>Row 4 (first part): latency from the generator's send to the listener's arrival, and time to first audio byte.</summary>
+    public static async Task<LoadRunResult> LatencyAsync(BenchContext context, LoadRunOptions options, CancellationToken ct)
+    {
+        var r = await LoadRun.RunAsync(context, "latency", options, ct);
+        var md = new StringBuilder();
+        md.AppendLine("| mounts | listeners checked | frames timed | latency p50 | latency p99 | latency max | first audio p50 | first audio p99 | first audio max | probes failed | frames lost |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var l = r.Load.Latency;
+        var t = r.Load.TimeToFirstAudio;
+        md.AppendLine(string.Create(Inv, $"| {r.Mounts} | {r.Load.Listeners?.CheckedListeners ?? 0} | {l?.Count ?? 0} | {l?.P50Ms:F0} ms | {l?.P99Ms:F0} ms | {l?.MaxMs:F0} ms | {t?.P50Ms:F1} ms | {t?.P99Ms:F1} ms | {t?.MaxMs:F1} ms | {r.Load.TtfbFailures} | {r.FramesLost} |"));
+        md.AppendLine();
+        md.AppendLine(Details(r));
+        Save(context, "latency", r, md.ToString());
+        return r;
+    }
+
+    /// <summary>Row 3: fan-out of one mount, edge against icecast2.</summary>
+    public static async Task<FanoutResult> FanoutAsync(BenchContext context, FanoutOptions options, CancellationToken ct)
+    {
+        var r = await FanoutRun.RunAsync(context, options, ct);
+        var md = new StringBuilder();
+        md.AppendLine("| listeners | server | CPU (cores) | CPU per listener (µs/s) | above idle, per listener (µs/s) | RSS per listener | listeners lost | bytes/s per listener | checked frames (missing/repeated) | listener process CPU | edge/icecast2 CPU | edge/icecast2 RSS |");
+        md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
+        foreach (var s in r.Steps)
+        {
+            md.AppendLine(Side(s.Edge, string.Create(Inv, $"{s.CpuRatio:F2}"), string.Create(Inv, $"{s.RssRatio:F2}")));
+            md.AppendLine(Side(s.Icecast, "", ""));
+        }
+        md.AppendLine();
+        md.AppendLine(string.Create(Inv, $"Machine quiet before the run: {(r.MachineWasQuiet ? "yes" : "NO")} (load average {r.LoadAverageBefore:F2}). Without listeners: edge {r.EdgeIdleCores:F3} cores, icecast2 {r.IcecastIdleCores:F3} cores. Logs: {r.LogDirectory}."));
+        foreach (var s in r.Steps)
+            foreach (var side in new[] { s.Edge, s.Icecast })
+                md.AppendLine(string.Create(Inv, $"- {side.Listeners} on {side.Server}: machine {side.SystemBusyCores:F2} cores busy, other {side.OtherCores:F2}; RSS {side.RssBeforeKb / 1024} -> {side.RssAfterKb / 1024} MB; states {string.Join(", ", side.Pool.States.Select(kv => $"{kv.Key} {kv.Value}"))}; first error: {side.Pool.FirstError ?? "none"}; time to first audio p50 {side.Pool.TimeToFirstAudio.P50Ms:F1} ms, p99 {side.Pool.TimeToFirstAudio.P99Ms:F1} ms; checked: {side.Pool.Check.Frames} frames, skipped bytes {side.Pool.Check.SkippedBytes}"));
+        Save(context, "fanout", r, md.ToString());
+        return r;
+    }
+
+    private static string Side(FanoutSide s, string cpuRatio, string rssRatio) => string.Create(Inv,
+        $"| {s.Listeners} | {s.Server} | {s.Cores:F3} | {s.CpuMicrosecondsPerListenerSecond:F1} | {s.MarginalMicrosecondsPerListenerSecond:F1} | {s.RssKbPerListener:F1} KB | {s.Lost} | {s.BytesPerListenerSecond:F0} | {s.Pool.Check.Frames} ({s.Pool.Check.Missing}/{s.Pool.Check.Repeated}) | {s.ListenerProcessCores:F2} | {cpuRatio} | {rssRatio} |");
+
+    private const string LoadHeader =
+        "| mounts | playing | relay-a (cores) | relay-b (cores) | edge (cores) | relays + edge | load generator | machine busy | peak RSS relay-a / relay-b / edge | frames lost (edge gaps + checked) | checked listeners: frames, missing, repeated | substituted | UDP loss | latency p50 / p99 |\n"
+        + "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | --- |";
+
+    private static string LoadLine(LoadRunResult r)
+    {
+        var c = r.Load.Listeners?.Check;
+        var l = r.Load.Latency;
+        return string.Create(Inv,
+            $"| {r.Mounts} | {r.MountsPlaying} | {r.Window["relay-a"]?.Cores:F3} | {r.Window["relay-b"]?.Cores:F3} | {r.Window["edge"]?.Cores:F3} | **{r.RelaysAndEdgeCores:F3}** | {r.Window["load"]?.Cores:F3} | {r.Window.SystemBusyCores:F2} | {r.PeakRssKbRelayA / 1024} / {r.PeakRssKbRelayB / 1024} / {r.PeakRssKbEdge / 1024} MB | **{r.FramesLost}** | {(c is null ? "-" : $"{r.Load.Listeners!.CheckedListeners}: {c.Frames}, {c.Missing}, {c.Repeated}")} | {r.EdgeSubstitutedFrames} | {r.UdpLossPercent:F2} % | {(l is null ? "-" : $"{l.P50Ms:F0} / {l.P99Ms:F0} ms")} |");
+    }
+
+    private static string Details(LoadRunResult r) => string.Create(Inv,
+        $"{r.Mounts} mounts: machine quiet before: {(r.MachineWasQuiet ? "yes" : "NO")} (load average {r.LoadAverageBefore:F2}); all playing after {r.SecondsUntilAllPlaying:F0} s; "
+        + $"window {r.Window.WallSeconds:F1} s; {LoadRun.Describe(r)}; edge frames emitted {r.EdgeFramesEmitted}, failovers {r.EdgeFailovers}, backfills {r.EdgeBackfills}, late {r.EdgeLateFrames}, mounts with gaps {r.MountsWithGaps}; "
+        + $"generator: {r.Load.Load.FramesSent} frames, {r.Load.Load.UdpPackets} UDP + {r.Load.Load.TcpPackets} TCP packets, TCP dropped {r.Load.Load.TcpDropped}, dead {r.Load.Load.TcpDead}, UDP errors {r.Load.Load.UdpErrors}; "
+        + $"relays received {r.RelayUdpPackets} UDP + {r.RelayTcpPackets} TCP packets, rejected {r.RelayRejected}; logs: {r.LogDirectory}");
+
+    private static void Save<T>(BenchContext context, string row, T result, string markdown)
+    {
+        File.WriteAllText(Path.Combine(context.ResultsDirectory, $"{row}.json"), JsonSerializer.Serialize(result, Json.Indented));
+        File.WriteAllText(Path.Combine(context.ResultsDirectory, $"{row}.md"), markdown);
+        context.Log.WriteLine();
+        context.Log.WriteLine(markdown);
+    }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds Release and runs benchmark rows of BENCHMARKS.md on this machine:
+#   bench/run.sh original|scale|fanout|latency|failover|micro|all [options for davecast-bench or BenchmarkDotNet]
+# Results: bench/results/<row>.md and <row>.json (every figure), logs of every program under bench/results/logs/.
+# Each measured row first waits (up to 10 minutes) for a quiet machine: load average below 0.5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+row="${1:-}"
+shift || true
+case "$row" in
+  original|scale|fanout|latency|failover|micro|all) ;;
+  *) echo "usage: bench/run.sh original|scale|fanout|latency|failover|micro|all [options]" >&2; exit 1 ;;
+esac
+
+# Thousands of listener sockets (fan-out) and publisher connections (scale): as many files as allowed.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+for tool in redis-server icecast2 ffmpeg; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is missing (apt-get install redis-server icecast2 ffmpeg)" >&2; exit 1; }
+done
+dotnet build Davecast.Orleans.sln -c Release -nologo -v q
+mkdir -p bench/results
+bench() { dotnet bench/Davecast.Bench/bin/Release/net10.0/davecast-bench.dll "$@"; }
+
+failover() {
+  # The failover scenarios print a table each (frames missing or repeated, longest stall); their figures are quoted.
+  local log=bench/results/scenarios.log
+  dotnet test tests/Davecast.Tests.csproj -c Release --no-build --filter "FullyQualifiedName~Scenarios" \
+    --logger "console;verbosity=detailed" "$@" > "$log" 2>&1 || echo "bench/run.sh: some scenarios failed; see $log" >&2
+  grep -E "^\s*(\||scenario|Passed|Failed|Total)" "$log" > bench/results/failover.md || true
+  echo "failover scenarios: bench/results/failover.md (full output in $log)"
+}
+
+micro() {
+  local artifacts=bench/results/micro-artifacts
+  dotnet bench/Davecast.Bench.Micro/bin/Release/net10.0/davecast-bench-micro.dll --filter '*' --artifacts "$artifacts" "$@"
+  cat "$artifacts"/results/*-report-github.md > bench/results/micro.md
+  echo "micro-benchmarks: bench/results/micro.md"
+}
+
+case "$row" in
+  original) bench original "$@" ;;
+  scale) bench scale "$@" ;;
+  fanout) bench fanout "$@" ;;
+  latency) bench latency "$@" ;;
+  failover) failover "$@" ;;
+  micro) micro "$@" ;;
+  all)
+    bench original
+    bench scale
+    bench fanout
+    bench latency
+    failover
+    micro
+    ;;
+esac

@@ -29,7 +29,8 @@ public sealed class FrameRing
     {
         var slot = _slots[(int)(sequence & (ulong)_mask)];
         if (!slot.Used) Count++;
-        if (slot.Data.Length < frame.Length) slot.Data = new byte[Math.Max(frame.Length, 512)];
+        // Rounded up, so that slightly larger frames (MPEG padding, AAC's varying sizes) seldom need a new buffer.
+        if (slot.Data.Length < frame.Length) slot.Data = new byte[(frame.Length + 63) & ~63];
         frame.CopyTo(slot.Data);
         slot.Length = frame.Length;
         slot.Sequence = sequence;

@@ -11,14 +11,14 @@ public sealed class PacketBuilder
     private readonly byte[] _mount;
     private readonly byte[] _encoder;
     private readonly byte[] _keyId;
-    private readonly byte[] _key;
+    private readonly PacketKey _key;
 
     public PacketBuilder(string mount, string encoderId, string keyId, ReadOnlySpan<byte> key, ulong session)
     {
         _mount = Encoding.UTF8.GetBytes(MountName.Normalize(mount));
         _encoder = Encoding.UTF8.GetBytes(encoderId);
         _keyId = Encoding.UTF8.GetBytes(keyId);
-        _key = key.ToArray();
+        _key = new PacketKey(key);
         Session = session;
     }
 
@@ -43,14 +43,16 @@ public sealed class PacketBuilder
             f.CopyTo(destination[(at + 2)..]);
             at += 2 + f.Length;
         }
-        return PacketCodec.Sign(destination, at, _key);
+        return _key.Sign(destination, at);
     }
 
     public int Control(Span<byte> destination, PacketType type, byte pathId, ulong counter, long timestampMicros, ReadOnlySpan<byte> payload)
     {
         if (type == PacketType.Audio) throw new ArgumentException("use Audio for frames", nameof(type));
         var fields = new PacketFields(type, pathId, Session, counter, timestampMicros);
-        return PacketCodec.Write(destination, fields, _mount, _encoder, _keyId, payload, _key);
+        int headerEnd = PacketCodec.WriteHeader(destination, fields, _mount, _encoder, _keyId, payload.Length);
+        payload.CopyTo(destination[headerEnd..]);
+        return _key.Sign(destination, headerEnd + payload.Length);
     }
 
     public int Heartbeat(Span<byte> destination, byte pathId, ulong counter, long timestampMicros, ulong nextSequence)

@@ -11,7 +11,26 @@ internal sealed class EncoderState(string encoder, ulong session, int ringCapaci
     public ulong Session { get; } = session;
     public SeenWindow Seen { get; } = new(Math.Max(8192, ringCapacity * 2));
     public ReplayGuard Replays { get; } = new();
-    public FrameRing Ring { get; } = new(ringCapacity);
+
+    /// <summary>The window's frames. Empty until the first frame, which tells how many frames the window needs (<see cref="FitRing"/>).</summary>
+    public FrameRing Ring { get; private set; } = new(16);
+
+    private bool _ringFitted;
+
+    /// <summary>
+    /// Before the first frame is kept: a ring of as many slots as the window holds frames of this codec, with a
+    /// margin (the window is trimmed every report interval), at most <c>ringCapacity</c>. A 10 s window of 44.1 kHz
+    /// AAC needs 1024 slots, of MP3 512, where the most (48 kHz Layer I) needs 2048.
+    /// </summary>
+    public void FitRing(in CodecParameters parameters, TimeSpan window)
+    {
+        if (_ringFitted) return;
+        _ringFitted = true;
+        double framesPerSecond = parameters.SamplesPerFrame == 0 ? 0 : (double)parameters.SampleRate / parameters.SamplesPerFrame;
+        int needed = (int)Math.Ceiling((window.TotalSeconds + 2) * framesPerSecond);
+        if (needed <= 0 || needed > ringCapacity) needed = ringCapacity;
+        Ring = new FrameRing(needed);
+    }
     public List<ulong> Pending { get; } = new(64);
     public EncoderAnnouncement? Announcement { get; set; }
     public IFrameFormat? Format { get; set; }

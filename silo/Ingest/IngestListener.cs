@@ -109,18 +109,18 @@ public sealed partial class IngestListener(
     {
         counters.Packet(transport, packet.Length);
         var reason = PacketCodec.TryParse(packet, out var view);
-        ReadOnlySpan<byte> secret = default;
+        PacketKey? key = null;
         if (reason == RejectReason.None)
         {
             // Refused packets go from relays to publishers, never the other way.
             if (view.Type == PacketType.Refused) reason = RejectReason.BadType;
-            else if (!keys.TryGet(view.KeyId, out secret)) reason = RejectReason.UnknownKey;
-            else if (!PacketCodec.VerifyTag(view, secret)) reason = RejectReason.BadTag;
+            else if (!keys.TryGet(view.KeyId, out key)) reason = RejectReason.UnknownKey;
+            else if (!key!.Verify(view)) reason = RejectReason.BadTag;
             else reason = table.Accept(view);
         }
         if (reason != RejectReason.None) counters.Reject(reason);
         // Control packets come a few times a second per path: enough to answer a refused encoder, never per frame.
-        else if (reply is not null && view.Type is PacketType.Heartbeat or PacketType.Announce) TellIfRefused(view, secret, reply);
+        else if (reply is not null && view.Type is PacketType.Heartbeat or PacketType.Announce) TellIfRefused(view, key!.Secret, reply);
         return reason;
     }
 

@@ -63,6 +63,7 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
         foreach (var frame in packet.Frames)
         {
             format!.TryParseHeader(frame, out _, out var p);
+            encoder.FitRing(p, _options.Window);
             // Later frames of a packet: the first frame's time plus the exact samples before them.
             timestamp = packet.TimestampMicros + (p.SampleRate == 0 ? 0 : samples * 1_000_000 / p.SampleRate);
             switch (encoder.Seen.Offer(sequence))

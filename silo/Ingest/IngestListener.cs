@@ -1,6 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -154,19 +154,40 @@ public sealed partial class IngestListener(
             if (Stopwatch.GetElapsedTime(at, now) > TimeSpan.FromMinutes(1)) _refusalsSent.Remove(k);
     }
 
+    /// <summary>
+    /// How long the datagram loop rests once it has emptied the socket's queue, before it looks again. Datagrams
+    /// are then taken in bursts: at thousands a second the loop wakes about a thousand times a second, not once per
+    /// datagram (each wake-up costs a context switch). The kernel queues what arrives meanwhile.
+    /// </summary>
+    public static readonly TimeSpan DatagramRest = TimeSpan.FromMilliseconds(1);
+
     private void ReceiveDatagrams(Socket socket, CancellationToken ct)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
         // Replies leave by the ingest socket (a unicast source address), also for what came by multicast.
         var reply = new UdpReply(socket, socket == _udp || _udp!.AddressFamily != socket.AddressFamily ? socket : _udp);
         var transport = socket == _udp ? IngestTransport.Udp : IngestTransport.Multicast;
+        bool burst = false;
         while (!ct.IsCancellationRequested)
         {
             int n;
             try
             {
-                // Fills the reusable address: no allocation per datagram.
+                if (socket.Available == 0)
+                {
+                    // The queue is empty: rest after a burst, else wait for the next datagram (waking now and then to see
+                    // whether we are stopping). A zero-length datagram shows as nothing available but readable.
+                    if (burst)
+                    {
+                        burst = false;
+                        Thread.Sleep(DatagramRest);
+                        continue;
+                    }
+                    if (!socket.Poll(500_000, SelectMode.SelectRead)) continue;
+                }
+                // Fills the reusable address: no allocation per datagram. A datagram is queued: this does not block.
                 n = socket.ReceiveFrom(buffer, SocketFlags.None, reply.Address);
+                burst = true;
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
             {
@@ -182,73 +203,131 @@ public sealed partial class IngestListener(
 
     private async Task AcceptTcpAsync(CancellationToken ct)
     {
+        var sweeper = new Thread(() => SweepTcp(ct)) { IsBackground = true, Name = "ingest-tcp" };
+        sweeper.Start();
         while (!ct.IsCancellationRequested)
         {
-            TcpClient client;
+            Socket socket;
             try
             {
-                client = await _tcp!.AcceptTcpClientAsync(ct);
+                socket = await _tcp!.AcceptSocketAsync(ct);
             }
             catch (Exception e) when (ct.IsCancellationRequested || _stopping || e is ObjectDisposedException)
             {
-                return;
+                break;
             }
             catch (SocketException e)
             {
                 LogAcceptFailed(e.SocketErrorCode);
                 continue;
             }
-            _ = Task.Run(() => ServeTcpAsync(client, ct), ct);
+            try
+            {
+                socket.NoDelay = true;
+                socket.Blocking = false;
+            }
+            catch (SocketException)
+            {
+                socket.Dispose();
+                continue;
+            }
+            LogTcpConnected(socket.RemoteEndPoint);
+            _newConnections.Enqueue(new TcpConnection(socket));
         }
+        await Task.Run(() => sweeper.Join());
     }
 
-    private async Task ServeTcpAsync(TcpClient client, CancellationToken ct)
+    /// <summary>How long the TCP sweep rests between rounds over the connections.</summary>
+    public static readonly TimeSpan TcpRest = TimeSpan.FromMilliseconds(10);
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<TcpConnection> _newConnections = new();
+
+    /// <summary>
+    /// Reads every publisher TCP connection from one thread. Each round takes what each connection's socket holds
+    /// (non-blocking reads), handles the whole packets, sends any replies, then rests <see cref="TcpRest"/>. A
+    /// connection brings a packet every few tens of milliseconds: thousands of them then cost a system call per
+    /// packet or so, where waiting on each one would cost an epoll event, a thread-pool work item and the context
+    /// switches of both per packet.
+    /// </summary>
+    private void SweepTcp(CancellationToken ct)
     {
-        var remote = client.Client.RemoteEndPoint;
-        LogTcpConnected(remote);
-        long packets = 0;
-        try
+        var connections = new List<TcpConnection>();
+        while (!ct.IsCancellationRequested && !_stopping)
         {
-            client.NoDelay = true;
-            var stream = client.GetStream();
-            var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
-            var scratch = new byte[Protocol.MaxPacketSize];
-            var reply = new TcpReply(remote);
-            while (!ct.IsCancellationRequested)
+            while (_newConnections.TryDequeue(out var c)) connections.Add(c);
+            for (int i = connections.Count - 1; i >= 0; i--)
             {
-                var result = await reader.ReadAsync(ct);
-                var buffer = result.Buffer;
-                bool corrupt = false;
-                while (StreamFraming.TryRead(ref buffer, out var packet, out corrupt))
-                {
-                    packets++;
-                    if (packet.IsSingleSegment) Handle(packet.FirstSpan, IngestTransport.Tcp, reply);
-                    else
-                    {
-                        packet.CopyTo(scratch);
-                        Handle(scratch.AsSpan(0, (int)packet.Length), IngestTransport.Tcp, reply);
-                    }
-                }
-                if (corrupt)
-                {
-                    counters.Reject(RejectReason.BadLength);
-                    LogTcpCorrupt(remote);
-                    break;
-                }
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                if (reply.Pending.Count > 0) await reply.FlushAsync(stream, ct);
-                if (result.IsCompleted) break;
+                var c = connections[i];
+                if (Sweep(c)) continue;
+                c.Dispose();
+                LogTcpClosed(c.Remote, c.Packets);
+                connections[i] = connections[^1];
+                connections.RemoveAt(connections.Count - 1);
             }
-            await reader.CompleteAsync();
+            Thread.Sleep(TcpRest);
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        while (_newConnections.TryDequeue(out var c)) connections.Add(c);
+        foreach (var c in connections) c.Dispose();
+    }
+
+    // One round for one connection; false once it is closed (or its stream corrupt).
+    private bool Sweep(TcpConnection c)
+    {
+        while (true)
         {
+            int n = c.Socket.Receive(c.Buffer.AsSpan(c.Length), SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock) break;
+            if (error != SocketError.Success || n == 0) return false;
+            c.Length += n;
+            if (!TakePackets(c)) return false;
+            if (c.Length < c.Buffer.Length) break;
         }
-        finally
+        return c.Reply.Flush(c.Socket);
+    }
+
+    // Handles every whole packet in the connection's buffer and keeps the rest; false when the stream is corrupt.
+    private bool TakePackets(TcpConnection c)
+    {
+        int at = 0;
+        while (c.Length - at >= StreamFraming.PrefixSize)
         {
-            client.Dispose();
-            LogTcpClosed(remote, packets);
+            int length = BinaryPrimitives.ReadUInt16BigEndian(c.Buffer.AsSpan(at));
+            if (length == 0 || length > Protocol.MaxPacketSize)
+            {
+                counters.Reject(RejectReason.BadLength);
+                LogTcpCorrupt(c.Remote);
+                return false;
+            }
+            if (c.Length - at < StreamFraming.PrefixSize + length)
+            {
+                // A packet larger than the buffer: grow it (once) to the largest a packet can be.
+                if (StreamFraming.PrefixSize + length > c.Buffer.Length) Array.Resize(ref c.Buffer, StreamFraming.PrefixSize + Protocol.MaxPacketSize);
+                break;
+            }
+            Handle(c.Buffer.AsSpan(at + StreamFraming.PrefixSize, length), IngestTransport.Tcp, c.Reply);
+            c.Packets++;
+            at += StreamFraming.PrefixSize + length;
         }
+        if (at > 0)
+        {
+            c.Buffer.AsSpan(at, c.Length - at).CopyTo(c.Buffer);
+            c.Length -= at;
+        }
+        return true;
+    }
+
+    /// <summary>A publisher's TCP connection: its socket, the bytes of a packet not whole yet, replies to send.</summary>
+    private sealed class TcpConnection(Socket socket) : IDisposable
+    {
+        public Socket Socket { get; } = socket;
+        public EndPoint? Remote { get; } = socket.RemoteEndPoint;
+        /// <summary>Small: a connection carries small packets; grown for a large one.</summary>
+        public byte[] Buffer = new byte[4096];
+        public int Length;
+        public long Packets;
+        public TcpReply Reply { get; } = new(socket.RemoteEndPoint);
+
+        public void Dispose() => Socket.Dispose();
     }
 
     private readonly record struct RefusalKey(string Mount, string Encoder, ulong Session, byte PathId);
@@ -290,26 +369,35 @@ public sealed partial class IngestListener(
     /// <summary>Back on the connection the packet came by, once the packets read so far are handled.</summary>
     private sealed class TcpReply(EndPoint? remote) : ReplyRoute
     {
-        private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(5);
+        /// <summary>Replies waiting for the socket; beyond this the publisher reads nothing back, and more are dropped.</summary>
+        private const int MaxPending = 64 * 1024;
 
-        public List<byte[]> Pending { get; } = [];
+        private byte[] _pending = [];
+        private int _length;
 
         public override string? Send(ReadOnlySpan<byte> packet)
         {
-            var framed = new byte[StreamFraming.PrefixSize + packet.Length];
-            StreamFraming.WritePrefix(framed, packet.Length);
-            packet.CopyTo(framed.AsSpan(StreamFraming.PrefixSize));
-            Pending.Add(framed);
+            int framed = StreamFraming.PrefixSize + packet.Length;
+            if (_length + framed > MaxPending) return "the publisher reads no replies";
+            if (_pending.Length < _length + framed) Array.Resize(ref _pending, Math.Max(_length + framed, 2 * _pending.Length));
+            StreamFraming.WritePrefix(_pending.AsSpan(_length), packet.Length);
+            packet.CopyTo(_pending.AsSpan(_length + StreamFraming.PrefixSize));
+            _length += framed;
             return null;
         }
 
-        public async Task FlushAsync(Stream stream, CancellationToken ct)
+        /// <summary>Sends what the socket takes now, without blocking; false when the connection failed.</summary>
+        public bool Flush(Socket socket)
         {
-            // A publisher that reads nothing back must not hold up its own packets for long.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(WriteTimeout);
-            foreach (var framed in Pending) await stream.WriteAsync(framed, timeout.Token);
-            Pending.Clear();
+            if (_length == 0) return true;
+            int sent = socket.Send(_pending.AsSpan(0, _length), SocketFlags.None, out var error);
+            if (error is not (SocketError.Success or SocketError.WouldBlock)) return false;
+            if (sent > 0)
+            {
+                _pending.AsSpan(sent, _length - sent).CopyTo(_pending);
+                _length -= sent;
+            }
+            return true;
         }
 
         public override string Describe() => $"tcp {remote}";

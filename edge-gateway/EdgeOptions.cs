@@ -18,6 +18,12 @@ public sealed class EdgeOptions
     /// <summary>Bytes of recent audio a new listener gets at once, so that its player starts without waiting.</summary>
     public int BurstBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Least time between two writes to a listener: audio emitted meanwhile goes out in one write. Zero writes each
+    /// pump's frames at once.
+    /// </summary>
+    public TimeSpan WriteInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How often the mount list and each mount's relays and live encoder are refreshed.</summary>
     public TimeSpan Refresh { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -219,12 +219,31 @@ public sealed partial class MountFeed : IAsyncDisposable
             backfills = _splicer.TakeBackfillRequests();
             LogRepairs();
         }
-        if (emitted > 0)
-        {
-            StreamStart ??= DateTimeOffset.UtcNow;
-            Output.Publish();
-        }
+        if (emitted > 0) StreamStart ??= DateTimeOffset.UtcNow;
+        if (DuePublish(emitted)) Output.Publish();
         foreach (var b in backfills) _ = BackfillAsync(b);
+    }
+
+    private long _lastPublish;
+    private bool _unpublished;
+
+    /// <summary>
+    /// Whether the listeners are woken now: frames were emitted since they last were, and the write interval has
+    /// passed. Each listener then takes everything emitted meanwhile in one write, as Icecast writes a few
+    /// kilobytes at a time: a wake-up and a send per listener for every 20 ms pump would cost the edge several
+    /// times Icecast's CPU per listener (BENCHMARKS.md, fan-out).
+    /// </summary>
+    private bool DuePublish(int emitted)
+    {
+        long now = Stopwatch.GetTimestamp();
+        lock (_gate)
+        {
+            if (emitted > 0) _unpublished = true;
+            if (!_unpublished || Stopwatch.GetElapsedTime(_lastPublish, now) < _options.WriteInterval) return false;
+            _unpublished = false;
+            _lastPublish = now;
+            return true;
+        }
     }
 
     private void LogRepairs()

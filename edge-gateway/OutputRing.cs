@@ -11,6 +11,7 @@ public sealed class OutputRing
     private readonly Lock _gate = new();
     private TaskCompletionSource _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _head;
+    private bool _awaited;
 
     public OutputRing(int capacity = 8192)
     {
@@ -51,6 +52,9 @@ public sealed class OutputRing
         TaskCompletionSource old;
         lock (_gate)
         {
+            // Nobody waits (a mount without listeners): nothing to wake, and no new task to allocate.
+            if (!_awaited) return;
+            _awaited = false;
             old = _more;
             _more = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -62,7 +66,9 @@ public sealed class OutputRing
     {
         lock (_gate)
         {
-            return _head > index ? Task.CompletedTask : _more.Task;
+            if (_head > index) return Task.CompletedTask;
+            _awaited = true;
+            return _more.Task;
         }
     }
 

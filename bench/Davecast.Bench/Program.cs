@@ -10,10 +10,10 @@ const string Usage = """
       davecast-bench scale    [--counts 250,500,1000,1500] [--seconds 25] [--check 10]
       davecast-bench fanout   [--sizes 1000,5000,10000] [--seconds 20] [--ramp 1000] [--check 5] [--read sweep|async] [--period-ms 100]
       davecast-bench latency  [--mounts 10] [--seconds 30] [--probes 200]
-        common: [--warmup 20] [--relay-args="OPTIONS"] [--edge-args "OPTIONS"] [--results DIR] [--configuration Release] [--clustering redis|localhost] [--no-quiet-wait] [--root CHECKOUT]
+        common: [--warmup 20] [--frames-per-packet 1] [--relay-args="OPTIONS"] [--edge-args "OPTIONS"] [--results DIR] [--configuration Release] [--clustering redis|localhost] [--no-quiet-wait] [--root CHECKOUT]
 
       davecast-bench load     --relay HOST:PORT ... [--mounts N] [--codecs aac,mp3] [--prefix m] [--duration S]
-                              [--key-id ID --key SECRET] [--threads 2] [--transport both|udp|tcp] [--encoders 2]
+                              [--key-id ID --key SECRET] [--threads 2] [--transport both|udp|tcp] [--encoders 2] [--frames-per-packet 1]
                               [--edge HOST:PORT --check N] [--listeners-per-mount 1] [--spread S]
       davecast-bench listen   --server HOST:PORT --mount M [--count N] [--ramp PER_S] [--check K --fixture FILE]
                               [--read sweep|async] [--period-ms 100] [--sweep-threads 1] [--max-hold S]
@@ -51,6 +51,8 @@ try
     string[] relayArgs = options.String("--relay-args", "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
     string[] edgeArgs = options.String("--edge-args", "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
     double warmup = options.Double("--warmup", 20, 0, 600);
+    // Frames per packet from the load generator (the rows with a multi-mount load): the publisher's --frames-per-packet.
+    int framesPerPacket = options.Int("--frames-per-packet", 1, 1, 32);
     using var cancel = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) =>
     {
@@ -65,7 +67,7 @@ try
             double seconds = options.Double("--seconds", 60, 5, 3600);
             int check = options.Int("--check", 10, 0, 1000);
             options.Finish();
-            var r = await Rows.OriginalAsync(context, new LoadRunOptions { Mounts = mounts, WindowSeconds = seconds, Checked = check, WaitForQuiet = quiet, RelayArgs = relayArgs, EdgeArgs = edgeArgs, WarmupSeconds = warmup }, cancel.Token);
+            var r = await Rows.OriginalAsync(context, new LoadRunOptions { Mounts = mounts, WindowSeconds = seconds, Checked = check, WaitForQuiet = quiet, RelayArgs = relayArgs, EdgeArgs = edgeArgs, WarmupSeconds = warmup, FramesPerPacket = framesPerPacket }, cancel.Token);
             return r.Clean ? 0 : 2;
         }
         case "scale":
@@ -74,7 +76,7 @@ try
             double seconds = options.Double("--seconds", 25, 5, 3600);
             int check = options.Int("--check", 10, 0, 1000);
             options.Finish();
-            await Rows.ScaleAsync(context, counts, new LoadRunOptions { Mounts = 0, WindowSeconds = seconds, Checked = check, WaitForQuiet = quiet, RelayArgs = relayArgs, EdgeArgs = edgeArgs, WarmupSeconds = warmup }, cancel.Token);
+            await Rows.ScaleAsync(context, counts, new LoadRunOptions { Mounts = 0, WindowSeconds = seconds, Checked = check, WaitForQuiet = quiet, RelayArgs = relayArgs, EdgeArgs = edgeArgs, WarmupSeconds = warmup, FramesPerPacket = framesPerPacket }, cancel.Token);
             return 0;
         }
         case "fanout":
@@ -99,7 +101,7 @@ try
             double seconds = options.Double("--seconds", 30, 5, 3600);
             int probes = options.Int("--probes", 200, 0, 10_000);
             options.Finish();
-            var r = await Rows.LatencyAsync(context, new LoadRunOptions { Mounts = mounts, WindowSeconds = seconds, Checked = mounts, TimeToFirstAudioProbes = probes, WaitForQuiet = quiet, RelayArgs = relayArgs, EdgeArgs = edgeArgs, WarmupSeconds = warmup }, cancel.Token);
+            var r = await Rows.LatencyAsync(context, new LoadRunOptions { Mounts = mounts, WindowSeconds = seconds, Checked = mounts, TimeToFirstAudioProbes = probes, WaitForQuiet = quiet, RelayArgs = relayArgs, EdgeArgs = edgeArgs, WarmupSeconds = warmup, FramesPerPacket = framesPerPacket }, cancel.Token);
             return r.Clean ? 0 : 2;
         }
         default:

@@ -24,6 +24,8 @@ public sealed record LoadRunOptions
     /// <summary>New listeners, one after the other, timed to their first audio byte (after the window).</summary>
     public int TimeToFirstAudioProbes { get; init; }
     public int LoadThreads { get; init; } = 2;
+    /// <summary>Frames per audio packet from the load generator (the publisher's default is 1).</summary>
+    public int FramesPerPacket { get; init; } = 1;
     public string Codecs { get; init; } = "aac,mp3";
     public bool WaitForQuiet { get; init; } = true;
     /// <summary>Extra arguments for the relays (e.g. a non-default --batch-ms) and for the edge.</summary>
@@ -92,6 +94,7 @@ public static class LoadRun
         {
             "load", "--mounts", $"{options.Mounts}", "--codecs", options.Codecs, "--duration", $"{duration:F0}",
             "--key-id", context.KeyId, "--key", context.Key, "--threads", $"{options.LoadThreads}",
+            "--frames-per-packet", $"{options.FramesPerPacket}",
             "--edge", $"127.0.0.1:{cluster.Edge.Port}", "--check", $"{Math.Min(options.Checked, options.Mounts)}",
             "--listeners-per-mount", $"{options.ListenersPerCheckedMount}",
         };

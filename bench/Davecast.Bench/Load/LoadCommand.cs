@@ -46,6 +46,7 @@ public static class LoadCommand
             Tcp = transport is "both" or "tcp",
             Spread = TimeSpan.FromSeconds(args.Double("--spread", 1, 0, 60)),
             StampedMounts = args.Int("--check", 0, 0, 1000),
+            FramesPerPacket = args.Int("--frames-per-packet", 1, 1, 32),
         };
         args.Finish();
         if (relays.Count == 0) throw new ArgumentException("give at least one --relay host:port");

@@ -25,6 +25,8 @@ public sealed record LoadOptions
     public TimeSpan Spread { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Keep the time each frame of these mounts was first sent (for latency).</summary>
     public int StampedMounts { get; init; }
+    /// <summary>Frames per audio packet, as the publisher's <c>--frames-per-packet</c>: a packet leaves when its last frame is due.</summary>
+    public int FramesPerPacket { get; init; } = 1;
 }
 
 /// <summary>
@@ -161,7 +163,7 @@ public sealed class LoadGenerator : IDisposable
     private sealed class Worker(EncoderLoad[] encoders, LoadOptions options, long endTicks, CancellationToken stop)
     {
         private readonly byte[] _packet = new byte[Protocol.MaxPacketSize + StreamFraming.PrefixSize];
-        private readonly ReadOnlyMemory<byte>[] _one = new ReadOnlyMemory<byte>[1];
+        private readonly ReadOnlyMemory<byte>[] _one = new ReadOnlyMemory<byte>[options.FramesPerPacket];
 
         public Histogram Lateness { get; } = new();
 
@@ -174,10 +176,11 @@ public sealed class LoadGenerator : IDisposable
                 foreach (var e in encoders)
                 {
                     if (!e.Mount.Started(now)) continue;
-                    while (e.Mount.DueTicks(e.NextSequence) <= now)
+                    ulong last = (ulong)_one.Length - 1;
+                    while (e.Mount.DueTicks(e.NextSequence + last) <= now)
                     {
-                        Lateness.Add((now - e.Mount.DueTicks(e.NextSequence)) * 1000.0 / Stopwatch.Frequency);
-                        SendFrame(e);
+                        Lateness.Add((now - e.Mount.DueTicks(e.NextSequence + last)) * 1000.0 / Stopwatch.Frequency);
+                        SendFrames(e);
                     }
                     if (now >= e.NextControlTicks) SendControl(e, now);
                     foreach (var c in e.Tcp) c?.Flush();
@@ -186,13 +189,17 @@ public sealed class LoadGenerator : IDisposable
             }
         }
 
-        private void SendFrame(EncoderLoad e)
+        // The next packet's frames (one by default), from sequence NextSequence on.
+        private void SendFrames(EncoderLoad e)
         {
             ulong seq = e.NextSequence;
             var programme = e.Mount.Programme;
-            _one[0] = programme.Frames[(int)(seq % (ulong)programme.Count)];
+            for (int i = 0; i < _one.Length; i++)
+            {
+                _one[i] = programme.Frames[(int)((seq + (ulong)i) % (ulong)programme.Count)];
+                e.Mount.Stamp(seq + (ulong)i);
+            }
             long timestamp = e.Mount.StartMicros + programme.OffsetMicros(seq);
-            e.Mount.Stamp(seq);
             for (int r = 0; r < e.Targets.Length; r++)
             {
                 if (options.Udp)
@@ -207,7 +214,7 @@ public sealed class LoadGenerator : IDisposable
                     e.SendTcp(_packet.AsSpan(0, n + StreamFraming.PrefixSize), r);
                 }
             }
-            e.NextSequence = seq + 1;
+            e.NextSequence = seq + (ulong)_one.Length;
         }
 
         private void SendControl(EncoderLoad e, long now)

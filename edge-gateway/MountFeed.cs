@@ -212,15 +212,18 @@ public sealed partial class MountFeed : IAsyncDisposable
     public void Pump()
     {
         int emitted;
+        bool publish;
         IReadOnlyList<BackfillRequest> backfills;
         lock (_gate)
         {
-            emitted = _splicer.Pump(Stopwatch.GetTimestamp(), _emit);
+            long now = Stopwatch.GetTimestamp();
+            emitted = _splicer.Pump(now, _emit);
             backfills = _splicer.TakeBackfillRequests();
             LogRepairs();
+            publish = DuePublish(emitted, now);
         }
         if (emitted > 0) StreamStart ??= DateTimeOffset.UtcNow;
-        if (DuePublish(emitted)) Output.Publish();
+        if (publish) Output.Publish();
         foreach (var b in backfills) _ = BackfillAsync(b);
     }
 
@@ -228,22 +231,18 @@ public sealed partial class MountFeed : IAsyncDisposable
     private bool _unpublished;
 
     /// <summary>
-    /// Whether the listeners are woken now: frames were emitted since they last were, and the write interval has
+    /// Under the feed's lock. Whether the listeners are woken now: frames were emitted since they last were, and the write interval has
     /// passed. Each listener then takes everything emitted meanwhile in one write, as Icecast writes a few
     /// kilobytes at a time: a wake-up and a send per listener for every 20 ms pump would cost the edge several
     /// times Icecast's CPU per listener (BENCHMARKS.md, fan-out).
     /// </summary>
-    private bool DuePublish(int emitted)
+    private bool DuePublish(int emitted, long now)
     {
-        long now = Stopwatch.GetTimestamp();
-        lock (_gate)
-        {
-            if (emitted > 0) _unpublished = true;
-            if (!_unpublished || Stopwatch.GetElapsedTime(_lastPublish, now) < _options.WriteInterval) return false;
-            _unpublished = false;
-            _lastPublish = now;
-            return true;
-        }
+        if (emitted > 0) _unpublished = true;
+        if (!_unpublished || Stopwatch.GetElapsedTime(_lastPublish, now) < _options.WriteInterval) return false;
+        _unpublished = false;
+        _lastPublish = now;
+        return true;
     }
 
     private void LogRepairs()

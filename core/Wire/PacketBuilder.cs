@@ -50,9 +50,7 @@ public sealed class PacketBuilder
     {
         if (type == PacketType.Audio) throw new ArgumentException("use Audio for frames", nameof(type));
         var fields = new PacketFields(type, pathId, Session, counter, timestampMicros);
-        int headerEnd = PacketCodec.WriteHeader(destination, fields, _mount, _encoder, _keyId, payload.Length);
-        payload.CopyTo(destination[headerEnd..]);
-        return _key.Sign(destination, headerEnd + payload.Length);
+        return _key.Sign(destination, PacketCodec.WriteUnsigned(destination, fields, _mount, _encoder, _keyId, payload));
     }
 
     public int Heartbeat(Span<byte> destination, byte pathId, ulong counter, long timestampMicros, ulong nextSequence)

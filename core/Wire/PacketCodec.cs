@@ -85,9 +85,21 @@ public static class PacketCodec
         ReadOnlySpan<byte> payload,
         ReadOnlySpan<byte> key)
     {
+        return Sign(destination, WriteUnsigned(destination, fields, mount, encoder, keyId, payload), key);
+    }
+
+    /// <summary>Header and payload, without the tag; returns the length to sign.</summary>
+    public static int WriteUnsigned(
+        Span<byte> destination,
+        in PacketFields fields,
+        ReadOnlySpan<byte> mount,
+        ReadOnlySpan<byte> encoder,
+        ReadOnlySpan<byte> keyId,
+        ReadOnlySpan<byte> payload)
+    {
         int headerEnd = WriteHeader(destination, fields, mount, encoder, keyId, payload.Length);
         payload.CopyTo(destination[headerEnd..]);
-        return Sign(destination, headerEnd + payload.Length, key);
+        return headerEnd + payload.Length;
     }
 
     /// <summary>Writes everything before the payload; returns where the payload starts.</summary>

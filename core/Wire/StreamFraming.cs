@@ -17,6 +17,16 @@ public static class StreamFraming
     }
 
     /// <summary>
+    /// The packet length in a prefix (at least <see cref="PrefixSize"/> bytes); false when it cannot be a packet's
+    /// (0, or above <see cref="Protocol.MaxPacketSize"/>): the stream is corrupt.
+    /// </summary>
+    public static bool TryReadLength(ReadOnlySpan<byte> prefix, out int length)
+    {
+        length = BinaryPrimitives.ReadUInt16BigEndian(prefix);
+        return length is > 0 and <= Protocol.MaxPacketSize;
+    }
+
+    /// <summary>
     /// Takes one length-prefixed packet from the front of <paramref name="buffer"/>. A length of 0 or above
     /// <see cref="Protocol.MaxPacketSize"/> means the stream is corrupt: <paramref name="corrupt"/> is set and the
     /// connection should be closed.
@@ -28,8 +38,7 @@ public static class StreamFraming
         if (buffer.Length < PrefixSize) return false;
         Span<byte> prefix = stackalloc byte[PrefixSize];
         buffer.Slice(0, PrefixSize).CopyTo(prefix);
-        int length = BinaryPrimitives.ReadUInt16BigEndian(prefix);
-        if (length == 0 || length > Protocol.MaxPacketSize)
+        if (!TryReadLength(prefix, out int length))
         {
             corrupt = true;
             return false;

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -291,8 +289,7 @@ public sealed partial class IngestListener(
         int at = 0;
         while (c.Length - at >= StreamFraming.PrefixSize)
         {
-            int length = BinaryPrimitives.ReadUInt16BigEndian(c.Buffer.AsSpan(at));
-            if (length == 0 || length > Protocol.MaxPacketSize)
+            if (!StreamFraming.TryReadLength(c.Buffer.AsSpan(at), out int length))
             {
                 counters.Reject(RejectReason.BadLength);
                 LogTcpCorrupt(c.Remote);

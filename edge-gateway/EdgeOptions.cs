@@ -12,6 +12,12 @@ public sealed class EdgeOptions
     /// <summary>How long a backfill request to the relays' windows may take before the backup encoder is used.</summary>
     public TimeSpan BackfillWait { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>The sites whose relays this edge follows: one Orleans cluster each.</summary>
+    public IReadOnlyList<Sites.SiteSpec> Sites { get; set; } = [];
+
+    /// <summary>An encoder whose last frame is older is not healthy: as the relays' <c>--encoder-timeout</c>.</summary>
+    public TimeSpan EncoderTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>This edge's name in mount health reports.</summary>
     public string Name { get; set; } = Environment.MachineName;
 

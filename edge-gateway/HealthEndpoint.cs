@@ -1,3 +1,4 @@
+using Davecast.Edge.Sites;
 using Davecast.Grains;
 
 namespace Davecast.Edge;
@@ -5,13 +6,11 @@ namespace Davecast.Edge;
 /// <summary>
 /// <c>GET /davecast/health</c>: every mount's health as the mount grain keeps it (live encoder, each encoder's
 /// frame rate, age of its last frame, gaps, duplicates; each edge's backfills and failovers), plus what this edge
-/// plays. JSON, for monitoring and tests.
+/// plays, and each site this edge follows: whether its cluster answers and which of its relays' feeds are live.
+/// JSON, for monitoring and tests.
 /// </summary>
 public static class HealthEndpoint
 {
-    /// <summary>An encoder whose last frame is older is shown as not healthy (the relays' default --encoder-timeout).</summary>
-    private static readonly TimeSpan EncoderTimeout = TimeSpan.FromSeconds(3);
-
     public static IResult Get(MountCatalog catalog, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
     {
         var now = DateTimeOffset.UtcNow;
@@ -29,10 +28,29 @@ public static class HealthEndpoint
                 title = info?.Title,
                 thisEdge = local,
                 backfilledFrames = feed.BackfilledFrames,
-                encoders = info?.Encoders.Select(e => EncoderHealth.Of(e, now, EncoderTimeout)),
+                encoders = info?.Encoders.Select(e => EncoderHealth.Of(e, now, options.Value.EncoderTimeout)),
                 edges = info?.Edges,
             };
         });
-        return Results.Json(new { edge = options.Value.Name, at = now, mounts }, HealthJson.Options);
+        var sites = catalog.Sites.Select(site =>
+        {
+            var relays = catalog.Relays.Where(r => r.Site == site.Name).OrderBy(r => r.Relay, StringComparer.Ordinal).Select(r => new
+            {
+                relay = r.Relay,
+                feed = r.Endpoint,
+                connected = r.Connected,
+                lastBatchAgeMs = r.SinceMessage is { } t ? (long?)t.TotalMilliseconds : null,
+            }).ToList();
+            return new
+            {
+                site = site.Name,
+                reachable = site.SinceContact is { } c && c < SiteViews.Fresh,
+                lastContactAgeMs = site.SinceContact is { } since ? (long?)since.TotalMilliseconds : null,
+                // Followed: this edge takes frames from at least one of the site's relays right now.
+                followed = relays.Any(r => r.connected),
+                relays,
+            };
+        });
+        return Results.Json(new { edge = options.Value.Name, at = now, sites, mounts }, HealthJson.Options);
     }
 }

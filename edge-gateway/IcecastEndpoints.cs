@@ -16,7 +16,7 @@ namespace Davecast.Edge;
 /// updates (admin credentials).
 /// </summary>
 public sealed partial class IcecastEndpoints(
-    MountCatalog catalog, IClusterClient cluster, IOptions<EdgeOptions> options, ILogger<IcecastEndpoints> logger)
+    MountCatalog catalog, IOptions<EdgeOptions> options, ILogger<IcecastEndpoints> logger)
 {
     /// <summary>What status-json names the server, as Icecast puts its version there.</summary>
     public const string ServerId = "Davecast.Orleans (Icecast 2.4 compatible)";
@@ -139,15 +139,8 @@ public sealed partial class IcecastEndpoints(
 
         long version = DateTimeOffset.UtcNow.UtcTicks;
         feed.SetAdminTitle(song, version);
-        try
-        {
-            await cluster.GetGrain<IMountGrain>(mount).SetTitleAsync(song, version).WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (Exception e)
-        {
-            // This edge already plays the title; other edges learn it when the cluster answers again.
-            LogTitleNotShared(mount, e.Message);
-        }
+        // This edge already plays the title; other edges learn it from the sites that took it.
+        if (!await catalog.SetTitleAsync(mount, song, version)) LogTitleNotShared(mount, "no site could be reached");
         LogTitleSet(mount, song);
         return IceResponse(StatusCodes.Status200OK, "Metadata update successful", true);
     }

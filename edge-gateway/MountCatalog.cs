@@ -1,41 +1,48 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using Davecast.Edge.Feed;
+using Davecast.Edge.Sites;
 using Davecast.Grains;
 using Microsoft.Extensions.Options;
 
 namespace Davecast.Edge;
 
 /// <summary>
-/// Keeps a <see cref="MountFeed"/> for every mount in the cluster, refreshing the mount list and each mount's
-/// relays and live encoder periodically, and pumping feeds so that gaps are given up on time.
+/// Keeps a <see cref="MountFeed"/> for every mount of every site: follows every relay's feed directly, combines the
+/// sites' views of each mount (<see cref="SiteViews"/>), and pumps the feeds so that gaps are given up on time.
+/// Nothing here waits on a site: each site's client refreshes on its own.
 /// </summary>
 public sealed partial class MountCatalog(
-    IClusterClient cluster,
     IOptions<EdgeOptions> options,
     ILoggerFactory loggers,
     ILogger<MountCatalog> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, MountFeed> _feeds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RelayFeedClient> _relays = new(StringComparer.Ordinal);
     private readonly EdgeOptions _options = options.Value;
+    private readonly SiteClient[] _sites = [.. options.Value.Sites.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => new SiteClient(s, options.Value, loggers))];
 
     public IEnumerable<MountFeed> Feeds => _feeds.Values;
 
+    public IReadOnlyList<SiteClient> Sites => _sites;
+
+    public IEnumerable<RelayFeedClient> Relays => _relays.Values;
+
     public bool TryGet(string mount, out MountFeed feed) => _feeds.TryGetValue(mount, out feed!);
 
-    private long _lastContact = long.MinValue;
+    /// <summary>How long ago some site's cluster last answered; null if none ever did.</summary>
+    public TimeSpan? SinceContact => _sites.Select(s => s.SinceContact).Where(s => s is not null).Min();
 
-    /// <summary>How long ago the refresh loop last reached the cluster (read the mount list); null if it never did.</summary>
-    public TimeSpan? SinceContact
-    {
-        get
-        {
-            long at = Interlocked.Read(ref _lastContact);
-            return at == long.MinValue ? null : Stopwatch.GetElapsedTime(at);
-        }
-    }
+    /// <summary>Sends an operator's title to every site that can be reached; true if one took it.</summary>
+    public async Task<bool> SetTitleAsync(string mount, string title, long version) =>
+        (await Task.WhenAll(_sites.Select(s => s.SetTitleAsync(mount, title, version)))).Any(ok => ok);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        foreach (var site in _sites)
+        {
+            site.Reports = () => _feeds.Values.Select(f => (f.Mount, f.Report(_options.Name)));
+            site.Start();
+        }
         var refresh = Task.Run(() => RefreshLoopAsync(stoppingToken), stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         try
@@ -69,30 +76,20 @@ public sealed partial class MountCatalog(
         await refresh;
     }
 
+    private long _lastPumpError = -1000;
+
+    /// <summary>Every second: new mounts and relays from the sites' views, and each mount's combined view.</summary>
     private async Task RefreshLoopAsync(CancellationToken ct)
     {
-        bool failing = false;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                var mounts = await cluster.GetGrain<IMountDirectoryGrain>("all").ListAsync();
-                Interlocked.Exchange(ref _lastContact, Stopwatch.GetTimestamp());
-                foreach (var m in mounts)
-                {
-                    if (_feeds.ContainsKey(m)) continue;
-                    _feeds[m] = new MountFeed(m, cluster, _options, loggers.CreateLogger<MountFeed>());
-                    LogNewMount(m);
-                }
-                await Task.WhenAll(_feeds.Values.Select(RefreshFeedAsync));
-                if (++_rounds % 5 == 0) await Task.WhenAll(_feeds.Values.Select(ReportAsync));
-                if (failing) LogRecovered();
-                failing = false;
+                Refresh();
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                if (!failing) LogRefreshFailed(e.Message);
-                failing = true;
+                LogRefreshFailed(e.Message);
             }
             try
             {
@@ -105,37 +102,45 @@ public sealed partial class MountCatalog(
         }
     }
 
-    private long _rounds;
-    private long _lastPumpError = -1000;
-
-    private async Task ReportAsync(MountFeed feed)
+    private void Refresh()
     {
-        try
+        var views = _sites.Select(s => s.View).OfType<SiteView>().Where(v => v.Age < SiteViews.Fresh).ToList();
+        foreach (var view in views)
         {
-            await cluster.GetGrain<IMountGrain>(feed.Mount).ReportEdgeAsync(feed.Report(_options.Name));
+            foreach (var relay in view.Relays) Follow(view.Site, relay);
+            foreach (var mount in view.Mounts.Keys)
+            {
+                if (_feeds.ContainsKey(mount)) continue;
+                _feeds[mount] = new MountFeed(mount, _options, FollowedRelays, loggers.CreateLogger<MountFeed>());
+                LogNewMount(mount);
+            }
         }
-        catch (Exception e)
+        foreach (var feed in _feeds.Values)
         {
-            LogFeedRefreshFailed(feed.Mount, e.Message);
+            if (SiteViews.Combine(feed.Mount, views, _options.EncoderTimeout) is { } info) feed.Apply(info);
         }
     }
 
-    private async Task RefreshFeedAsync(MountFeed feed)
+    private IEnumerable<RelayFeedClient> FollowedRelays() => _relays.Values.Where(r => r.Connected);
+
+    private void Follow(string site, RelayEndpoint relay)
     {
-        try
-        {
-            await feed.RefreshAsync();
-        }
-        catch (Exception e)
-        {
-            LogFeedRefreshFailed(feed.Mount, e.Message);
-        }
+        if (_relays.TryGetValue(relay.Relay, out var known) && known.Endpoint == relay.Feed) return;
+        var client = new RelayFeedClient(relay.Relay, relay.Feed, site, _options.Name, OnBatch, loggers.CreateLogger<RelayFeedClient>());
+        _relays[relay.Relay] = client;
+        client.Start();
+        if (known is not null) _ = known.DisposeAsync().AsTask();
+    }
+
+    private void OnBatch(MountBatch batch)
+    {
+        if (_feeds.TryGetValue(batch.Mount, out var feed)) feed.Accept(batch);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        foreach (var feed in _feeds.Values) await feed.DisposeAsync();
+        await Task.WhenAll(_relays.Values.Select(r => r.DisposeAsync().AsTask()).Concat(_sites.Select(s => s.DisposeAsync().AsTask())));
     }
 
     [LoggerMessage(LogLevel.Error, "Mount {Mount}: emitting frames failed")]
@@ -144,12 +149,6 @@ public sealed partial class MountCatalog(
     [LoggerMessage(LogLevel.Information, "New mount {Mount}")]
     private partial void LogNewMount(string mount);
 
-    [LoggerMessage(LogLevel.Warning, "Cannot reach the cluster to refresh mounts: {Error}")]
+    [LoggerMessage(LogLevel.Warning, "Refreshing mounts failed: {Error}")]
     private partial void LogRefreshFailed(string error);
-
-    [LoggerMessage(LogLevel.Information, "Cluster reachable again")]
-    private partial void LogRecovered();
-
-    [LoggerMessage(LogLevel.Warning, "Refreshing mount {Mount} failed: {Error}")]
-    private partial void LogFeedRefreshFailed(string mount, string error);
 }

@@ -1,25 +1,23 @@
 using System.Diagnostics;
+using Davecast.Edge.Feed;
 using Davecast.Frames;
 using Davecast.Grains;
 using Davecast.Merge;
-using Orleans.Streams;
 
 namespace Davecast.Edge;
 
 /// <summary>
-/// One mount at this edge: follows every relay's copy of the mount, hands the frames to a <see cref="Splicer"/>
-/// that builds the one unbroken sequence, serves its backfill requests from the relays' windows, and appends what
-/// it emits to the <see cref="OutputRing"/> that listeners read.
+/// One mount at this edge: takes every relay's copy of the mount (from the relay feeds), hands the frames to a
+/// <see cref="Splicer"/> that builds the one unbroken sequence, serves its backfill requests from the relays'
+/// windows, and appends what it emits to the <see cref="OutputRing"/> that listeners read. Nothing here waits on a
+/// remote call: backfills run on their own and offer what they bring when it comes.
 /// </summary>
-public sealed partial class MountFeed : IAsyncDisposable
+public sealed partial class MountFeed
 {
-    private static readonly TimeSpan Resubscribe = TimeSpan.FromSeconds(5);
-
-    private readonly IClusterClient _cluster;
+    private readonly Func<IEnumerable<RelayFeedClient>> _relays;
     private readonly EdgeOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, RelayFollow> _relays = new(StringComparer.Ordinal);
     private readonly Splicer _splicer;
     private readonly Action<SpliceFrame, EncoderTrack, ulong> _emit;
     private readonly MountTitles _titles = new();
@@ -29,10 +27,10 @@ public sealed partial class MountFeed : IAsyncDisposable
     private long _adminTitleVersion;
     private long _lastFailovers, _lastGaps, _lastSubstituted, _lastSwitches;
 
-    public MountFeed(string mount, IClusterClient cluster, EdgeOptions options, ILogger logger)
+    public MountFeed(string mount, EdgeOptions options, Func<IEnumerable<RelayFeedClient>> relays, ILogger logger)
     {
         Mount = mount;
-        _cluster = cluster;
+        _relays = relays;
         _options = options;
         _logger = logger;
         Output = new OutputRing(options.RingFrames);
@@ -40,7 +38,7 @@ public sealed partial class MountFeed : IAsyncDisposable
         _splicer = new Splicer(new SplicerTiming(
             Hold: (long)(options.Hold.TotalSeconds * f),
             BackfillWait: (long)(options.BackfillWait.TotalSeconds * f),
-            EncoderTimeout: 3 * f,
+            EncoderTimeout: (long)(options.EncoderTimeout.TotalSeconds * f),
             BackupWait: 2 * f));
         _emit = (frame, track, seq) => Output.Append(frame.Data, seq, frame.TimestampMicros, _titles.For(track.Name, track.Session, seq));
     }
@@ -139,10 +137,9 @@ public sealed partial class MountFeed : IAsyncDisposable
 
     public void CountListenerBytes(long bytes) => Interlocked.Add(ref _listenerBytes, bytes);
 
-    /// <summary>Fetches the mount's state, follows relays that joined, and re-follows a relay whose stream went quiet.</summary>
-    public async Task RefreshAsync()
+    /// <summary>The mount's state as the sites see it (combined): its codec, election, priorities and titles.</summary>
+    public void Apply(MountInfo info)
     {
-        var info = await _cluster.GetGrain<IMountGrain>(Mount).GetInfoAsync();
         lock (_gate)
         {
             Info = info;
@@ -151,24 +148,6 @@ public sealed partial class MountFeed : IAsyncDisposable
             if (info.LiveEncoder is not null) _splicer.Elect(info.LiveEncoder, info.LiveSession, info.SwitchAtMicros);
         }
         if (info.AdminTitle is { } adminTitle) SetAdminTitle(adminTitle, info.AdminTitleVersion);
-        var now = DateTime.UtcNow;
-        foreach (var relay in info.Relays)
-        {
-            RelayFollow? follow;
-            lock (_gate) _relays.TryGetValue(relay, out follow);
-            if (follow is not null && (follow.Handle is not null && now - follow.LastBatch < Resubscribe || now - follow.SubscribedAt < Resubscribe)) continue;
-            if (follow?.Handle is { } old)
-            {
-                LogResubscribing(Mount, relay);
-                try { await old.UnsubscribeAsync(); } catch (Exception) { /* its relay may be gone */ }
-            }
-            follow ??= new RelayFollow(relay, this);
-            var id = StreamId.Create(StreamNames.Namespace, StreamNames.Key(relay, Mount));
-            follow.SubscribedAt = now;
-            follow.Handle = await _cluster.GetStreamProvider(StreamNames.Provider).GetStream<MountBatch>(id).SubscribeAsync(follow);
-            lock (_gate) _relays[relay] = follow;
-            LogSubscribed(Mount, relay);
-        }
         Pump();
     }
 
@@ -184,12 +163,13 @@ public sealed partial class MountFeed : IAsyncDisposable
         }
     }
 
-    private void Accept(MountBatch batch, RelayFollow from)
+    /// <summary>One relay's frames of one batch interval. Dropped until the mount's codec is known.</summary>
+    public void Accept(MountBatch batch)
     {
         long now = Stopwatch.GetTimestamp();
-        from.LastBatch = DateTime.UtcNow;
         lock (_gate)
         {
+            if (_format is null) return;
             foreach (var frames in batch.Encoders) Offer(frames, now);
         }
         Pump();
@@ -254,78 +234,25 @@ public sealed partial class MountFeed : IAsyncDisposable
         (_lastFailovers, _lastSwitches, _lastGaps, _lastSubstituted) = (_splicer.Failovers, _splicer.Switches, _splicer.GapFrames, _splicer.Substituted);
     }
 
-    /// <summary>Asks the relays' windows for frames the streams did not bring.</summary>
+    /// <summary>
+    /// Asks every followed relay's window at once for frames the batches did not bring; each answer is offered as it
+    /// comes. A relay that does not answer within the backfill wait costs nothing but its answer.
+    /// </summary>
     private async Task BackfillAsync(BackfillRequest request)
     {
-        var relays = Info?.Relays ?? [];
-        foreach (var relay in relays)
+        var asks = _relays().Select(async relay =>
         {
-            try
+            var slice = await relay.BackfillAsync(Mount, request.Encoder, request.Session, request.From, request.Count, _options.BackfillWait);
+            if (slice?.Frames is not { Count: > 0 } frames) return;
+            lock (_gate)
             {
-                var slice = await _cluster.GetGrain<IRelayGrain>(relay)
-                    .GetFramesAsync(Mount, request.Encoder, request.Session, request.From, request.Count)
-                    .WaitAsync(_options.BackfillWait);
-                if (slice.Frames is not { Count: > 0 } frames) continue;
-                lock (_gate)
-                {
-                    Offer(frames, Stopwatch.GetTimestamp());
-                    BackfilledFrames += frames.Count;
-                }
-                Pump();
-                if (frames.Sequences[0] == request.From) return;
+                Offer(frames, Stopwatch.GetTimestamp());
+                BackfilledFrames += frames.Count;
             }
-            catch (Exception e)
-            {
-                LogBackfillFailed(Mount, relay, e.Message);
-            }
-        }
+            Pump();
+        });
+        await Task.WhenAll(asks);
     }
-
-    public async ValueTask DisposeAsync()
-    {
-        List<RelayFollow> follows;
-        lock (_gate) follows = [.. _relays.Values];
-        foreach (var f in follows)
-        {
-            try
-            {
-                if (f.Handle is not null) await f.Handle.UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(2));
-            }
-            catch (Exception)
-            {
-                // the cluster may be gone already
-            }
-        }
-    }
-
-    /// <summary>One relay's stream of this mount.</summary>
-    private sealed class RelayFollow(string relay, MountFeed feed) : IAsyncObserver<MountBatch>
-    {
-        public string Relay { get; } = relay;
-        public StreamSubscriptionHandle<MountBatch>? Handle { get; set; }
-        public DateTime SubscribedAt { get; set; }
-        public DateTime LastBatch { get; set; }
-
-        public Task OnNextAsync(MountBatch item, StreamSequenceToken? token = null)
-        {
-            feed.Accept(item, this);
-            return Task.CompletedTask;
-        }
-
-        public Task OnCompletedAsync() => Task.CompletedTask;
-
-        public Task OnErrorAsync(Exception ex)
-        {
-            feed.LogStreamError(feed.Mount, Relay, ex.Message);
-            return Task.CompletedTask;
-        }
-    }
-
-    [LoggerMessage(LogLevel.Information, "Mount {Mount}: following relay {Relay}")]
-    private partial void LogSubscribed(string mount, string relay);
-
-    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: relay {Relay}'s stream went quiet; subscribing again")]
-    private partial void LogResubscribing(string mount, string relay);
 
     [LoggerMessage(LogLevel.Warning, "Mount {Mount}: {Frames} frame(s) reached no relay and no backup had them")]
     private partial void LogGap(string mount, long frames);
@@ -338,10 +265,4 @@ public sealed partial class MountFeed : IAsyncDisposable
 
     [LoggerMessage(LogLevel.Information, "Mount {Mount}: {Frames} frame(s) so far taken from a backup encoder")]
     private partial void LogSubstituted(string mount, long frames);
-
-    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: backfill from relay {Relay} failed: {Error}")]
-    private partial void LogBackfillFailed(string mount, string relay, string error);
-
-    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: stream error from relay {Relay}: {Error}")]
-    private partial void LogStreamError(string mount, string relay, string error);
 }

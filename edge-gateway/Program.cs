@@ -2,20 +2,20 @@ using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
 using Davecast.Edge;
-using Davecast.Grains;
-using Davecast.Grains.Streaming;
+using Davecast.Edge.Sites;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using Orleans.Configuration;
 
 var port = new Option<int>("--port") { Description = "HTTP port listeners connect to", DefaultValueFactory = _ => 8000 };
 var address = new Option<string>("--address") { Description = "Address the HTTP port listens on", DefaultValueFactory = _ => "0.0.0.0" };
-var clustering = new Option<string>("--clustering") { Description = "How to find the relays: 'localhost' (the --gateway list) or 'redis'", DefaultValueFactory = _ => "localhost" };
+var sites = new Option<string[]>("--site") { Description = "A site whose relays this edge follows, as NAME=redis:CONNECTION (the site's membership table) or NAME=gateways:HOST:PORT[,HOST:PORT...]; repeatable, one per site. The site's Orleans cluster id is NAME. Without --site: one site, from --clustering, --gateway, --redis and --cluster-id", AllowMultipleArgumentsPerToken = false };
+var clustering = new Option<string>("--clustering") { Description = "Without --site: how to find the relays: 'localhost' (the --gateway list) or 'redis'", DefaultValueFactory = _ => "localhost" };
 clustering.AcceptOnlyFromAmong("localhost", "redis");
 var gateways = new Option<string[]>("--gateway") { Description = "With --clustering localhost: host:port of a relay's Orleans gateway (repeatable)", DefaultValueFactory = _ => ["127.0.0.1:30000"] };
 var redis = new Option<string>("--redis") { Description = "With --clustering redis: StackExchange.Redis connection string", DefaultValueFactory = _ => "127.0.0.1:6379" };
-var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id, as given to the relays", DefaultValueFactory = _ => "davecast" };
+var clusterId = new Option<string>("--cluster-id") { Description = "Without --site: the Orleans cluster id, as given to the relays", DefaultValueFactory = _ => "davecast" };
+var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Seconds without frames after which an encoder is not healthy: give the relays' value", DefaultValueFactory = _ => 3 };
 var holdMs = new Option<int>("--hold-ms") { Description = "Milliseconds a missing frame is waited for before it is given up", DefaultValueFactory = _ => 400 };
 var backfillMs = new Option<int>("--backfill-ms") { Description = "Milliseconds a backfill from the relays' windows may take before a backup encoder's frame is used", DefaultValueFactory = _ => 300 };
 var edgeName = new Option<string>("--name") { Description = "This edge's name in mount health", DefaultValueFactory = _ => Environment.MachineName };
@@ -44,6 +44,16 @@ gateways.Validators.Add(r =>
         catch (FormatException e) { r.AddError($"--gateway: {e.Message}"); }
     }
 });
+sites.Validators.Add(r =>
+{
+    var names = new HashSet<string>(StringComparer.Ordinal);
+    foreach (var text in r.GetValueOrDefault<string[]>() ?? [])
+    {
+        if (!SiteSpec.TryParse(text, out var spec, out var error)) r.AddError($"--site: {error}");
+        else if (!names.Add(spec!.Name)) r.AddError($"--site: site '{spec.Name}' is given twice");
+    }
+});
+encoderTimeout.Rule(v => v is < 0.5 or > 60 ? "--encoder-timeout must be between 0.5 and 60 seconds" : null);
 holdMs.Rule(v => v is < 0 or > 10_000 ? "--hold-ms must be between 0 and 10000" : null);
 backfillMs.Rule(v => v is < 10 or > 10_000 ? "--backfill-ms must be between 10 and 10000" : null);
 edgeName.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--name must not be empty"); });
@@ -67,14 +77,24 @@ foreach (var o in new[] { relayUser, relayPassword, adminUser, adminPassword, ho
 
 var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP audio stream per mount from the relays' copies.")
 {
-    port, address, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, writeMs, metaint, maxListeners, maxPerMount,
+    port, address, sites, clustering, gateways, redis, clusterId, encoderTimeout, edgeName, holdMs, backfillMs, burst, writeMs, metaint, maxListeners, maxPerMount,
     queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
 };
 
 root.SetAction(async (parse, ct) =>
 {
+    var siteList = (parse.GetValue(sites) ?? []).Select(t => SiteSpec.TryParse(t, out var spec, out _) ? spec! : throw new FormatException(t)).ToList();
+    if (siteList.Count == 0)
+    {
+        var id = parse.GetValue(clusterId)!;
+        siteList.Add(parse.GetValue(clustering) == "redis"
+            ? new SiteSpec(id, id, parse.GetValue(redis)!, [])
+            : new SiteSpec(id, id, null, parse.GetValue(gateways)!));
+    }
     var edge = new EdgeOptions
     {
+        Sites = siteList,
+        EncoderTimeout = TimeSpan.FromSeconds(parse.GetValue(encoderTimeout)),
         Hold = TimeSpan.FromMilliseconds(parse.GetValue(holdMs)),
         BurstBytes = parse.GetValue(burst),
         WriteInterval = TimeSpan.FromMilliseconds(parse.GetValue(writeMs)),
@@ -105,15 +125,6 @@ root.SetAction(async (parse, ct) =>
     builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Information);
     builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Information);
     builder.Services.AddSingleton(Options.Create(edge));
-    builder.UseOrleansClient(client =>
-    {
-        if (parse.GetValue(clustering) == "redis") client.UseRedisClustering(parse.GetValue(redis)!);
-        else client.UseStaticClustering(parse.GetValue(gateways)!.Select(HostPort.Resolve).ToArray());
-        client.Configure<ClusterOptions>(o => { o.ClusterId = parse.GetValue(clusterId)!; o.ServiceId = "davecast"; });
-        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
-        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-        client.AddPersistentStreams(StreamNames.Provider, RelayQueueAdapterFactory.ForClient, null);
-    });
     builder.Services.AddSingleton<MountCatalog>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<MountCatalog>());
     builder.Services.AddSingleton<ListenerEndpoint>();

@@ -74,7 +74,9 @@ public sealed record EncoderReport(
     [property: Id(6)] long Gaps,
     [property: Id(7)] EncoderAnnouncement? Announcement,
     [property: Id(8)] string? Title,
-    [property: Id(9)] long LastTimestampMicros = 0);
+    [property: Id(9)] long LastTimestampMicros = 0,
+    [property: Id(10)] long FirstTimestampMicros = 0,
+    [property: Id(11)] ulong FirstSequence = 0);
 
 /// <summary>A relay's periodic report on one mount.</summary>
 [GenerateSerializer, Immutable]

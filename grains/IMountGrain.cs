@@ -37,32 +37,20 @@ public sealed class ElectionOptions
     public TimeSpan SwitchMargin { get; set; } = TimeSpan.FromSeconds(3);
 }
 
-/// <summary>The list of mounts in the cluster (single activation, key "all").</summary>
+/// <summary>The mounts and relays of one site's cluster (single activation, key "all").</summary>
 public interface IMountDirectoryGrain : IGrainWithStringKey
 {
     Task RegisterAsync(string mount);
 
     Task<IReadOnlyList<string>> ListAsync();
+
+    /// <summary>A relay's periodic word that it is up, with the host:port of its feed (edges connect there).</summary>
+    Task RegisterRelayAsync(string relay, string feedEndpoint);
+
+    /// <summary>The relays heard from lately, with their feed endpoints.</summary>
+    Task<IReadOnlyList<RelayEndpoint>> ListRelaysAsync();
 }
 
-/// <summary>
-/// Read access to one relay's in-memory frame window (keyed by relay name, always placed on that relay's silo).
-/// </summary>
-public interface IRelayGrain : IGrainWithStringKey
-{
-    /// <summary>Frames of one encoder session with sequence >= <paramref name="fromSequence"/>, at most <paramref name="maxFrames"/>.</summary>
-    Task<WindowSlice> GetFramesAsync(string mount, string encoder, ulong session, ulong fromSequence, int maxFrames);
-
-    /// <summary>The newest frames of one encoder of the mount, at most <paramref name="maxFrames"/>.</summary>
-    Task<WindowSlice> GetLatestAsync(string mount, string encoder, int maxFrames);
-}
-
-/// <summary>Implemented by the relay silo's ingest: the frames it holds.</summary>
-public interface IRelayWindowSource
-{
-    string RelayName { get; }
-
-    WindowSlice GetFrames(string mount, string encoder, ulong session, ulong fromSequence, int maxFrames);
-
-    WindowSlice GetLatest(string mount, string encoder, int maxFrames);
-}
+/// <summary>Where an edge reaches one relay's feed.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RelayEndpoint([property: Id(0)] string Relay, [property: Id(1)] string Feed);

@@ -5,11 +5,12 @@ using Microsoft.Extensions.Options;
 namespace Davecast.Grains;
 
 /// <summary>
-/// Keeps what the relays report about one mount and elects the live encoder. While the live encoder is healthy it
-/// stays live, unless an encoder of higher priority has been healthy for the preferred hold time: then the switch
-/// is planned at a media time a little ahead, so that every edge switches at the same frame. When the live encoder
-/// is not healthy, the healthy encoder of highest priority takes over at once (the edges have already bridged the
-/// gap with it by themselves).
+/// Keeps what the relays report about one mount and elects the live encoder by <see cref="ElectionRule"/>. While the
+/// live encoder is healthy it stays live, unless an encoder of higher priority has been healthy for the preferred
+/// hold time: then the switch is planned at a media time a little ahead, derived from media timestamps only, so that
+/// every edge (of every site that sees the same encoders) switches at the same frame. When the live encoder is not
+/// healthy, the healthy encoder of highest priority (ties: ordinal name) takes over at once (the edges have already
+/// bridged the gap with it by themselves).
 /// </summary>
 public sealed class MountGrain(
     ILogger<MountGrain> logger,
@@ -54,19 +55,8 @@ public sealed class MountGrain(
     // Stores what changed; a storage that cannot be reached costs the record, never the report (audio goes on).
     private async Task SaveAsync()
     {
-        bool changed = false;
-        if (_parameters is { } p && record.State.Parameters != p)
-        {
-            record.State.Parameters = p;
-            changed = true;
-        }
-        foreach (var e in _encoders.Values)
-        {
-            if (e.Announcement is null || record.State.Priorities.TryGetValue(e.Encoder, out int old) && old == e.Priority) continue;
-            record.State.Priorities[e.Encoder] = e.Priority;
-            changed = true;
-        }
-        if (!changed) return;
+        if (_parameters is not { } p || record.State.Parameters == p) return;
+        record.State.Parameters = p;
         try
         {
             await record.WriteStateAsync();
@@ -147,32 +137,24 @@ public sealed class MountGrain(
         return Task.FromResult(info);
     }
 
-    private bool Healthy(EncoderEntry e, DateTimeOffset now) =>
-        e.RefusedReason is null && e.Announcement is not null && now - e.LastFrameAt <= _options.EncoderTimeout;
+    private readonly List<ElectionCandidate> _candidates = [];
 
     private void Elect(DateTimeOffset now)
     {
+        _candidates.Clear();
         foreach (var e in _encoders.Values)
         {
-            if (!Healthy(e, now)) e.HealthySince = null;
-            else e.HealthySince ??= now;
+            e.HealthySince = ElectionRule.HealthySince(e.Candidate(), now, _options);
+            _candidates.Add(e.Candidate());
         }
         if (now - _activatedAt < Settle) return;
 
-        bool liveHealthy = _live is not null && _live.Session == _liveSession && Healthy(_live, now);
-        EncoderEntry? next = null;
-        foreach (var e in _encoders.Values)
-        {
-            if (!Healthy(e, now) || e == _live && liveHealthy) continue;
-            // While the live encoder is healthy, only a better encoder that has proven itself may take over.
-            if (liveHealthy && (e.Priority <= _live!.Priority || now - e.HealthySince!.Value < _options.PreferredHold)) continue;
-            if (next is null || e.Priority > next.Priority || e.Priority == next.Priority && e.Order < next.Order) next = e;
-        }
-        if (next is null) return;
+        if (ElectionRule.Elect(_candidates, _live?.Encoder, _liveSession, now, _options) is not { } outcome) return;
         var previous = _live;
-        _switchAt = liveHealthy ? previous!.LastTimestampMicros + (long)_options.SwitchMargin.TotalMicroseconds : null;
+        var next = _encoders[outcome.Encoder];
+        _switchAt = outcome.SwitchAtMicros;
         _live = next;
-        _liveSession = next.Session;
+        _liveSession = outcome.Session;
         logger.LogInformation(
             "Mount {Mount}: live encoder {Previous} -> {Next} ({How})",
             Mount, previous?.Encoder ?? "(none)", next.Encoder, _switchAt is null ? "at once" : "planned, at media time " + _switchAt);
@@ -190,6 +172,8 @@ public sealed class MountGrain(
         public string? Title { get; private set; }
         public DateTimeOffset LastFrameAt { get; private set; }
         public long LastTimestampMicros { get; private set; }
+        /// <summary>The lowest sequence of this session any relay accepted, and its media timestamp; null until one tells.</summary>
+        public (ulong Sequence, long TimestampMicros)? First { get; private set; }
         public DateTimeOffset? HealthySince { get; set; }
         public string? RefusedReason { get; set; }
         public bool RefusalLogged { get; set; }
@@ -207,6 +191,7 @@ public sealed class MountGrain(
                 Announcement = null;
                 HealthySince = null;
                 LastFrameAt = default;
+                First = null;
                 _rateMark = default;
             }
             _byRelay[relay] = r;
@@ -214,6 +199,7 @@ public sealed class MountGrain(
             if (r.Title is not null) Title = r.Title;
             if (r.LastFrameAt > LastFrameAt) LastFrameAt = r.LastFrameAt;
             if (r.LastTimestampMicros > LastTimestampMicros) LastTimestampMicros = r.LastTimestampMicros;
+            First = ElectionRule.LowestFirst(First, r);
             long frames = _byRelay.Values.Max(x => (long)x.LastSequence);
             if (_rateMark.At == default) _rateMark = (now, frames);
             else if (now - _rateMark.At >= TimeSpan.FromSeconds(5))
@@ -222,6 +208,10 @@ public sealed class MountGrain(
                 _rateMark = (now, frames);
             }
         }
+
+        public ElectionCandidate Candidate() => new(
+            Encoder, Session, Priority, RefusedReason is null && Announcement is not null, LastFrameAt, HealthySince,
+            LastTimestampMicros, First?.TimestampMicros);
 
         public EncoderStatus Status(DateTimeOffset now) => new(
             Encoder,

@@ -5,7 +5,7 @@ namespace Davecast.Grains;
 /// <summary>
 /// What a mount keeps across restarts of the whole cluster (grain storage "mounts": Redis with Redis clustering):
 /// the codec parameters it was first fed with, so that a backup encoder that differs is still refused after a
-/// restart, and the priority each encoder announced. Plain fields, so that any storage serializer can hold it.
+/// restart. Plain fields, so that any storage serializer can hold it.
 /// </summary>
 [GenerateSerializer]
 public sealed class MountRecord
@@ -21,7 +21,7 @@ public sealed class MountRecord
     [Id(5)] public int ProfileOrLayer { get; set; }
     [Id(6)] public int Version { get; set; }
     [Id(7)] public int SamplesPerFrame { get; set; }
-    [Id(8)] public Dictionary<string, int> Priorities { get; set; } = new(StringComparer.Ordinal);
+    // Id 8 held the encoders' priorities (written, never read): do not reuse it, records stored before may carry it.
 
     public CodecParameters? Parameters
     {

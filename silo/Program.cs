@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
 using Davecast.Grains;
-using Davecast.Grains.Streaming;
+using Davecast.Silo.Feed;
 using Davecast.Silo;
 using Davecast.Silo.Ingest;
 using Davecast.Silo.Operations;
@@ -13,9 +13,11 @@ using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
-var name = new Option<string>("--name") { Description = "Relay name, unique in the cluster (also the Orleans silo name)", DefaultValueFactory = _ => Environment.MachineName };
+var name = new Option<string>("--name") { Description = "Relay name, unique over every site (also the Orleans silo name)", DefaultValueFactory = _ => Environment.MachineName };
+var site = new Option<string?>("--site") { Description = "Site (datacenter) of this relay; every site is its own Orleans cluster, whose id is the site name unless --cluster-id is given (default: the --cluster-id)" };
+var feedPort = new Option<int>("--feed-port") { Description = "TCP port edge gateways connect to for this relay's frames (the relay feed)", DefaultValueFactory = _ => 9100 };
 var ingestPort = new Option<int>("--ingest-port") { Description = "UDP and TCP port publishers send frames to", DefaultValueFactory = _ => 9001 };
-var ingestAddress = new Option<string>("--ingest-address") { Description = "Address the ingest port listens on", DefaultValueFactory = _ => "0.0.0.0" };
+var ingestAddress = new Option<string>("--ingest-address") { Description = "Address the ingest port and the feed port listen on", DefaultValueFactory = _ => "0.0.0.0" };
 var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo-to-silo port", DefaultValueFactory = _ => 11111 };
 var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans gateway port that edge gateways connect to", DefaultValueFactory = _ => 30000 };
 var advertise = new Option<string>("--advertise") { Description = "Address other silos and edges reach this silo at", DefaultValueFactory = _ => "127.0.0.1" };
@@ -23,7 +25,7 @@ var clustering = new Option<string>("--clustering") { Description = "Membership:
 clustering.AcceptOnlyFromAmong("localhost", "redis");
 var primary = new Option<string>("--primary-silo") { Description = "With --clustering localhost: host:port of the first silo's silo port", DefaultValueFactory = _ => "127.0.0.1:11111" };
 var redis = new Option<string>("--redis") { Description = "With --clustering redis: StackExchange.Redis connection string", DefaultValueFactory = _ => "127.0.0.1:6379" };
-var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id; silos and edges of one deployment share it", DefaultValueFactory = _ => "davecast" };
+var clusterId = new Option<string?>("--cluster-id") { Description = "Orleans cluster id of this relay's site (default: the --site name, else 'davecast')" };
 var dashboardPort = new Option<int>("--dashboard-port") { Description = "HTTP port of the Orleans Dashboard, /mounts, /metrics and /healthz (0: no dashboard; the rest on a free loopback port)", DefaultValueFactory = _ => 8080 };
 var window = new Option<double>("--window") { Description = "Seconds of recent frames each encoder's window keeps", DefaultValueFactory = _ => 10 };
 var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per stream event to the edges", DefaultValueFactory = _ => 100 };
@@ -36,6 +38,8 @@ var adminUser = new Option<string>("--admin-user") { Description = "User for the
 var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => "hackme" };
 
 ValidatePort(ingestPort, allowZero: true);
+ValidatePort(feedPort, allowZero: true);
+site.Validators.Add(r => { var v = r.GetValueOrDefault<string?>(); if (v is not null && (v.Length == 0 || v.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_' and not '.'))) r.AddError("--site must be a name of letters, digits, '-', '_' or '.'"); });
 ValidatePort(siloPort);
 ValidatePort(gatewayPort);
 ValidatePort(dashboardPort, allowZero: true);
@@ -74,7 +78,7 @@ multicastInterface.Validators.Add(r =>
 
 var root = new RootCommand("Davecast relay silo: takes publishers' frames over UDP and TCP, keeps a window per encoder, and streams them to edge gateways through Orleans.")
 {
-    name, ingestPort, ingestAddress, siloPort, gatewayPort, advertise, clustering, primary, redis, clusterId, dashboardPort, window, batchMs, preferredHold, encoderTimeout, keys,
+    name, site, feedPort, ingestPort, ingestAddress, siloPort, gatewayPort, advertise, clustering, primary, redis, clusterId, dashboardPort, window, batchMs, preferredHold, encoderTimeout, keys,
 };
 
 root.Options.Add(multicast);
@@ -84,9 +88,15 @@ root.Options.Add(adminPassword);
 
 root.SetAction(async (parse, ct) =>
 {
+    var siteName = parse.GetValue(site) ?? parse.GetValue(clusterId) ?? "davecast";
+    var cluster = parse.GetValue(clusterId) ?? siteName;
     var relay = new RelayOptions
     {
         Name = parse.GetValue(name)!,
+        Site = siteName,
+        Advertise = IPAddress.Parse(parse.GetValue(advertise)!),
+        FeedAddress = IPAddress.Parse(parse.GetValue(ingestAddress)!),
+        FeedPort = parse.GetValue(feedPort),
         IngestAddress = IPAddress.Parse(parse.GetValue(ingestAddress)!),
         IngestPort = parse.GetValue(ingestPort),
         Window = TimeSpan.FromSeconds(parse.GetValue(window)),
@@ -115,13 +125,11 @@ root.SetAction(async (parse, ct) =>
         [.. (parse.GetValue(multicast) ?? []).Select(g => MulticastGroup.TryParse(g, out var group, out _) ? group! : throw new FormatException(g))],
         IPAddress.Parse(parse.GetValue(multicastInterface)!)));
     builder.Services.AddSingleton<MountTable>();
-    builder.Services.AddSingleton<LocalQueueRegistry>();
     builder.Services.Configure<ElectionOptions>(o =>
     {
         o.PreferredHold = TimeSpan.FromSeconds(parse.GetValue(preferredHold));
         o.EncoderTimeout = TimeSpan.FromSeconds(parse.GetValue(encoderTimeout));
     });
-    builder.Services.AddSingleton<IRelayWindowSource>(sp => sp.GetRequiredService<MountTable>());
 
     builder.UseOrleans(silo =>
     {
@@ -130,17 +138,15 @@ root.SetAction(async (parse, ct) =>
         if (parse.GetValue(clustering) == "redis")
         {
             silo.UseRedisClustering(parse.GetValue(redis)!);
-            silo.AddRedisGrainStorage(StreamNames.PubSubStore, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(parse.GetValue(redis)!));
             silo.AddRedisGrainStorage(MountRecord.Storage, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(parse.GetValue(redis)!));
             silo.ConfigureEndpoints(advertised, parse.GetValue(siloPort), parse.GetValue(gatewayPort), listenOnAnyHostAddress: true);
         }
         else
         {
             silo.UseLocalhostClustering(parse.GetValue(siloPort), parse.GetValue(gatewayPort), HostPort.Resolve(parse.GetValue(primary)!));
-            silo.AddMemoryGrainStorage(StreamNames.PubSubStore);
             silo.AddMemoryGrainStorage(MountRecord.Storage);
         }
-        silo.Configure<ClusterOptions>(o => { o.ClusterId = parse.GetValue(clusterId)!; o.ServiceId = "davecast"; });
+        silo.Configure<ClusterOptions>(o => { o.ClusterId = cluster; o.ServiceId = "davecast"; });
         // A call into a silo that just died fails after this, instead of the default 30 s.
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
         silo.Configure<ClusterMembershipOptions>(o =>
@@ -151,15 +157,10 @@ root.SetAction(async (parse, ct) =>
             o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
             o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
         });
-        // Each relay's batches go through a queue in its own memory, pulled by itself (see RelayQueueAdapterFactory).
-        silo.AddPersistentStreams(StreamNames.Provider, RelayQueueAdapterFactory.ForSilo, s =>
-        {
-            s.ConfigurePartitionBalancing(RelayQueueBalancer.Create);
-            s.ConfigurePullingAgent(o => o.Configure(p => p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
-        });
-        silo.AddPlacementDirector<RelayLocalPlacement, RelayLocalPlacementDirector>();
         if (dashboard != 0) silo.AddDashboard();
     });
+    builder.Services.AddSingleton<FeedServer>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedServer>());
     builder.Services.AddSingleton<IngestListener>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
     builder.Services.AddSingleton<RelayPump>();

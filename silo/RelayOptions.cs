@@ -8,6 +8,16 @@ public sealed class RelayOptions
     /// <summary>Relay name; also the Orleans silo name. Unique in the cluster.</summary>
     public string Name { get; set; } = Environment.MachineName;
 
+    /// <summary>The site (datacenter) this relay belongs to: one Orleans cluster per site.</summary>
+    public string Site { get; set; } = "davecast";
+
+    /// <summary>Address edges reach this relay at (its feed).</summary>
+    public IPAddress Advertise { get; set; } = IPAddress.Loopback;
+
+    /// <summary>Address and port of the relay feed that edges connect to (0: any free port).</summary>
+    public IPAddress FeedAddress { get; set; } = IPAddress.Any;
+    public int FeedPort { get; set; } = 9100;
+
     public IPAddress IngestAddress { get; set; } = IPAddress.Any;
 
     /// <summary>UDP and TCP port the publishers send to.</summary>

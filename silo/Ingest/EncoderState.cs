@@ -45,8 +45,23 @@ internal sealed class EncoderState(string encoder, ulong session, int ringCapaci
     public long Gaps { get; set; }
     public long LastTimestampMicros { get; set; }
 
+    /// <summary>The lowest sequence of this session accepted so far (valid once <see cref="FramesAccepted"/> > 0).</summary>
+    public ulong FirstSequence { get; private set; }
+
+    /// <summary>The media timestamp of <see cref="FirstSequence"/>: the election plans switches from it.</summary>
+    public long FirstTimestampMicros { get; private set; }
+
+    /// <summary>Notes an accepted frame (call before counting it in <see cref="FramesAccepted"/>); keeps the lowest sequence.</summary>
+    public void NoteFirst(ulong sequence, long timestampMicros)
+    {
+        if (FramesAccepted > 0 && sequence >= FirstSequence) return;
+        FirstSequence = sequence;
+        FirstTimestampMicros = timestampMicros;
+    }
+
     public EncoderReport Report() => new(
-        Encoder, Session, Seen.Highest, LastFrameAt, FramesAccepted, Duplicates, Gaps, Announcement, Title, LastTimestampMicros);
+        Encoder, Session, Seen.Highest, LastFrameAt, FramesAccepted, Duplicates, Gaps, Announcement, Title, LastTimestampMicros,
+        FirstTimestampMicros, FirstSequence);
 }
 
 /// <summary>Everything this relay holds of one mount. Guarded by its own lock.</summary>

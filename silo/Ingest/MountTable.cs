@@ -11,7 +11,7 @@ namespace Davecast.Silo.Ingest;
 /// The relay's frame store: per mount, per encoder session, a deduplicated window of recent frames and the
 /// frames accepted since the last batch. Fed by the ingest listeners, drained by <see cref="RelayPump"/>.
 /// </summary>
-public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters counters, TimeProvider time) : IRelayWindowSource
+public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters counters, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, MountState> _mounts = new(StringComparer.Ordinal);
     private readonly RelayOptions _options = options.Value;
@@ -77,6 +77,7 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
                     }
                     encoder.Ring.Put(sequence, timestamp, frame);
                     encoder.Pending.Add(sequence);
+                    encoder.NoteFirst(sequence, timestamp);
                     encoder.FramesAccepted++;
                     encoder.LastFrameAt = now;
                     if (timestamp > encoder.LastTimestampMicros) encoder.LastTimestampMicros = timestamp;
@@ -242,18 +243,6 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
             if (!state.Encoders.TryGetValue(encoder, out var e) || e.Session != session || e.Ring.Count == 0)
                 return new WindowSlice(null, 0, 0);
             return Range(mount, e, fromSequence, maxFrames);
-        }
-    }
-
-    public WindowSlice GetLatest(string mount, string encoder, int maxFrames)
-    {
-        if (!_mounts.TryGetValue(mount, out var state)) return new WindowSlice(null, 0, 0);
-        lock (state.Gate)
-        {
-            if (!state.Encoders.TryGetValue(encoder, out var e) || e.Ring.Count == 0) return new WindowSlice(null, 0, 0);
-            ulong newest = e.Ring.Newest;
-            ulong from = newest >= (ulong)maxFrames ? newest - (ulong)maxFrames + 1 : 0;
-            return Range(mount, e, from, maxFrames);
         }
     }
 

@@ -1,24 +1,26 @@
 using Davecast.Grains;
+using Davecast.Grains.Feed;
+using Davecast.Silo.Feed;
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
 
 namespace Davecast.Silo.Ingest;
 
 /// <summary>
-/// Moves accepted frames on: every batch interval one stream event per mount carries them to the edges; every
-/// report interval each mount's grain hears how its encoders are doing. Never one call per frame.
+/// Moves accepted frames on: every batch interval one feed message carries every mount's frames to the edges
+/// (an empty one tells them the relay is alive); every report interval each mount's grain hears how its encoders
+/// are doing, and the site's directory where this relay's feed is. Never one call per frame.
 /// </summary>
 public sealed partial class RelayPump(
     IOptions<RelayOptions> options,
     MountTable table,
+    FeedServer feed,
     IClusterClient cluster,
     TimeProvider time,
     ILogger<RelayPump> logger) : BackgroundService
 {
     private readonly RelayOptions _options = options.Value;
-    private readonly Dictionary<string, IAsyncStream<MountBatch>> _streams = new(StringComparer.Ordinal);
     private long _published;
-    private long _publishFailures;
+    private long _number;
 
     public long BatchesPublished => Interlocked.Read(ref _published);
 
@@ -26,18 +28,17 @@ public sealed partial class RelayPump(
     {
         var reports = Task.Run(() => ReportLoopAsync(stoppingToken), stoppingToken);
         using var timer = new PeriodicTimer(_options.BatchInterval, time);
-        var pending = new List<Task>();
+        var batches = new List<MountBatch>();
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                pending.Clear();
+                batches.Clear();
                 foreach (var mount in table.Mounts)
-                {
-                    var batch = table.TakeBatch(mount);
-                    if (batch is not null) pending.Add(PublishAsync(batch));
-                }
-                await Task.WhenAll(pending);
+                    if (table.TakeBatch(mount) is { } batch) batches.Add(batch);
+                if (feed.EdgeCount == 0) continue;
+                feed.Broadcast(FeedCodec.Batch(++_number, batches));
+                Interlocked.Add(ref _published, batches.Count);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -46,30 +47,16 @@ public sealed partial class RelayPump(
         await reports;
     }
 
-    private async Task PublishAsync(MountBatch batch)
+    private async Task RegisterAsync()
     {
         try
         {
-            await StreamFor(batch.Mount).OnNextAsync(batch);
-            Interlocked.Increment(ref _published);
+            var endpoint = new System.Net.IPEndPoint(_options.Advertise, await feed.BoundPort).ToString();
+            await cluster.GetGrain<IMountDirectoryGrain>("all").RegisterRelayAsync(_options.Name, endpoint);
         }
         catch (Exception e)
         {
-            if (Interlocked.Increment(ref _publishFailures) % 100 == 1) LogPublishFailed(batch.Mount, _publishFailures, e.Message);
-        }
-    }
-
-    private IAsyncStream<MountBatch> StreamFor(string mount)
-    {
-        lock (_streams)
-        {
-            if (!_streams.TryGetValue(mount, out var stream))
-            {
-                var id = StreamId.Create(StreamNames.Namespace, StreamNames.Key(_options.Name, mount));
-                stream = cluster.GetStreamProvider(StreamNames.Provider).GetStream<MountBatch>(id);
-                _streams[mount] = stream;
-            }
-            return stream;
+            LogRegisterFailed(e.Message);
         }
     }
 
@@ -81,7 +68,7 @@ public sealed partial class RelayPump(
             while (await timer.WaitForNextTickAsync(ct))
             {
                 var now = time.GetUtcNow();
-                var calls = new List<Task>();
+                var calls = new List<Task> { RegisterAsync() };
                 foreach (var mount in table.Mounts)
                 {
                     table.Trim(mount, now);
@@ -119,8 +106,8 @@ public sealed partial class RelayPump(
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "Publishing batches of mount {Mount} failed ({Failures} failures so far): {Error}")]
-    private partial void LogPublishFailed(string mount, long failures, string error);
+    [LoggerMessage(LogLevel.Warning, "Telling the site's directory where this relay's feed is failed: {Error}")]
+    private partial void LogRegisterFailed(string error);
 
     [LoggerMessage(LogLevel.Warning, "Reporting mount {Mount} to its grain failed: {Error}")]
     private partial void LogReportFailed(string mount, string error);

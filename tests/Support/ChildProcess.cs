@@ -29,6 +29,17 @@ public sealed class ChildProcess : IDisposable
     public static ChildProcess Dotnet(string name, string dll, params string[] args) =>
         new(name, "dotnet", [dll, .. args]);
 
+    /// <summary>
+    /// Runs a program inside a network namespace (a <see cref="NetworkSite.Namespace"/>) with <c>ip netns exec</c>,
+    /// which execs the program in its own place: <see cref="Pid"/> is the program's, so <see cref="Kill9"/> kills it.
+    /// </summary>
+    public static ChildProcess In(string netns, string name, string fileName, IEnumerable<string> args, IDictionary<string, string>? env = null) =>
+        new(name, ExternalTools.Require("ip"), ["netns", "exec", netns, fileName, .. args], env);
+
+    /// <summary>Runs one of the repository's programs with the dotnet host inside a network namespace (see <see cref="In"/>).</summary>
+    public static ChildProcess DotnetIn(string netns, string name, string dll, params string[] args) =>
+        In(netns, name, "dotnet", [dll, .. args]);
+
     public string Name { get; }
 
     public int Pid => _process.Id;
@@ -111,4 +122,7 @@ internal static class Posix
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static extern int Kill(int pid, int signal);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    public static extern uint Geteuid();
 }

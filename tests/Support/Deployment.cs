@@ -62,11 +62,11 @@ public sealed class Deployment : IAsyncDisposable
 
     public async Task<Relay> StartRelayAsync(string name, params string[] extra)
     {
-        int ingest = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free(), dashboard = Ports.Free();
+        int ingest = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free(), dashboard = Ports.Free(), feed = Ports.Free();
         var args = new List<string>
         {
             "--name", name, "--ingest-port", $"{ingest}", "--ingest-address", "127.0.0.1", "--silo-port", $"{silo}",
-            "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--cluster-id", ClusterId,
+            "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}", "--cluster-id", ClusterId,
         };
         if (Redis is null)
         {

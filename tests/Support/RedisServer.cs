@@ -3,42 +3,62 @@ using System.Net.Sockets;
 namespace Davecast.Tests.Support;
 
 /// <summary>
-/// A real <c>redis-server</c> on a free loopback port, without persistence, in a temporary directory: the
-/// membership table of a <see cref="Deployment"/> (<c>new Deployment { Redis = redis.ConnectionString }</c>).
+/// A real <c>redis-server</c> on a free port, without persistence, in a temporary directory: the membership table of a
+/// <see cref="Deployment"/> (<c>new Deployment { Redis = redis.ConnectionString }</c>). On loopback, or at a site of
+/// <see cref="NetworkSites"/> on that site's address. It can be killed (<see cref="Kill9"/>) and started again on the
+/// same address and port (<see cref="RestartAsync"/>), empty, as a crashed redis-server without persistence comes back.
 /// Disposing kills it and removes the directory.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly ChildProcess _process;
+    private readonly Func<ChildProcess> _start;
     private readonly string _directory;
+    private readonly System.Text.StringBuilder _earlierOutput = new();
+    private ChildProcess _process;
 
-    private RedisServer(int port, string directory, ChildProcess process)
+    private RedisServer(string host, int port, string directory, Func<ChildProcess> start)
     {
+        Host = host;
         Port = port;
         _directory = directory;
-        _process = process;
+        _start = start;
+        _process = start();
     }
+
+    /// <summary>The address it listens on: 127.0.0.1, or its site's address.</summary>
+    public string Host { get; }
 
     public int Port { get; }
 
     /// <summary>StackExchange.Redis connection string, as <c>--redis</c> takes it.</summary>
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    public string ConnectionString => $"{Host}:{Port}";
 
-    public string Output => _process.Output;
+    /// <summary>The output of every run so far.</summary>
+    public string Output => _earlierOutput + _process.Output;
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<RedisServer> StartAsync(TimeSpan? timeout = null)
+    /// <summary>Starts one on a free loopback port.</summary>
+    public static Task<RedisServer> StartAsync(TimeSpan? timeout = null) =>
+        StartAtAsync(null, timeout);
+
+    /// <summary>Starts one inside <paramref name="site"/>'s namespace, listening on the site's address only.</summary>
+    public static Task<RedisServer> StartAsync(NetworkSite site, TimeSpan? timeout = null) =>
+        StartAtAsync(site, timeout);
+
+    private static async Task<RedisServer> StartAtAsync(NetworkSite? site, TimeSpan? timeout)
     {
         var exe = ExternalTools.Require("redis-server");
         int port = Ports.Free();
+        string host = site?.Address ?? "127.0.0.1";
         var dir = Directory.CreateTempSubdirectory("davecast-redis-").FullName;
-        var process = new ChildProcess("redis", exe,
+        string[] args =
         [
-            "--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--port", $"{port}", "--bind", host, "--save", "", "--appendonly", "no",
             "--dir", dir, "--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning",
-        ]);
-        var server = new RedisServer(port, dir, process);
+        ];
+        var server = new RedisServer(host, port, dir,
+            site is null ? () => new ChildProcess("redis", exe, args) : () => ChildProcess.In(site.Namespace, $"redis@{site.Name}", exe, args));
         try
         {
             await server.WaitUntilAnswersAsync(timeout ?? TimeSpan.FromSeconds(20));
@@ -49,6 +69,19 @@ public sealed class RedisServer : IAsyncDisposable
             await server.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>SIGKILL: it dies at once, as in a crash; its address and port stop answering.</summary>
+    public void Kill9() => _process.Kill9();
+
+    /// <summary>Starts it again, empty, on the same address and port (killing it first if it still runs); returns once it answers PING.</summary>
+    public async Task RestartAsync(TimeSpan? timeout = null)
+    {
+        _process.Kill9();
+        _earlierOutput.Append(_process.Output);
+        _process.Dispose();
+        _process = _start();
+        await WaitUntilAnswersAsync(timeout ?? TimeSpan.FromSeconds(20));
     }
 
     /// <summary>Sends PING over the RESP protocol until PONG comes back.</summary>
@@ -62,7 +95,7 @@ public sealed class RedisServer : IAsyncDisposable
             try
             {
                 using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", Port);
+                await client.ConnectAsync(Host, Port);
                 var stream = client.GetStream();
                 await stream.WriteAsync("PING\r\n"u8.ToArray());
                 var buffer = new byte[64];
@@ -77,7 +110,7 @@ public sealed class RedisServer : IAsyncDisposable
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException($"redis-server on port {Port} did not answer PING within {timeout} (last: {last}):\n{_process.Output}");
+        throw new TimeoutException($"redis-server on {ConnectionString} did not answer PING within {timeout} (last: {last}):\n{_process.Output}");
     }
 
     public ValueTask DisposeAsync()

@@ -89,11 +89,11 @@ public sealed class Cluster : IAsyncDisposable
 
     public async Task<RelayNode> StartRelayAsync(string name)
     {
-        int ingest = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free(), dashboard = Ports.Free();
+        int ingest = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free(), dashboard = Ports.Free(), feed = Ports.Free();
         var args = new List<string>
         {
             "--name", name, "--ingest-port", $"{ingest}", "--ingest-address", "127.0.0.1", "--silo-port", $"{silo}",
-            "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--cluster-id", Context.ClusterId,
+            "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}", "--cluster-id", Context.ClusterId,
             "--key", $"{Context.KeyId}={Context.Key}", "--admin-password", Context.AdminPassword,
         };
         if (Redis is not null) args.AddRange(["--clustering", "redis", "--redis", $"127.0.0.1:{RedisPort}", "--advertise", "127.0.0.1"]);

@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Davecast.Grains.Feed;
+using Davecast.Silo.Ingest;
+using Microsoft.Extensions.Options;
+
+namespace Davecast.Silo.Feed;
+
+/// <summary>
+/// The relay's end of the relay feed: edges connect to <c>--feed-port</c>; each gets every batch this relay
+/// publishes and answers to its backfill requests from the window. An edge that does not keep up (its queue of
+/// unsent batches fills, for example because the network to it is cut) is disconnected; it reconnects by itself.
+/// </summary>
+public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTable table, ILogger<FeedServer> logger) : BackgroundService
+{
+    /// <summary>Batches waiting for one edge before it is disconnected (at 100 ms a batch, three seconds).</summary>
+    public const int QueueLimit = 30;
+
+    private readonly RelayOptions _options = options.Value;
+    private readonly MountTable _table = table;
+    private readonly ConcurrentDictionary<EdgeConnection, byte> _edges = new();
+    private readonly TaskCompletionSource<int> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Socket? _listener;
+    private long _dropped;
+
+    /// <summary>The port edges connect to (the one bound when <c>--feed-port 0</c>).</summary>
+    public Task<int> BoundPort => _bound.Task;
+
+    public int EdgeCount => _edges.Count;
+
+    /// <summary>Edges disconnected because they did not keep up.</summary>
+    public long SlowEdgesDropped => Interlocked.Read(ref _dropped);
+
+    public IReadOnlyList<string> EdgeNames => [.. _edges.Keys.Select(e => e.Name).Order(StringComparer.Ordinal)];
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Bound before the host reports started, so that a port in use stops the relay with a clear message.
+        var endpoint = new IPEndPoint(_options.FeedAddress, _options.FeedPort);
+        _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(endpoint);
+        _listener.Listen(64);
+        int port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+        _bound.TrySetResult(port);
+        LogListening(port);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var socket = await _listener!.AcceptAsync(stoppingToken);
+                socket.NoDelay = true;
+                var edge = new EdgeConnection(this, socket);
+                _edges[edge] = 0;
+                _ = edge.RunAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _listener?.Dispose();
+            foreach (var e in _edges.Keys) e.Close();
+        }
+    }
+
+    /// <summary>Queues one encoded message for every connected edge.</summary>
+    public void Broadcast(byte[] message)
+    {
+        foreach (var edge in _edges.Keys)
+        {
+            if (edge.TrySend(message)) continue;
+            Interlocked.Increment(ref _dropped);
+            LogSlowEdge(edge.Name, QueueLimit);
+            edge.Close();
+        }
+    }
+
+    private sealed class EdgeConnection(FeedServer server, Socket socket)
+    {
+        private readonly Channel<byte[]> _out = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        private readonly CancellationTokenSource _closed = new();
+
+        public string Name { get; private set; } = socket.RemoteEndPoint?.ToString() ?? "?";
+
+        public bool TrySend(byte[] message) => _out.Writer.TryWrite(message);
+
+        public void Close()
+        {
+            _out.Writer.TryComplete();
+            try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+        }
+
+        public async Task RunAsync(CancellationToken stopping)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closed.Token);
+            var ct = linked.Token;
+            try
+            {
+                TrySend(FeedCodec.Hello(new FeedHello(FeedProtocol.Version, server._options.Name, server._options.Site)));
+                var writing = WriteLoopAsync(ct);
+                await ReadLoopAsync(ct);
+                Close();
+                await writing;
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or FormatException or ObjectDisposedException)
+            {
+            }
+            finally
+            {
+                Close();
+                server._edges.TryRemove(this, out _);
+                socket.Dispose();
+                server.LogEdgeLeft(Name);
+            }
+        }
+
+        private async Task WriteLoopAsync(CancellationToken ct)
+        {
+            try
+            {
+                await foreach (var message in _out.Reader.ReadAllAsync(ct))
+                {
+                    int sent = 0;
+                    while (sent < message.Length) sent += await socket.SendAsync(message.AsMemory(sent), SocketFlags.None, ct);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+            finally
+            {
+                Close();
+            }
+        }
+
+        private async Task ReadLoopAsync(CancellationToken ct)
+        {
+            var reader = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
+            try
+            {
+                while (true)
+                {
+                    var result = await reader.ReadAsync(ct);
+                    var buffer = result.Buffer;
+                    while (FeedCodec.TryTake(ref buffer, out var type, out var payload, out bool corrupt))
+                    {
+                        switch (type)
+                        {
+                            case FeedMessageType.Hello:
+                                var hello = FeedCodec.ReadHello(payload);
+                                Name = hello.Name;
+                                server.LogEdgeJoined(Name, socket.RemoteEndPoint?.ToString() ?? "?");
+                                break;
+                            case FeedMessageType.BackfillRequest:
+                                var request = FeedCodec.ReadBackfillRequest(payload);
+                                var slice = server._table.GetFrames(request.Mount, request.Encoder, request.Session, request.From, Math.Clamp(request.MaxFrames, 1, 1024));
+                                if (!TrySend(FeedCodec.BackfillReply(new FeedBackfillReply(request.Id, request.Mount, slice)))) return;
+                                break;
+                        }
+                    }
+                    if (FeedCodec.TryTake(ref buffer, out _, out _, out bool bad) || bad) return;
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    if (result.IsCompleted) return;
+                }
+            }
+            finally
+            {
+                await reader.CompleteAsync();
+            }
+        }
+    }
+
+    [LoggerMessage(LogLevel.Information, "Relay feed listening on port {Port}")]
+    private partial void LogListening(int port);
+
+    [LoggerMessage(LogLevel.Information, "Edge {Edge} follows this relay (from {Remote})")]
+    private partial void LogEdgeJoined(string edge, string remote);
+
+    [LoggerMessage(LogLevel.Information, "Edge {Edge} no longer follows this relay")]
+    private partial void LogEdgeLeft(string edge);
+
+    [LoggerMessage(LogLevel.Warning, "Edge {Edge} did not keep up ({Queued} batches unsent): disconnected; it reconnects by itself")]
+    private partial void LogSlowEdge(string edge, int queued);
+}

@@ -41,7 +41,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Davecast.Orleans.sln -c Release -nologo -v q
 results=$(mktemp -d)
 set +e
-dotnet test tests/Davecast.Tests.csproj -c Release --no-build -nologo \
+# Scenarios too long for the suite's 15 minutes carry the trait Suite=bench and run under bench/run.sh failover.
+dotnet test tests/Davecast.Tests.csproj -c Release --no-build -nologo --filter "Suite!=bench" \
   --logger "console;verbosity=normal" --logger "trx;LogFileName=results.trx" --results-directory "$results" \
   --blame-hang-timeout 10m
 status=$?

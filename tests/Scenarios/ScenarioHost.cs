@@ -29,12 +29,12 @@ internal sealed class ScenarioHost : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<IAsyncDisposable> _owned = [];
 
-    private ScenarioHost(string name, ITestOutputHelper output, RedisServer redis)
+    private ScenarioHost(string name, ITestOutputHelper output, RedisServer redis, bool oneCluster = true)
     {
         Name = name;
         _output = output;
         Redis = redis;
-        D = new Deployment { Redis = redis.ConnectionString };
+        D = oneCluster ? new Deployment { Redis = redis.ConnectionString } : new Deployment();
     }
 
     public string Name { get; }
@@ -44,6 +44,41 @@ internal sealed class ScenarioHost : IAsyncDisposable
     public Deployment D { get; }
 
     public static string Fixture => Repo.Fixture("programme.aac");
+
+    /// <summary>Two sites, a and b, and a studio, each a network namespace; sites a and b each with its own Redis (null until <see cref="StartSitesAsync"/>).</summary>
+    public NetworkSites? Net { get; private set; }
+
+    public Deployment.Site? SiteA { get; private set; }
+    public Deployment.Site? SiteB { get; private set; }
+    public RedisServer? RedisB { get; private set; }
+
+    /// <summary>
+    /// A host for two-site scenarios: namespaces "a", "b" and "studio", and a Redis (membership table) at each site.
+    /// <see cref="Redis"/> is site a's.
+    /// </summary>
+    public static async Task<ScenarioHost> StartSitesAsync(string name, ITestOutputHelper output)
+    {
+        var net = await NetworkSites.CreateAsync("a", "b", "studio");
+        try
+        {
+            var redisA = await RedisServer.StartAsync(net["a"]);
+            var redisB = await RedisServer.StartAsync(net["b"]);
+            var host = new ScenarioHost(name, output, redisA, oneCluster: false)
+            {
+                Net = net,
+                RedisB = redisB,
+                SiteA = new Deployment.Site("a", net["a"], redisA.ConnectionString),
+                SiteB = new Deployment.Site("b", net["b"], redisB.ConnectionString),
+            };
+            host.Log($"scenario {name}: sites a ({net["a"].Address}, redis {redisA.ConnectionString}), b ({net["b"].Address}, redis {redisB.ConnectionString}), studio ({net["studio"].Address})");
+            return host;
+        }
+        catch
+        {
+            await net.DisposeAsync();
+            throw;
+        }
+    }
 
     public static async Task<ScenarioHost> StartAsync(string name, ITestOutputHelper output)
     {
@@ -184,5 +219,7 @@ internal sealed class ScenarioHost : IAsyncDisposable
         foreach (var o in Enumerable.Reverse(_owned)) await o.DisposeAsync();
         await D.DisposeAsync();
         await Redis.DisposeAsync();
+        if (RedisB is not null) await RedisB.DisposeAsync();
+        if (Net is not null) await Net.DisposeAsync();
     }
 }

@@ -9,20 +9,103 @@ public sealed class Deployment : IAsyncDisposable
     private readonly List<ChildProcess> _processes = [];
     private readonly Dictionary<string, Relay> _relays = [];
     private readonly Dictionary<string, string[]> _relayArgs = [];
+    private readonly Dictionary<string, string?> _relayNamespaces = [];
     private readonly List<Edge> _edges = [];
     private readonly List<(string Name, Func<string> Output)> _observed = [];
     private static string? _publisherHelp;
 
-    public sealed record Relay(string Name, int IngestPort, int SiloPort, int GatewayPort, int DashboardPort, ChildProcess Process);
+    public sealed record Relay(string Name, int IngestPort, int SiloPort, int GatewayPort, int DashboardPort, ChildProcess Process)
+    {
+        /// <summary>The address its ports listen on: loopback, or its site's address in a network namespace.</summary>
+        public string Address { get; init; } = "127.0.0.1";
+
+        /// <summary>Its site, in a multi-site deployment.</summary>
+        public string? Site { get; init; }
+    }
 
     public sealed record Edge(int Port, ChildProcess Process)
     {
         /// <summary>The edge's <c>--name</c> (in mount health).</summary>
         public string Name { get; init; } = Process.Name;
 
-        public string HealthUrl => $"http://127.0.0.1:{Port}/davecast/health";
+        /// <summary>The address its HTTP port listens on.</summary>
+        public string Address { get; init; } = "127.0.0.1";
 
-        public string Url(string mount) => $"http://127.0.0.1:{Port}/{mount}";
+        public string HealthUrl => $"http://{Address}:{Port}/davecast/health";
+
+        public string Url(string mount) => $"http://{Address}:{Port}/{mount}";
+    }
+
+    /// <summary>
+    /// One site of a multi-site deployment: its own Orleans cluster (id: its name) with its own Redis, and the network
+    /// namespace its processes run in (null: this machine's loopback).
+    /// </summary>
+    public sealed record Site(string Name, NetworkSite? Net, string Redis)
+    {
+        public string Address => Net?.Address ?? "127.0.0.1";
+
+        /// <summary>The edge's <c>--site</c> value for it.</summary>
+        public string EdgeOption => $"{Name}=redis:{Redis}";
+    }
+
+    private ChildProcess StartIn(string? netns, string name, string program, string dll, string[] args) =>
+        netns is null ? ChildProcess.Dotnet(name, Repo.ProgramDll(program, dll), args) : ChildProcess.DotnetIn(netns, name, Repo.ProgramDll(program, dll), args);
+
+    /// <summary>A relay of <paramref name="site"/>: in its namespace, on its address, in its own cluster.</summary>
+    public async Task<Relay> StartRelayAsync(string name, Site site, params string[] extra)
+    {
+        int ingest = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free(), dashboard = Ports.Free(), feed = Ports.Free();
+        var args = new List<string>
+        {
+            "--name", name, "--site", site.Name, "--ingest-port", $"{ingest}", "--ingest-address", site.Address, "--advertise", site.Address,
+            "--silo-port", $"{silo}", "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}",
+            "--clustering", "redis", "--redis", site.Redis,
+        };
+        AddUnlessGiven(args, extra, ("--key", $"{KeyId}={Key}"), ("--admin-password", AdminPassword));
+        args.AddRange(extra);
+        _relayArgs[name] = [.. args];
+        _relayNamespaces[name] = site.Net?.Namespace;
+        var process = Track(StartIn(site.Net?.Namespace, name, "silo", "davecast-silo", [.. args]));
+        var relay = new Relay(name, ingest, silo, gateway, dashboard, process) { Address = site.Address, Site = site.Name };
+        _relays[name] = relay;
+        await process.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));
+        return relay;
+    }
+
+    /// <summary>An edge at <paramref name="at"/> that follows every site of <paramref name="sites"/>.</summary>
+    public async Task<Edge> StartEdgeAsync(string name, Site at, IEnumerable<Site> sites, params string[] extra)
+    {
+        int port = Ports.Free();
+        var args = new List<string> { "--port", $"{port}", "--address", at.Address, "--name", name };
+        foreach (var site in sites) args.AddRange(["--site", site.EdgeOption]);
+        AddUnlessGiven(args, extra, ("--relay-password", RelayPassword), ("--admin-password", AdminPassword));
+        args.AddRange(extra);
+        var process = Track(StartIn(at.Net?.Namespace, name, "edge-gateway", "davecast-edge", [.. args]));
+        var edge = new Edge(port, process) { Address = at.Address };
+        lock (_edges) _edges.Add(edge);
+        await process.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));
+        return edge;
+    }
+
+    /// <summary>
+    /// A publisher of a looped file in <paramref name="studio"/>'s namespace (null: this machine), sending to the
+    /// relays named (by their site addresses), with <c>--start-at</c> when given.
+    /// </summary>
+    public ChildProcess StartPublisherIn(NetworkSite? studio, string encoder, string mount, string file, int priority, IEnumerable<Relay> to,
+        DateTimeOffset? startAt = null, params string[] extra)
+    {
+        var args = new List<string> { "--mount", mount, "--encoder", encoder, "--priority", $"{priority}", "--file", file, "--loop" };
+        foreach (var r in to) args.AddRange(["--relay", $"{r.Address}:{r.IngestPort}"]);
+        if (startAt is { } at)
+            args.AddRange(["--start-at", (at.ToUnixTimeMilliseconds() / 1000.0).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)]);
+        AddUnlessGiven(args, extra, ("--key-id", KeyId), ("--key", Key));
+        args.AddRange(extra);
+        lock (_processes)
+        {
+            int generation = _processes.Count(p => p.Name == encoder || p.Name.StartsWith(encoder + "#", StringComparison.Ordinal));
+            var name = generation == 0 ? encoder : $"{encoder}#{generation + 1}";
+            return Track(StartIn(studio?.Namespace, name, "publisher", "davecast-publisher", [.. args]));
+        }
     }
 
     /// <summary>Membership for every silo and edge: null for localhost clustering, else a Redis connection string.</summary>
@@ -100,7 +183,8 @@ public sealed class Deployment : IAsyncDisposable
         old.Process.Kill9();
         int generation;
         lock (_processes) generation = _processes.Count(p => p.Name == name || p.Name.StartsWith(name + "#", StringComparison.Ordinal)) + 1;
-        var process = Track(ChildProcess.Dotnet($"{name}#{generation}", Repo.ProgramDll("silo", "davecast-silo"), _relayArgs[name]));
+        _relayNamespaces.TryGetValue(name, out var netns);
+        var process = Track(StartIn(netns, $"{name}#{generation}", "silo", "davecast-silo", _relayArgs[name]));
         var relay = old with { Process = process };
         _relays[name] = relay;
         await process.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));

@@ -30,6 +30,25 @@ public static class EdgeHealth
         }
     }
 
+    /// <summary>The sites this edge follows now: their cluster answers and a feed of one of their relays is live.</summary>
+    public static async Task<IReadOnlyList<string>?> SitesFollowedAsync(Deployment.Edge edge)
+    {
+        try
+        {
+            using var response = await Http.GetAsync(edge.HealthUrl);
+            if (!response.IsSuccessStatusCode) return null;
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (!doc.RootElement.TryGetProperty("sites", out var sites) || sites.ValueKind != JsonValueKind.Array) return null;
+            return [.. sites.EnumerateArray()
+                .Where(s => s.TryGetProperty("followed", out var f) && f.GetBoolean() && s.TryGetProperty("reachable", out var r) && r.GetBoolean())
+                .Select(s => s.GetProperty("site").GetString() ?? "")];
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The live encoder the mount grain elected.</summary>
     public static async Task<string?> LiveAsync(Deployment.Edge edge, string mount) =>
         (await MountAsync(edge, mount)) is { } m && m.TryGetProperty("live", out var live) ? live.GetString() : null;

@@ -15,16 +15,19 @@ public sealed record NetworkSite(string Name, string Namespace, string Address, 
 public enum Cut
 {
     /// <summary>
-    /// Each site drops, on arrival, what the other sends (an <c>ip rule ... blackhole</c> on its interface). The sender
-    /// learns nothing, as across a cut WAN link: TCP connects time out, UDP sends succeed and vanish, established TCP
-    /// connections stay open and retransmit with backoff.
+    /// Each site drops, on arrival, the unicast the other sends (an <c>ip rule ... blackhole</c> on its interface). The
+    /// sender learns nothing, as across a cut WAN link: TCP connects time out, UDP sends succeed and vanish, established
+    /// TCP connections stay open and retransmit with backoff (so after a heal they resume only at their next
+    /// retransmission: seconds, up to about the length of the split). IPv4 multicast still crosses this cut: all
+    /// sites share one bridge, and no rule sees multicast on arrival.
     /// </summary>
     Drop,
 
     /// <summary>
     /// Each site has a blackhole route to the other's subnet. The sender is told at once: <c>connect</c> and UDP
     /// <c>send</c> fail with EINVAL ("Invalid argument"), as when a host has no route. Established TCP connections stay
-    /// open; their segments fail locally and are retried.
+    /// open; their segments fail locally and are retried with backoff. Multicast is cut too (each site checks sources'
+    /// reverse paths strictly, and the blackhole fails that check).
     /// </summary>
     Unroutable,
 }
@@ -60,12 +63,11 @@ public sealed class NetworkSites : IAsyncDisposable
     private static readonly Regex NamespaceName = new($"^{Prefix}(\\d+)-", RegexOptions.CultureInvariant);
     private static readonly Regex SiteName = new("^[a-z][a-z0-9]{0,15}$", RegexOptions.CultureInvariant);
 
+    private readonly int _octet;
     private readonly Dictionary<string, NetworkSite> _sites = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _interfaces = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), Cut> _splits = [];
     private bool _disposed;
-
-    private readonly int _octet;
 
     private NetworkSites(int octet)
     {
@@ -130,6 +132,9 @@ public sealed class NetworkSites : IAsyncDisposable
             // Cut.Drop's rules must come before the lookup of local addresses, which is rule 0 in a new namespace.
             await IpAsync("-n", site.Namespace, "rule", "add", "pref", "100", "lookup", "local");
             await IpAsync("-n", site.Namespace, "rule", "del", "pref", "0");
+            // Strict reverse-path checks: multicast is delivered without a route lookup, but a source behind a
+            // Cut.Unroutable blackhole fails this check, so the cut stops multicast too.
+            await IpAsync("netns", "exec", site.Namespace, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter");
         }
     }
 
@@ -186,15 +191,17 @@ public sealed class NetworkSites : IAsyncDisposable
     private static async Task RemoveAsync(string id)
     {
         // A namespace outlives its name while a process is still in it, and keeps its end of the veth: so the ends on
-        // the bridge are removed by name too.
-        foreach (var ns in await NamespacesAsync())
-            if (ns.StartsWith(id + "-", StringComparison.Ordinal)) await RunIpAsync("netns", "del", ns);
-        foreach (var link in (await LinksAsync()).Where(l => Owner(LinkName, l) == id).OrderBy(l => l.EndsWith("br", StringComparison.Ordinal)))
-            await RunIpAsync("link", "del", link);
-
-        var left = (await NamespacesAsync()).Where(n => n.StartsWith(id + "-", StringComparison.Ordinal))
-            .Concat((await LinksAsync()).Where(l => Owner(LinkName, l) == id)).ToList();
-        if (left.Count > 0) throw new InvalidOperationException($"could not remove {string.Join(", ", left)}");
+        // the bridge are removed by name too. The kernel tears a namespace down a moment later: hence the rounds.
+        var deadline = DateTime.UtcNow + IpTimeout;
+        while (true)
+        {
+            var namespaces = (await NamespacesAsync()).Where(n => n.StartsWith(id + "-", StringComparison.Ordinal)).ToList();
+            var links = (await LinksAsync()).Where(l => Owner(LinkName, l) == id).OrderBy(l => l.EndsWith("br", StringComparison.Ordinal)).ToList();
+            if (namespaces.Count + links.Count == 0) break;
+            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"could not remove {string.Join(", ", namespaces.Concat(links))}");
+            foreach (var ns in namespaces) await RunIpAsync("netns", "del", ns);
+            foreach (var link in links) await RunIpAsync("link", "del", link);
+        }
         File.Delete(Path.Combine(MarkerDirectory, id));
     }
 

@@ -94,8 +94,9 @@ public sealed class NetworkSitesTests(ITestOutputHelper output)
         sleeper.Kill9();
         Assert.True(sleeper.HasExited);
 
-        using var publisher = ChildProcess.DotnetIn(site.Namespace, "publisher", Repo.ProgramDll("publisher", "Davecast.Publisher"), "--version");
-        Assert.True(0 == await publisher.WaitForExitAsync(TimeSpan.FromSeconds(20)), publisher.Output);
+        using var publisher = ChildProcess.DotnetIn(site.Namespace, "publisher", Repo.ProgramDll("publisher", "davecast-publisher"), "--help");
+        Assert.True(0 == await publisher.WaitForExitAsync(TimeSpan.FromSeconds(30)), publisher.Output);
+        Assert.Contains("Usage:", publisher.Output);
     }
 
     [Fact]
@@ -120,7 +121,11 @@ public sealed class NetworkSitesTests(ITestOutputHelper output)
             Assert.False(File.Exists(Path.Combine(NetworkSites.MarkerDirectory, dead)));
 
             await using var redis = await RedisServer.StartAsync(second["b"]);
+            // A process still in a namespace keeps it alive without its name: its veth must go all the same.
+            using var lingering = ChildProcess.In(first["a"].Namespace, "sleep", "sleep", ["60"]);
+            await Wait.UntilAsync(() => Comm(lingering.Pid) == "sleep", Bound, "ip to exec sleep");
             await first.DisposeAsync();
+            Assert.False(lingering.HasExited);
             Assert.True(await HostPingsAsync(redis), "the second instance's site, after the first is gone");
             var names = await NamesAsync();
             Assert.DoesNotContain(names, n => n.StartsWith(first.Id, StringComparison.Ordinal));

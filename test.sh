@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # command -> Debian package
-declare -A tools=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [redis-server]=redis-server [curl]=curl [chromium]=chromium)
+declare -A tools=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [redis-server]=redis-server [curl]=curl [chromium]=chromium [ip]=iproute2)
 
 missing_packages() {
   local pkgs=()

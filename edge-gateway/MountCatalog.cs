@@ -47,9 +47,17 @@ public sealed partial class MountCatalog(
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         try
         {
-            long ticks = 0;
+            long ticks = 0, last = System.Diagnostics.Stopwatch.GetTimestamp();
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                var late = System.Diagnostics.Stopwatch.GetElapsedTime(last, now);
+                last = now;
+                if (late > PumpStall)
+                {
+                    Interlocked.Increment(ref _stalls);
+                    LogPumpStalled((long)late.TotalMilliseconds);
+                }
                 bool checkQueues = ++ticks % 10 == 0;
                 foreach (var feed in _feeds.Values)
                 {
@@ -77,6 +85,13 @@ public sealed partial class MountCatalog(
     }
 
     private long _lastPumpError = -1000;
+    private long _stalls;
+
+    /// <summary>The output pump ticks every 20 ms; a tick this late means the process was starved (CPU, threads, GC).</summary>
+    public static readonly TimeSpan PumpStall = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Ticks of the output pump that came later than <see cref="PumpStall"/>.</summary>
+    public long PumpStalls => Interlocked.Read(ref _stalls);
 
     /// <summary>Every second: new mounts and relays from the sites' views, and each mount's combined view.</summary>
     private async Task RefreshLoopAsync(CancellationToken ct)
@@ -145,6 +160,9 @@ public sealed partial class MountCatalog(
 
     [LoggerMessage(LogLevel.Error, "Mount {Mount}: emitting frames failed")]
     private partial void LogPumpFailed(string mount, Exception error);
+
+    [LoggerMessage(LogLevel.Warning, "Output pump stalled for {Milliseconds} ms (this process was starved of CPU or threads)")]
+    private partial void LogPumpStalled(long milliseconds);
 
     [LoggerMessage(LogLevel.Information, "New mount {Mount}")]
     private partial void LogNewMount(string mount);

@@ -2,22 +2,6 @@ using Davecast.Frames;
 
 namespace Davecast.Grains;
 
-/// <summary>Names shared by silos and edges.</summary>
-public static class StreamNames
-{
-    /// <summary>Stream provider that carries frame batches from relays to edges.</summary>
-    public const string Provider = "frames";
-
-    /// <summary>Stream namespace of frame batches; the key is <see cref="Key"/>.</summary>
-    public const string Namespace = "relay-frames";
-
-    /// <summary>Each relay publishes its own copy of a mount on its own stream.</summary>
-    public static string Key(string relay, string mount) => $"{relay}/{mount}";
-
-    /// <summary>Grain storage used by stream pub-sub.</summary>
-    public const string PubSubStore = "PubSubStore";
-}
-
 /// <summary>
 /// Frames of one encoder that one relay accepted during one batch interval, in the order it accepted them
 /// (sequence order unless a copy arrived late). Frame i is Data[Offsets[i]..Offsets[i+1]].

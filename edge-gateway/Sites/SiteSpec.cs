@@ -30,11 +30,19 @@ public sealed record SiteSpec(string Name, string ClusterId, string? Redis, IRea
         var value = text[(colon + 1)..];
         switch (kind)
         {
+            case "redis" when string.IsNullOrWhiteSpace(value):
+                error = $"site {name}: no Redis connection string";
+                return false;
             case "redis":
                 spec = new SiteSpec(name, name, value, []);
                 return true;
             case "gateways":
                 var list = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (list.Length == 0)
+                {
+                    error = $"site {name}: no HOST:PORT of a gateway";
+                    return false;
+                }
                 foreach (var g in list)
                 {
                     try { HostPort.Split(g); }

@@ -164,15 +164,20 @@ public static class FeedCodec
         string encoder = ReadString(ref r);
         ulong session = ReadUInt64(ref r);
         int count = ReadCount(ref r, 1_000_000);
+        // Counts and lengths are checked against what the payload holds before anything is allocated for them: a
+        // corrupt message is a FormatException, never an overflow or a gigabyte array.
+        if (r.Remaining < count * 20L) throw new FormatException("feed message ends inside frame headers");
         var sequences = new ulong[count];
         var timestamps = new long[count];
         var offsets = new int[count + 1];
+        long total = 0;
         for (int i = 0; i < count; i++)
         {
             sequences[i] = ReadUInt64(ref r);
             timestamps[i] = ReadInt64(ref r);
-            int length = ReadCount(ref r, FeedProtocol.MaxMessageSize);
-            offsets[i + 1] = checked(offsets[i] + length);
+            total += ReadCount(ref r, FeedProtocol.MaxMessageSize);
+            if (total > r.Remaining || total > int.MaxValue) throw new FormatException("feed message ends inside frame data");
+            offsets[i + 1] = (int)total;
         }
         var data = new byte[offsets[count]];
         if (!r.TryCopyTo(data)) throw new FormatException("feed message ends inside frame data");

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Davecast.Tests.Support;
 
 namespace Davecast.Tests.Cli;
@@ -46,5 +47,53 @@ public sealed class DeployExampleTests
             Assert.Contains(files, f => f.Contains(site) && f.Contains("edge"));
         }
         Assert.Equal(2, files.Count(f => f.Contains("publisher-")));
+    }
+
+    [Fact]
+    public void Each_site_is_its_own_cluster_and_every_edge_and_publisher_reaches_both_sites()
+    {
+        var example = Path.Combine(Repo.Root, "deploy", "example");
+        var relays = new Dictionary<string, JsonElement>();
+        foreach (var folder in new[] { "site-a", "site-b" })
+        {
+            var relay = Settings(Path.Combine(example, folder, "relay"));
+            // The site is the folder's; the cluster id is the site's name (no ClusterId to disagree with it).
+            Assert.Equal(folder, relay.GetProperty("Site").GetString());
+            Assert.False(relay.TryGetProperty("ClusterId", out _), $"{folder}/relay: the cluster id is the site name");
+            Assert.Equal("redis", relay.GetProperty("Clustering").GetString());
+            Assert.True(relay.TryGetProperty("FeedPort", out _), $"{folder}/relay names no FeedPort");
+            relays[folder] = relay;
+        }
+        // Each site has its own Redis: losing one site's leaves the other's membership alone.
+        Assert.NotEqual(relays["site-a"].GetProperty("Redis").GetString(), relays["site-b"].GetProperty("Redis").GetString());
+        Assert.Equal(relays.Count, relays.Values.Select(r => r.GetProperty("Name").GetString()).Distinct().Count());
+
+        var expectedSites = relays.Select(r => $"{r.Key}=redis:{r.Value.GetProperty("Redis").GetString()}").Order(StringComparer.Ordinal).ToArray();
+        var ingest = relays.Values.Select(r => $"{r.GetProperty("Advertise").GetString()}:{r.GetProperty("IngestPort").GetInt32()}").Order(StringComparer.Ordinal).ToArray();
+        foreach (var folder in relays.Keys)
+        {
+            // Every edge follows both sites, each through its own Redis, and none uses the single-site options.
+            var edge = Settings(Path.Combine(example, folder, "edge"));
+            Assert.Equal(expectedSites, edge.GetProperty("Site").EnumerateArray().Select(e => e.GetString()!).Order(StringComparer.Ordinal).ToArray());
+            foreach (var single in new[] { "ClusterId", "Clustering", "Redis", "Gateway" })
+                Assert.False(edge.TryGetProperty(single, out _), $"{folder}/edge sets {single}: its sites are in Site");
+            Assert.All(relays.Values, r => Assert.Equal(r.GetProperty("EncoderTimeout").GetDouble(), edge.GetProperty("EncoderTimeout").GetDouble()));
+            // Every publisher sends to every relay.
+            foreach (var publisher in Directory.GetDirectories(Path.Combine(example, folder), "publisher-*"))
+                Assert.Equal(ingest, Settings(publisher).GetProperty("Relay").EnumerateArray().Select(e => e.GetString()!).Order(StringComparer.Ordinal).ToArray());
+        }
+    }
+
+    [Fact]
+    public void The_relay_unit_restarts_a_relay_whatever_ends_it()
+    {
+        var unit = File.ReadAllLines(Path.Combine(Repo.Root, "deploy", "systemd", "davecast-relay.service")).Select(l => l.Trim());
+        Assert.Contains("Restart=always", unit);
+    }
+
+    private static JsonElement Settings(string folder)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "appsettings.json")));
+        return doc.RootElement.GetProperty("Davecast").Clone();
     }
 }

@@ -4,12 +4,15 @@ using Xunit.Abstractions;
 
 namespace Davecast.Tests.EndToEnd;
 
-/// <summary>The README's first command, run for real: ./demo.sh serves the fixture frame-exact and stops on SIGTERM.</summary>
+/// <summary>
+/// The README's first command, run for real: ./demo.sh runs two sites, serves the fixture frame-exact through the
+/// SIGKILL of relay-a (relay-b, in its own cluster, lives on; the demo starts relay-a again) and stops on SIGTERM.
+/// </summary>
 [Collection("processes")]
 public sealed class DemoScriptTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Demo_serves_the_fixture_frame_exact_and_stops_on_sigterm()
+    public async Task Demo_serves_the_fixture_frame_exact_through_a_relay_kill_and_stops_on_sigterm()
     {
         ExternalTools.Require("ffmpeg");
         ExternalTools.Require("curl");
@@ -26,6 +29,10 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
             var lines = demo.Output.Split('\n');
             var listen = lines.First(l => l.StartsWith("Listen: ")).Split(' ', 2)[1].Trim();
             var dashboard = lines.First(l => l.StartsWith("Dashboard: ")).Split(' ', 2)[1].Trim();
+            var health = lines.First(l => l.StartsWith("Edge health: ")).Split(' ', 3)[2].Trim();
+            var pids = System.Text.RegularExpressions.Regex.Match(demo.Output, @"Relays: relay-a pid (\d+), relay-b pid (\d+)");
+            Assert.True(pids.Success, "demo.sh names no relay pids");
+            int relayA = int.Parse(pids.Groups[1].Value), relayB = int.Parse(pids.Groups[2].Value);
 
             using (var http = new HttpClient())
             {
@@ -35,12 +42,23 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
                 Assert.True((await http.GetAsync(dashboard)).IsSuccessStatusCode, "dashboard does not answer");
             }
 
+            // Two sites, each its own cluster: the edge takes frames from a relay of each.
+            var followed = await SitesFollowedAsync(health, TimeSpan.FromSeconds(30));
+            Assert.Equal(["a", "b"], followed);
+
             await using var listener = new StreamRecorder();
             var response = await listener.StartAsync(listen);
             Assert.Equal(200, (int)response.StatusCode);
             Assert.Equal("audio/aac", response.Content.Headers.ContentType?.MediaType);
-            await Task.Delay(TimeSpan.FromSeconds(12));
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            // relay-a dies at once. relay-b's cluster is its own, so it lives on (with one cluster on relay-a's
+            // development membership table it had to terminate), and the stream goes on from it.
+            Assert.Equal(0, Posix.Kill(relayA, Posix.SIGKILL));
+            await Task.Delay(TimeSpan.FromSeconds(9));
             var audio = listener.Bytes();
+            Assert.True(Posix.Kill(relayB, 0) == 0, "relay-b stopped when relay-a was killed");
+            await demo.WaitForOutputAsync("demo.sh: relay-a started again", TimeSpan.FromSeconds(15));
+            Assert.False(demo.HasExited, "demo.sh stopped when relay-a was killed");
             var report = FrameContinuity.ForFile(Repo.Fixture("programme.aac")).Check(audio);
             output.WriteLine($"demo: {report}, {audio.Length} bytes");
             Assert.True(report.Perfect, report.ToString());
@@ -62,6 +80,31 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>The sites the edge's <c>/davecast/health</c> shows reachable and followed, once both are (or at the timeout).</summary>
+    private static async Task<string[]> SitesFollowedAsync(string url, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        string[] followed = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(url));
+                followed = [.. doc.RootElement.GetProperty("sites").EnumerateArray()
+                    .Where(s => s.GetProperty("reachable").GetBoolean() && s.GetProperty("followed").GetBoolean())
+                    .Select(s => s.GetProperty("site").GetString()!)
+                    .Order(StringComparer.Ordinal)];
+                if (followed.Length == 2) return followed;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or KeyNotFoundException)
+            {
+            }
+            await Task.Delay(500);
+        }
+        return followed;
+    }
+
     /// <summary>A base port whose derived demo ports are all free.</summary>
     private static int FreeBase()
     {
@@ -69,7 +112,7 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
         for (int attempt = 0; attempt < 50; attempt++)
         {
             int b = rng.Next(20000, 28000);
-            int[] ports = [b, b + 81, b + 82, b + 1001, b + 1002, b + 3111, b + 3112, b + 22000, b + 22001];
+            int[] ports = [b, b + 81, b + 82, b + 1001, b + 1002, b + 1100, b + 1101, b + 3111, b + 3112, b + 22000, b + 22001];
             if (ports.All(IsFree)) return b;
         }
         throw new InvalidOperationException("no free port range for the demo");

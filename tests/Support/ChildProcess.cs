@@ -94,6 +94,12 @@ public sealed class ChildProcess : IDisposable
         return _process.WaitForExit(timeout);
     }
 
+    /// <summary>SIGSTOP: the process freezes (as in a long GC pause or a stalled VM) until <see cref="Continue"/>.</summary>
+    public void Stop() => Posix.Kill(_process.Id, Posix.SIGSTOP);
+
+    /// <summary>SIGCONT: a stopped process runs again.</summary>
+    public void Continue() => Posix.Kill(_process.Id, Posix.SIGCONT);
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
@@ -119,6 +125,8 @@ internal static class Posix
 {
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
+    public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static extern int Kill(int pid, int signal);

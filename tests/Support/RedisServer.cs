@@ -54,7 +54,9 @@ public sealed class RedisServer : IAsyncDisposable
         var dir = Directory.CreateTempSubdirectory("davecast-redis-").FullName;
         string[] args =
         [
-            "--port", $"{port}", "--bind", host, "--save", "", "--appendonly", "no",
+            // A site's Redis keeps an append-only file, as a production membership table must: killed and started
+            // again, it comes back with the silos' rows, not empty.
+            "--port", $"{port}", "--bind", host, "--save", "", "--appendonly", site is null ? "no" : "yes", "--appendfsync", "everysec",
             "--dir", dir, "--protected-mode", "no", "--daemonize", "no", "--loglevel", "warning",
         ];
         var server = new RedisServer(host, port, dir,
@@ -74,7 +76,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>SIGKILL: it dies at once, as in a crash; its address and port stop answering.</summary>
     public void Kill9() => _process.Kill9();
 
-    /// <summary>Starts it again, empty, on the same address and port (killing it first if it still runs); returns once it answers PING.</summary>
+    /// <summary>Starts it again (empty on loopback; a site's with its append-only file) on the same address and port (killing it first if it still runs); returns once it answers PING.</summary>
     public async Task RestartAsync(TimeSpan? timeout = null)
     {
         _process.Kill9();

@@ -31,6 +31,11 @@ public sealed class EdgeMetrics
         meter.CreateObservableCounter("davecast.edge.switches", () => PerMount((_, r) => r.Switches), "{switch}", "Planned switches to the elected encoder");
         meter.CreateObservableGauge("davecast.edge.listeners", () => PerMount((f, _) => f.Listeners), "{listener}", "Listeners connected now");
         meter.CreateObservableCounter("davecast.edge.listener", () => PerMount((f, _) => f.ListenerBytes), "By", "Audio bytes written to listeners");
+        meter.CreateObservableGauge("davecast.edge.relay_feeds", () => catalog.Relays.Select(r => new Measurement<long>(r.Connected ? 1 : 0,
+            new KeyValuePair<string, object?>("relay", r.Relay), new KeyValuePair<string, object?>("site", r.Site))), "{feed}", "1 while this relay's feed is live (frames reach this edge from it)");
+        meter.CreateObservableGauge("davecast.edge.sites_reachable", () => catalog.Sites.Select(s => new Measurement<long>(s.SinceContact is { } c && c < Sites.SiteViews.Fresh ? 1 : 0,
+            new KeyValuePair<string, object?>("site", s.Name))), "{site}", "1 while the site's cluster answers (control only: audio does not need it)");
+        meter.CreateObservableCounter("davecast.edge.pump_stalls", () => catalog.PumpStalls, "{stall}", "Output pump ticks later than 250 ms (the process was starved)");
         meter.CreateObservableCounter("davecast.edge.listeners_dropped", () => listeners.DroppedSlow, "{listener}", "Listeners dropped for falling too far behind");
         meter.CreateObservableCounter("davecast.edge.listeners_refused", () => new[]
         {

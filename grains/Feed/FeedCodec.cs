@@ -104,6 +104,8 @@ public static class FeedCodec
         var r = new SequenceReader<byte>(payload);
         ReadInt64(ref r);
         int mounts = ReadCount(ref r, 1_000_000);
+        // Each mount takes at least its name's length, its batch number and its encoder count: 14 bytes.
+        if (r.Remaining < mounts * 14L) throw new FormatException("feed message ends inside its mounts");
         var list = new List<MountBatch>(mounts);
         for (int i = 0; i < mounts; i++)
         {

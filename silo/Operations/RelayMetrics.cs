@@ -16,7 +16,7 @@ public sealed class RelayMetrics
     private static readonly IngestTransport[] Transports = Enum.GetValues<IngestTransport>();
     private static readonly RejectReason[] Reasons = [.. Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None)];
 
-    public RelayMetrics(IMeterFactory meters, IngestCounters counters, RelayPump pump, MountTable table)
+    public RelayMetrics(IMeterFactory meters, IngestCounters counters, RelayPump pump, MountTable table, Feed.FeedServer feed)
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableCounter("davecast.relay.packets_received", () => Transports.Select(t =>
@@ -29,7 +29,9 @@ public sealed class RelayMetrics
         meter.CreateObservableCounter("davecast.relay.packets_rejected", () => Reasons.Select(r =>
             new Measurement<long>(counters.Rejected(r), new KeyValuePair<string, object?>("reason", SnakeCase(r.ToString())))),
             "{packet}", "Packets dropped, by reason");
-        meter.CreateObservableCounter("davecast.relay.batches_published", () => pump.BatchesPublished, "{batch}", "Frame batches published to the edges");
+        meter.CreateObservableCounter("davecast.relay.batches_published", () => pump.BatchesPublished, "{batch}", "Mount batches sent on the relay feed to the edges");
+        meter.CreateObservableGauge("davecast.relay.feed_edges", () => feed.EdgeCount, "{edge}", "Edges following this relay's feed now");
+        meter.CreateObservableCounter("davecast.relay.feed_slow_edges", () => feed.SlowEdgesDropped, "{edge}", "Edges disconnected for not keeping up with the feed");
         meter.CreateObservableGauge("davecast.relay.mounts", () => table.MountCount, "{mount}", "Mounts this relay takes frames for");
     }
 

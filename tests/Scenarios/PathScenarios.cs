@@ -53,6 +53,7 @@ public sealed class PathScenarios(ITestOutputHelper output)
     /// packets' headers) must be filled from the backup, exactly.
     /// </summary>
     [Fact]
+    [Trait("Suite", "bench")] // 60 s of random loss: under bench/run.sh failover, to keep the suite within 15 minutes
     public async Task RandomLoss_20_percent_on_each_of_4_paths_for_40_s_is_hitless()
     {
         await using var s = await ScenarioHost.StartAsync("RandomLoss", output);

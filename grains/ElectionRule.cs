@@ -42,7 +42,11 @@ public static class ElectionRule
 
     /// <summary>Healthy: eligible, and its last frame is at most <see cref="ElectionOptions.EncoderTimeout"/> old.</summary>
     public static bool IsHealthy(in ElectionCandidate e, DateTimeOffset now, ElectionOptions options) =>
-        e.Eligible && now - e.LastFrameAt <= options.EncoderTimeout;
+        IsHealthy(e.Eligible, e.LastFrameAt, now, options.EncoderTimeout);
+
+    /// <summary>The one rule of health, for the election, the edges' choice of a site's view and health pages alike.</summary>
+    public static bool IsHealthy(bool eligible, DateTimeOffset lastFrameAt, DateTimeOffset now, TimeSpan encoderTimeout) =>
+        eligible && now - lastFrameAt <= encoderTimeout;
 
     /// <summary>The candidate's <see cref="ElectionCandidate.HealthySince"/> after <paramref name="now"/>: kept, started now, or cleared.</summary>
     public static DateTimeOffset? HealthySince(in ElectionCandidate e, DateTimeOffset now, ElectionOptions options) =>

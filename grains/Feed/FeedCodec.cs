@@ -20,12 +20,52 @@ public static class FeedCodec
         return End(w, start);
     }
 
-    /// <summary>One interval's batches of every mount (none: a heartbeat).</summary>
+    /// <summary>
+    /// Messages under this size stay off the large-object heap: a relay with hundreds of mounts writes one interval
+    /// as several such messages, not one of half a megabyte a tenth of a second (gen-2 collections).
+    /// </summary>
+    public const int BatchMessageTarget = 64 * 1024;
+
+    /// <summary>
+    /// One interval's batches of every mount, as one or more Batch messages of about <see cref="BatchMessageTarget"/>
+    /// bytes at most (a larger single mount gets a message of its own); none: one empty message, a heartbeat.
+    /// </summary>
+    public static byte[][] Batches(long number, IReadOnlyList<MountBatch> mounts)
+    {
+        if (mounts.Count == 0) return [Batch(number, mounts)];
+        var messages = new List<byte[]>();
+        var group = new List<MountBatch>();
+        int size = 32;
+        foreach (var m in mounts)
+        {
+            int mountSize = SizeOf(m);
+            if (group.Count > 0 && size + mountSize > BatchMessageTarget)
+            {
+                messages.Add(Batch(number, group));
+                group.Clear();
+                size = 32;
+            }
+            group.Add(m);
+            size += mountSize;
+        }
+        messages.Add(Batch(number, group));
+        return [.. messages];
+    }
+
+    /// <summary>Bytes one mount takes in a Batch message (strings counted at their longest UTF-8 length).</summary>
+    private static int SizeOf(MountBatch m)
+    {
+        int size = 2 + m.Mount.Length * 3 + 8 + 4;
+        foreach (var e in m.Encoders)
+            size += 2 + e.Encoder.Length * 3 + 8 + 4 + e.Count * 20 + (e.Offsets[e.Count] - e.Offsets[0]) + 1 + (e.Title is { } t ? 2 + t.Length * 3 + 8 : 0);
+        return size;
+    }
+
+    /// <summary>One Batch message of the given mounts' batches (none: a heartbeat).</summary>
     public static byte[] Batch(long number, IReadOnlyList<MountBatch> mounts)
     {
-        int size = 16;
-        foreach (var m in mounts)
-            foreach (var e in m.Encoders) size += e.Data.Length + e.Count * 20 + 64;
+        int size = 32;
+        foreach (var m in mounts) size += SizeOf(m);
         var w = new ArrayBufferWriter<byte>(size);
         int start = Begin(w, FeedMessageType.Batch);
         WriteInt64(w, number);

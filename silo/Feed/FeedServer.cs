@@ -16,8 +16,11 @@ namespace Davecast.Silo.Feed;
 /// </summary>
 public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTable table, ILogger<FeedServer> logger) : BackgroundService
 {
-    /// <summary>Batches waiting for one edge before it is disconnected (at 100 ms a batch, three seconds).</summary>
+    /// <summary>Intervals of batches waiting for one edge before it is disconnected (at 100 ms an interval, three seconds).</summary>
     public const int QueueLimit = 30;
+
+    /// <summary>Backfill replies waiting for one edge; past this, a request goes unanswered (the edge asks elsewhere).</summary>
+    public const int ReplyLimit = 512;
 
     private readonly RelayOptions _options = options.Value;
     private readonly MountTable _table = table;
@@ -25,11 +28,15 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
     private readonly TaskCompletionSource<int> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listener;
     private long _dropped;
+    private long _unanswered;
 
     /// <summary>The port edges connect to (the one bound when <c>--feed-port 0</c>).</summary>
     public Task<int> BoundPort => _bound.Task;
 
     public int EdgeCount => _edges.Count;
+
+    /// <summary>Backfill requests left unanswered because the edge's queue of replies was full.</summary>
+    public long BackfillsUnanswered => Interlocked.Read(ref _unanswered);
 
     /// <summary>Edges disconnected because they did not keep up.</summary>
     public long SlowEdgesDropped => Interlocked.Read(ref _dropped);
@@ -72,12 +79,12 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
         }
     }
 
-    /// <summary>Queues one encoded message for every connected edge.</summary>
-    public void Broadcast(byte[] message)
+    /// <summary>Queues one interval's Batch messages for every connected edge.</summary>
+    public void Broadcast(byte[][] interval)
     {
         foreach (var edge in _edges.Keys)
         {
-            if (edge.TrySend(message)) continue;
+            if (edge.TrySendBatch(interval)) continue;
             Interlocked.Increment(ref _dropped);
             LogSlowEdge(edge.Name, QueueLimit);
             edge.Close();
@@ -86,17 +93,42 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
 
     private sealed class EdgeConnection(FeedServer server, Socket socket)
     {
-        private readonly Channel<byte[]> _out = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueLimit) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        // Batches and replies share one queue, in order; each kind has its own limit, so that a burst of backfill
+        // replies (an edge that just connected asks for many) never counts against the batches.
+        private readonly Channel<byte[][]> _out = Channel.CreateUnbounded<byte[][]>(new UnboundedChannelOptions { SingleReader = true });
         private readonly CancellationTokenSource _closed = new();
+        private int _batches, _replies;
 
         public string Name { get; private set; } = socket.RemoteEndPoint?.ToString() ?? "?";
 
-        public bool TrySend(byte[] message) => _out.Writer.TryWrite(message);
+        /// <summary>False when <see cref="QueueLimit"/> intervals already wait: the edge does not keep up.</summary>
+        public bool TrySendBatch(byte[][] interval)
+        {
+            if (Interlocked.Increment(ref _batches) > QueueLimit)
+            {
+                Interlocked.Decrement(ref _batches);
+                return false;
+            }
+            return _out.Writer.TryWrite(interval);
+        }
 
+        /// <summary>False (the reply is dropped) when <see cref="ReplyLimit"/> replies already wait.</summary>
+        private bool TrySendReply(byte[] message)
+        {
+            if (Interlocked.Increment(ref _replies) > ReplyLimit)
+            {
+                Interlocked.Decrement(ref _replies);
+                return false;
+            }
+            return _out.Writer.TryWrite([message]);
+        }
+
+        /// <summary>Ends the connection; disposing the socket also ends a send that a cut network holds up.</summary>
         public void Close()
         {
             _out.Writer.TryComplete();
             try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+            socket.Dispose();
         }
 
         public async Task RunAsync(CancellationToken stopping)
@@ -105,7 +137,7 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
             var ct = linked.Token;
             try
             {
-                TrySend(FeedCodec.Hello(new FeedHello(FeedProtocol.Version, server._options.Name, server._options.Site)));
+                _out.Writer.TryWrite([FeedCodec.Hello(new FeedHello(FeedProtocol.Version, server._options.Name, server._options.Site))]);
                 var writing = WriteLoopAsync(ct);
                 await ReadLoopAsync(ct);
                 Close();
@@ -127,10 +159,23 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
         {
             try
             {
-                await foreach (var message in _out.Reader.ReadAllAsync(ct))
+                var segments = new List<ArraySegment<byte>>();
+                await foreach (var messages in _out.Reader.ReadAllAsync(ct))
                 {
-                    int sent = 0;
-                    while (sent < message.Length) sent += await socket.SendAsync(message.AsMemory(sent), SocketFlags.None, ct);
+                    // An interval's messages go out in one gathered send.
+                    segments.Clear();
+                    foreach (var m in messages) segments.Add(m);
+                    int total = messages.Sum(m => m.Length), sent = await socket.SendAsync(segments, SocketFlags.None);
+                    while (sent < total)
+                    {
+                        var rest = Remaining(messages, sent);
+                        sent += await socket.SendAsync(rest, SocketFlags.None, ct);
+                    }
+                    switch ((FeedMessageType)messages[0][4])
+                    {
+                        case FeedMessageType.Batch: Interlocked.Decrement(ref _batches); break;
+                        case FeedMessageType.BackfillReply: Interlocked.Decrement(ref _replies); break;
+                    }
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -140,6 +185,21 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
             {
                 Close();
             }
+        }
+
+        /// <summary>The bytes of <paramref name="messages"/> after the first <paramref name="sent"/>, as one array (rare: a partial send).</summary>
+        private static byte[] Remaining(byte[][] messages, int sent)
+        {
+            var rest = new byte[messages.Sum(m => m.Length) - sent];
+            int at = 0, skip = sent;
+            foreach (var m in messages)
+            {
+                int from = Math.Min(skip, m.Length);
+                skip -= from;
+                m.AsSpan(from).CopyTo(rest.AsSpan(at));
+                at += m.Length - from;
+            }
+            return rest;
         }
 
         private async Task ReadLoopAsync(CancellationToken ct)
@@ -163,7 +223,8 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
                             case FeedMessageType.BackfillRequest:
                                 var request = FeedCodec.ReadBackfillRequest(payload);
                                 var slice = server._table.GetFrames(request.Mount, request.Encoder, request.Session, request.From, Math.Clamp(request.MaxFrames, 1, 1024));
-                                if (!TrySend(FeedCodec.BackfillReply(new FeedBackfillReply(request.Id, request.Mount, slice)))) return;
+                                if (!TrySendReply(FeedCodec.BackfillReply(new FeedBackfillReply(request.Id, request.Mount, slice))))
+                                    Interlocked.Increment(ref server._unanswered);
                                 break;
                         }
                     }

@@ -37,7 +37,7 @@ public sealed partial class RelayPump(
                 foreach (var mount in table.Mounts)
                     if (table.TakeBatch(mount) is { } batch) batches.Add(batch);
                 if (feed.EdgeCount == 0) continue;
-                feed.Broadcast(FeedCodec.Batch(++_number, batches));
+                feed.Broadcast(FeedCodec.Batches(++_number, batches));
                 Interlocked.Add(ref _published, batches.Count);
             }
         }

@@ -32,6 +32,7 @@ public sealed class RelayMetrics
         meter.CreateObservableCounter("davecast.relay.batches_published", () => pump.BatchesPublished, "{batch}", "Mount batches sent on the relay feed to the edges");
         meter.CreateObservableGauge("davecast.relay.feed_edges", () => feed.EdgeCount, "{edge}", "Edges following this relay's feed now");
         meter.CreateObservableCounter("davecast.relay.feed_slow_edges", () => feed.SlowEdgesDropped, "{edge}", "Edges disconnected for not keeping up with the feed");
+        meter.CreateObservableCounter("davecast.relay.feed_backfills_unanswered", () => feed.BackfillsUnanswered, "{request}", "Backfill requests dropped because an edge's queue of replies was full");
         meter.CreateObservableGauge("davecast.relay.mounts", () => table.MountCount, "{mount}", "Mounts this relay takes frames for");
     }
 

@@ -565,6 +565,36 @@ public class FeedCodecTests
         (FeedCodec.Batch(3, [Mount("/jazz", 9, Frames("enc-2", 1, 1, [1], title: "t", titleFrom: 1))]), FeedMessageType.Batch),
     ];
 
+    [Fact]
+    public void An_interval_of_many_mounts_is_written_as_messages_under_the_target_size_that_read_back_as_every_mount_in_order()
+    {
+        // 300 mounts of 2 encoders with 5 frames of 400 bytes: about 1.2 MB in all.
+        var mounts = Enumerable.Range(0, 300).Select(i => Mount($"/m{i:D3}", i,
+            Frames("main", 1, (ulong)i * 10, [400, 400, 400, 400, 400], mount: $"/m{i:D3}"),
+            Frames("backup", 2, (ulong)i * 10, [400, 400, 400, 400, 400], mount: $"/m{i:D3}"))).ToList();
+        var messages = FeedCodec.Batches(9, mounts);
+        Assert.True(messages.Length > 10, $"{messages.Length} messages");
+        Assert.All(messages, m => Assert.True(m.Length <= FeedCodec.BatchMessageTarget, $"a message of {m.Length} bytes"));
+        var read = messages.SelectMany(m => FeedCodec.ReadBatch(TakeOne(m).Payload, Relay)).ToList();
+        Assert.Equal(mounts.Select(m => m.Mount), read.Select(m => m.Mount));
+        for (int i = 0; i < mounts.Count; i++)
+            for (int e = 0; e < 2; e++) AssertSameFrames(mounts[i].Encoders[e], read[i].Encoders[e], mounts[i].Mount, Relay);
+    }
+
+    [Fact]
+    public void An_interval_without_frames_is_one_empty_message_and_a_mount_larger_than_the_target_gets_its_own()
+    {
+        var empty = FeedCodec.Batches(1, []);
+        Assert.Single(empty);
+        Assert.Empty(FeedCodec.ReadBatch(TakeOne(empty[0]).Payload, Relay));
+
+        var big = Mount("/big", 1, Frames("main", 1, 0, [.. Enumerable.Repeat(1500, 60)], mount: "/big"));
+        var small = Mount("/small", 1, Frames("main", 1, 0, [100], mount: "/small"));
+        var messages = FeedCodec.Batches(2, [small, big, small]);
+        Assert.Equal(3, messages.Length);
+        Assert.Equal(["/small", "/big", "/small"], messages.Select(m => FeedCodec.ReadBatch(TakeOne(m).Payload, Relay).Single().Mount));
+    }
+
     private static List<MountBatch> SampleMounts() =>
     [
         Mount("/jazz", 1001,

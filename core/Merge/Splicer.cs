@@ -33,7 +33,6 @@ public sealed class Splicer(SplicerTiming timing)
     private int _backfillAttempts;
 
     public string? Playing => _current?.Name;
-    public ulong PlayingSession => _current?.Session ?? 0;
     public ulong NextSequence => _next;
     public long Emitted { get; private set; }
     public long GapFrames { get; private set; }

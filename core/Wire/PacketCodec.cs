@@ -64,14 +64,6 @@ public static class PacketCodec
     public static int Size(int mountBytes, int encoderBytes, int keyIdBytes, int payloadBytes) =>
         Protocol.FixedHeaderSize + mountBytes + encoderBytes + keyIdBytes + payloadBytes + Protocol.TagSize;
 
-    /// <summary>Bytes an audio payload takes for frames of the given lengths.</summary>
-    public static int AudioPayloadSize(ReadOnlySpan<int> frameLengths)
-    {
-        int size = 0;
-        foreach (var l in frameLengths) size += 2 + l;
-        return size;
-    }
-
     /// <summary>
     /// Writes the header, then lets <paramref name="writePayload"/> fill <paramref name="payloadLength"/> bytes,
     /// then signs. Returns the packet's length.

@@ -118,12 +118,7 @@ root.SetAction(async (parse, ct) =>
     builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), listen =>
         listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<IcecastConnectionHandler>().OnConnectionAsync(connection, next))));
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
-    builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-    builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-    builder.Logging.AddFilter("Polly", LogLevel.Warning);
-    builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-    builder.Logging.AddFilter("Orleans.Runtime.MembershipService", LogLevel.Information);
-    builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Information);
+    EdgeLogging.Configure(builder.Logging);
     builder.Services.AddSingleton(Options.Create(edge));
     builder.Services.AddSingleton<MountCatalog>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<MountCatalog>());

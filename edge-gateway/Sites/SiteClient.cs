@@ -93,8 +93,11 @@ public sealed partial class SiteClient(SiteSpec spec, EdgeOptions options, ILogg
     private async Task<IClusterClient> ConnectAsync(CancellationToken ct)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddSingleton(loggers);
-        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        EdgeLogging.Configure(builder.Logging);
+        // A failed start is this loop's to report, once, not the host's with a stack trace at every attempt; and
+        // this inner host's start and stop are not the edge's ("Application started", "shutting down").
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None);
         builder.UseOrleansClient(client =>
         {
             if (spec.Redis is { } redis) client.UseRedisClustering(redis);
@@ -109,6 +112,11 @@ public sealed partial class SiteClient(SiteSpec spec, EdgeOptions options, ILogg
         try
         {
             await host.StartAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            await StopHostAsync(host);
+            throw new TimeoutException($"no gateway of the site answered within {StartTimeout.TotalSeconds:F0} s");
         }
         catch
         {

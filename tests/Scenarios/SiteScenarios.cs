@@ -45,6 +45,15 @@ public sealed class SiteScenarios(ITestOutputHelper output)
         return new TwoSites(relays[0], relays[1], edges[0], edges[1], main, backup);
     }
 
+    /// <summary>Both sites started, a listener on each edge with its check, and the stream running undisturbed for a while.</summary>
+    private static async Task<(TwoSites T, StreamRecorder[] Listeners, ScenarioCheck[] Checks)> PlayingAsync(ScenarioHost s, string scenario, DateTimeOffset? startAt)
+    {
+        var t = await StartAsync(s, startAt);
+        var listeners = await s.ListenAsync(t.EdgeA, t.EdgeB);
+        await s.RunForAsync(ScenarioHost.BeforeFault, t.EdgeA, listeners);
+        return (t, listeners, Checks(scenario));
+    }
+
     private static Task<TimeSpan?> FollowsBothAsync(Deployment.Edge edge, TimeSpan timeout) =>
         ScenarioHost.PollAsync(async () => (await EdgeHealth.SitesFollowedAsync(edge)) is { Count: 2 }, timeout);
 
@@ -81,10 +90,7 @@ public sealed class SiteScenarios(ITestOutputHelper output)
         await using var s = await ScenarioHost.StartSitesAsync("Split", output);
         await s.RunAsync(async () =>
         {
-            var t = await StartAsync(s, EncoderScenarios.StartAt());
-            var listeners = await s.ListenAsync(t.EdgeA, t.EdgeB);
-            var checks = Checks("Split");
-            await s.RunForAsync(ScenarioHost.BeforeFault, t.EdgeA, listeners);
+            var (t, listeners, checks) = await PlayingAsync(s, "Split", EncoderScenarios.StartAt());
 
             Mark(checks, listeners, "cut: split a|b");
             var from = listeners[0].Elapsed;
@@ -112,10 +118,7 @@ public sealed class SiteScenarios(ITestOutputHelper output)
         await using var s = await ScenarioHost.StartSitesAsync("StudioLosesB", output);
         await s.RunAsync(async () =>
         {
-            var t = await StartAsync(s, EncoderScenarios.StartAt());
-            var listeners = await s.ListenAsync(t.EdgeA, t.EdgeB);
-            var checks = Checks("StudioLosesB");
-            await s.RunForAsync(ScenarioHost.BeforeFault, t.EdgeB, listeners);
+            var (t, listeners, checks) = await PlayingAsync(s, "StudioLosesB", EncoderScenarios.StartAt());
 
             Mark(checks, listeners, "cut: studio|b");
             var from = listeners[0].Elapsed;
@@ -138,10 +141,7 @@ public sealed class SiteScenarios(ITestOutputHelper output)
         await using var s = await ScenarioHost.StartSitesAsync("RedisDown", output);
         await s.RunAsync(async () =>
         {
-            var t = await StartAsync(s, EncoderScenarios.StartAt());
-            var listeners = await s.ListenAsync(t.EdgeA, t.EdgeB);
-            var checks = Checks("RedisDown");
-            await s.RunForAsync(ScenarioHost.BeforeFault, t.EdgeA, listeners);
+            var (t, listeners, checks) = await PlayingAsync(s, "RedisDown", EncoderScenarios.StartAt());
 
             Mark(checks, listeners, "kill -9 redis@a");
             var from = listeners[0].Elapsed;
@@ -196,10 +196,7 @@ public sealed class SiteScenarios(ITestOutputHelper output)
         await s.RunAsync(async () =>
         {
             var startAt = EncoderScenarios.StartAt();
-            var t = await StartAsync(s, startAt);
-            var listeners = await s.ListenAsync(t.EdgeA, t.EdgeB);
-            var checks = Checks("SplitSwitch");
-            await s.RunForAsync(ScenarioHost.BeforeFault, t.EdgeA, listeners);
+            var (t, listeners, checks) = await PlayingAsync(s, "SplitSwitch", startAt);
 
             Mark(checks, listeners, "kill -9 main");
             var from = listeners[0].Elapsed;

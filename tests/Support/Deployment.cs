@@ -52,25 +52,7 @@ public sealed class Deployment : IAsyncDisposable
         netns is null ? ChildProcess.Dotnet(name, Repo.ProgramDll(program, dll), args) : ChildProcess.DotnetIn(netns, name, Repo.ProgramDll(program, dll), args);
 
     /// <summary>A relay of <paramref name="site"/>: in its namespace, on its address, in its own cluster.</summary>
-    public async Task<Relay> StartRelayAsync(string name, Site site, params string[] extra)
-    {
-        int ingest = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free(), dashboard = Ports.Free(), feed = Ports.Free();
-        var args = new List<string>
-        {
-            "--name", name, "--site", site.Name, "--ingest-port", $"{ingest}", "--ingest-address", site.Address, "--advertise", site.Address,
-            "--silo-port", $"{silo}", "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}",
-            "--clustering", "redis", "--redis", site.Redis,
-        };
-        AddUnlessGiven(args, extra, ("--key", $"{KeyId}={Key}"), ("--admin-password", AdminPassword));
-        args.AddRange(extra);
-        _relayArgs[name] = [.. args];
-        _relayNamespaces[name] = site.Net?.Namespace;
-        var process = Track(StartIn(site.Net?.Namespace, name, "silo", "davecast-silo", [.. args]));
-        var relay = new Relay(name, ingest, silo, gateway, dashboard, process) { Address = site.Address, Site = site.Name };
-        _relays[name] = relay;
-        await process.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));
-        return relay;
-    }
+    public Task<Relay> StartRelayAsync(string name, Site site, params string[] extra) => LaunchRelayAsync(name, site, extra);
 
     /// <summary>An edge at <paramref name="at"/> that follows every site of <paramref name="sites"/>.</summary>
     public async Task<Edge> StartEdgeAsync(string name, Site at, IEnumerable<Site> sites, params string[] extra)
@@ -92,21 +74,8 @@ public sealed class Deployment : IAsyncDisposable
     /// relays named (by their site addresses), with <c>--start-at</c> when given.
     /// </summary>
     public ChildProcess StartPublisherIn(NetworkSite? studio, string encoder, string mount, string file, int priority, IEnumerable<Relay> to,
-        DateTimeOffset? startAt = null, params string[] extra)
-    {
-        var args = new List<string> { "--mount", mount, "--encoder", encoder, "--priority", $"{priority}", "--file", file, "--loop" };
-        foreach (var r in to) args.AddRange(["--relay", $"{r.Address}:{r.IngestPort}"]);
-        if (startAt is { } at)
-            args.AddRange(["--start-at", (at.ToUnixTimeMilliseconds() / 1000.0).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)]);
-        AddUnlessGiven(args, extra, ("--key-id", KeyId), ("--key", Key));
-        args.AddRange(extra);
-        lock (_processes)
-        {
-            int generation = _processes.Count(p => p.Name == encoder || p.Name.StartsWith(encoder + "#", StringComparison.Ordinal));
-            var name = generation == 0 ? encoder : $"{encoder}#{generation + 1}";
-            return Track(StartIn(studio?.Namespace, name, "publisher", "davecast-publisher", [.. args]));
-        }
-    }
+        DateTimeOffset? startAt = null, params string[] extra) =>
+        StartFilePublisher(studio?.Namespace, encoder, mount, file, priority, to.Select(r => $"{r.Address}:{r.IngestPort}"), startAt, extra);
 
     /// <summary>Membership for every silo and edge: null for localhost clustering, else a Redis connection string.</summary>
     public string? Redis { get; init; }
@@ -143,28 +112,33 @@ public sealed class Deployment : IAsyncDisposable
         }
     }
 
-    public async Task<Relay> StartRelayAsync(string name, params string[] extra)
+    public Task<Relay> StartRelayAsync(string name, params string[] extra) => LaunchRelayAsync(name, null, extra);
+
+    /// <summary>
+    /// A relay on loopback in this deployment's one cluster (<paramref name="site"/> null), or at a site: in its
+    /// namespace, on its address, in its own cluster with its own Redis.
+    /// </summary>
+    private async Task<Relay> LaunchRelayAsync(string name, Site? site, string[] extra)
     {
         int ingest = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free(), dashboard = Ports.Free(), feed = Ports.Free();
+        string address = site?.Address ?? "127.0.0.1";
         var args = new List<string>
         {
-            "--name", name, "--ingest-port", $"{ingest}", "--ingest-address", "127.0.0.1", "--silo-port", $"{silo}",
-            "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}", "--cluster-id", ClusterId,
+            "--name", name, "--ingest-port", $"{ingest}", "--ingest-address", address, "--advertise", address, "--silo-port", $"{silo}",
+            "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}",
         };
-        if (Redis is null)
-        {
-            var primary = _relays.Values.FirstOrDefault()?.SiloPort ?? silo;
-            args.AddRange(["--clustering", "localhost", "--primary-silo", $"127.0.0.1:{primary}"]);
-        }
+        if (site is not null)
+            args.AddRange(["--site", site.Name, "--clustering", "redis", "--redis", site.Redis]);
+        else if (Redis is null)
+            args.AddRange(["--cluster-id", ClusterId, "--clustering", "localhost", "--primary-silo", $"127.0.0.1:{_relays.Values.FirstOrDefault()?.SiloPort ?? silo}"]);
         else
-        {
-            args.AddRange(["--clustering", "redis", "--redis", Redis]);
-        }
+            args.AddRange(["--cluster-id", ClusterId, "--clustering", "redis", "--redis", Redis]);
         AddUnlessGiven(args, extra, ("--key", $"{KeyId}={Key}"), ("--admin-password", AdminPassword));
         args.AddRange(extra);
         _relayArgs[name] = [.. args];
-        var process = Track(ChildProcess.Dotnet(name, Repo.ProgramDll("silo", "davecast-silo"), [.. args]));
-        var relay = new Relay(name, ingest, silo, gateway, dashboard, process);
+        _relayNamespaces[name] = site?.Net?.Namespace;
+        var process = Track(StartIn(site?.Net?.Namespace, name, "silo", "davecast-silo", [.. args]));
+        var relay = new Relay(name, ingest, silo, gateway, dashboard, process) { Address = address, Site = site?.Name };
         _relays[name] = relay;
         await process.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));
         return relay;
@@ -239,10 +213,15 @@ public sealed class Deployment : IAsyncDisposable
     /// <c>--start-at</c> (unix seconds): publishers given the same value stamp equal timestamps.
     /// </summary>
     public ChildProcess StartPublisherTo(string encoder, string mount, string file, int priority, IEnumerable<int> ingestPorts,
-        DateTimeOffset? startAt = null, params string[] extra)
+        DateTimeOffset? startAt = null, params string[] extra) =>
+        StartFilePublisher(null, encoder, mount, file, priority, ingestPorts.Select(p => $"127.0.0.1:{p}"), startAt, extra);
+
+    /// <summary>A publisher of a looped file to the given ingest endpoints; a restarted encoder's output is kept as "name#2"...</summary>
+    private ChildProcess StartFilePublisher(string? netns, string encoder, string mount, string file, int priority, IEnumerable<string> relays,
+        DateTimeOffset? startAt, string[] extra)
     {
         var args = new List<string> { "--mount", mount, "--encoder", encoder, "--priority", $"{priority}", "--file", file, "--loop" };
-        foreach (var port in ingestPorts) args.AddRange(["--relay", $"127.0.0.1:{port}"]);
+        foreach (var relay in relays) args.AddRange(["--relay", relay]);
         if (startAt is { } at)
             args.AddRange(["--start-at", (at.ToUnixTimeMilliseconds() / 1000.0).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)]);
         AddUnlessGiven(args, extra, ("--key-id", KeyId), ("--key", Key));
@@ -251,7 +230,7 @@ public sealed class Deployment : IAsyncDisposable
         {
             int generation = _processes.Count(p => p.Name == encoder || p.Name.StartsWith(encoder + "#", StringComparison.Ordinal));
             var name = generation == 0 ? encoder : $"{encoder}#{generation + 1}";
-            return Track(ChildProcess.Dotnet(name, Repo.ProgramDll("publisher", "davecast-publisher"), [.. args]));
+            return Track(StartIn(netns, name, "publisher", "davecast-publisher", [.. args]));
         }
     }
 

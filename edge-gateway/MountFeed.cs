@@ -180,10 +180,8 @@ public sealed partial class MountFeed
         if (frames.Title is { } title) _titles.Learn(frames.Encoder, frames.Session, frames.TitleFrom, title);
         for (int i = 0; i < frames.Count; i++)
         {
-            var data = frames.Frame(i);
-            long duration = 0;
-            if (_format is not null && _format.TryParseHeader(data.Span, out _, out var p)) duration = p.FrameDurationMicros;
-            var frame = new SpliceFrame(data, frames.Timestamps[i], duration, SpliceFrame.HashOf(data.Span));
+            // The relay parsed and hashed the frame once; copies the splicer will drop cost nothing more here.
+            var frame = new SpliceFrame(frames.Frame(i), frames.Timestamps[i], frames.Durations[i], frames.Hashes[i]);
             _splicer.Offer(frames.Encoder, frames.Session, frames.Sequences[i], frame, now);
         }
     }

@@ -20,6 +20,10 @@ public sealed class FrameBatch
     /// <summary>The encoder's stream title as this relay knows it, and the sequence it applies from; null when none was set.</summary>
     [Id(8)] public string? Title { get; init; }
     [Id(9)] public ulong TitleFrom { get; init; }
+    /// <summary>Each frame's duration, from the header the relay parsed once when it accepted the frame.</summary>
+    [Id(10)] public required int[] Durations { get; init; }
+    /// <summary>Each frame's content hash (<see cref="FrameHash"/>), computed once by the relay.</summary>
+    [Id(11)] public required ulong[] Hashes { get; init; }
 
     public int Count => Sequences.Length;
 

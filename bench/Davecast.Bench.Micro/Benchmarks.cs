@@ -149,7 +149,7 @@ public class RelayMerge
     [Benchmark(OperationsPerInvoke = FramesPerOperation, Description = "FrameRing.Put")]
     public ulong Ring()
     {
-        for (int i = 0; i < FramesPerOperation; i++) _ring.Put(_next + (ulong)i, i, _frames[i]);
+        for (int i = 0; i < FramesPerOperation; i++) _ring.Put(_next + (ulong)i, i, 21_333, (ulong)i, _frames[i]);
         _next += FramesPerOperation;
         return _ring.Newest;
     }
@@ -255,7 +255,7 @@ public class EdgeSplice
             for (int copy = 0; copy < 4; copy++)
             {
                 long duration = _format.TryParseHeader(data.Span, out _, out var p) ? p.FrameDurationMicros : 0;
-                var frame = new SpliceFrame(data, timestamp, duration, SpliceFrame.HashOf(data.Span));
+                var frame = new SpliceFrame(data, timestamp, duration, Davecast.Frames.FrameHash.Of(data.Span));
                 _splicer.Offer(copy < 2 ? "enc-a" : "enc-b", copy < 2 ? 1UL : 2UL, seq, frame, _now);
             }
             if (i % 4 == 3)

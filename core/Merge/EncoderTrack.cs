@@ -1,20 +1,7 @@
 namespace Davecast.Merge;
 
-/// <summary>A frame as the edge holds it: bytes, programme position and a content hash.</summary>
-public readonly record struct SpliceFrame(ReadOnlyMemory<byte> Data, long TimestampMicros, long DurationMicros, ulong Hash)
-{
-    /// <summary>64-bit FNV-1a of the frame's bytes: frames of two encoders fed the same audio hash alike.</summary>
-    public static ulong HashOf(ReadOnlySpan<byte> data)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (var b in data)
-        {
-            h ^= b;
-            h *= 1099511628211UL;
-        }
-        return h;
-    }
-}
+/// <summary>A frame as the edge holds it: bytes, programme position and content hash (<see cref="Frames.FrameHash"/>), all as the relay sent them.</summary>
+public readonly record struct SpliceFrame(ReadOnlyMemory<byte> Data, long TimestampMicros, long DurationMicros, ulong Hash);
 
 /// <summary>
 /// Recent frames of one encoder session at an edge, by sequence number, with when each arrived and an index by

@@ -24,8 +24,8 @@ public sealed class FrameRing
     /// <summary>Newest sequence number stored (valid when <see cref="Count"/> is not 0).</summary>
     public ulong Newest { get; private set; }
 
-    /// <summary>Stores a frame; a slot held by an older frame is taken over.</summary>
-    public void Put(ulong sequence, long timestampMicros, ReadOnlySpan<byte> frame)
+    /// <summary>Stores a frame with what was learnt when it was parsed; a slot held by an older frame is taken over.</summary>
+    public void Put(ulong sequence, long timestampMicros, int durationMicros, ulong hash, ReadOnlySpan<byte> frame)
     {
         var slot = _slots[(int)(sequence & (ulong)_mask)];
         if (!slot.Used) Count++;
@@ -35,6 +35,8 @@ public sealed class FrameRing
         slot.Length = frame.Length;
         slot.Sequence = sequence;
         slot.Timestamp = timestampMicros;
+        slot.Duration = durationMicros;
+        slot.Hash = hash;
         slot.Used = true;
         if (Count == 1 || sequence > Newest) Newest = sequence;
     }
@@ -52,6 +54,16 @@ public sealed class FrameRing
         frame = default;
         timestampMicros = 0;
         return false;
+    }
+
+    /// <summary>The frame with this sequence number, with its duration and content hash, if the ring still holds it.</summary>
+    public bool TryGet(ulong sequence, out ReadOnlySpan<byte> frame, out long timestampMicros, out int durationMicros, out ulong hash)
+    {
+        var slot = _slots[(int)(sequence & (ulong)_mask)];
+        bool found = TryGet(sequence, out frame, out timestampMicros);
+        durationMicros = found ? slot.Duration : 0;
+        hash = found ? slot.Hash : 0;
+        return found;
     }
 
     /// <summary>Oldest sequence number that may still be held: the ring spans at most its capacity below the newest.</summary>
@@ -76,6 +88,8 @@ public sealed class FrameRing
         public int Length;
         public ulong Sequence;
         public long Timestamp;
+        public int Duration;
+        public ulong Hash;
         public bool Used;
     }
 }

@@ -57,7 +57,7 @@ public static class FeedCodec
     {
         int size = 2 + m.Mount.Length * 3 + 8 + 4;
         foreach (var e in m.Encoders)
-            size += 2 + e.Encoder.Length * 3 + 8 + 4 + e.Count * 20 + (e.Offsets[e.Count] - e.Offsets[0]) + 1 + (e.Title is { } t ? 2 + t.Length * 3 + 8 : 0);
+            size += 2 + e.Encoder.Length * 3 + 8 + 4 + e.Count * FrameHeaderSize + (e.Offsets[e.Count] - e.Offsets[0]) + 1 + (e.Title is { } t ? 2 + t.Length * 3 + 8 : 0);
         return size;
     }
 
@@ -179,6 +179,9 @@ public static class FeedCodec
         return new FeedBackfillReply(id, mount, new WindowSlice(frames, oldest, newest));
     }
 
+    /// <summary>Per frame: sequence (8), timestamp (8), duration in microseconds (4), content hash (8), length (4).</summary>
+    private const int FrameHeaderSize = 32;
+
     private static void WriteFrames(ArrayBufferWriter<byte> w, FrameBatch b)
     {
         WriteString(w, b.Encoder);
@@ -188,6 +191,8 @@ public static class FeedCodec
         {
             WriteUInt64(w, b.Sequences[i]);
             WriteInt64(w, b.Timestamps[i]);
+            WriteInt32(w, b.Durations[i]);
+            WriteUInt64(w, b.Hashes[i]);
             WriteInt32(w, b.Offsets[i + 1] - b.Offsets[i]);
         }
         int total = b.Offsets[b.Count];
@@ -208,15 +213,19 @@ public static class FeedCodec
         int count = ReadCount(ref r, 1_000_000);
         // Counts and lengths are checked against what the payload holds before anything is allocated for them: a
         // corrupt message is a FormatException, never an overflow or a gigabyte array.
-        if (r.Remaining < count * 20L) throw new FormatException("feed message ends inside frame headers");
+        if (r.Remaining < count * (long)FrameHeaderSize) throw new FormatException("feed message ends inside frame headers");
         var sequences = new ulong[count];
         var timestamps = new long[count];
+        var durations = new int[count];
+        var hashes = new ulong[count];
         var offsets = new int[count + 1];
         long total = 0;
         for (int i = 0; i < count; i++)
         {
             sequences[i] = ReadUInt64(ref r);
             timestamps[i] = ReadInt64(ref r);
+            durations[i] = ReadCount(ref r, 10_000_000);
+            hashes[i] = ReadUInt64(ref r);
             total += ReadCount(ref r, FeedProtocol.MaxMessageSize);
             if (total > r.Remaining || total > int.MaxValue) throw new FormatException("feed message ends inside frame data");
             offsets[i + 1] = (int)total;
@@ -234,7 +243,7 @@ public static class FeedCodec
         return new FrameBatch
         {
             Mount = mount, Relay = relay, Encoder = encoder, Session = session, Sequences = sequences, Timestamps = timestamps,
-            Offsets = offsets, Data = data, Title = title, TitleFrom = titleFrom,
+            Durations = durations, Hashes = hashes, Offsets = offsets, Data = data, Title = title, TitleFrom = titleFrom,
         };
     }
 

@@ -7,7 +7,8 @@ namespace Davecast.Grains.Feed;
 /// </summary>
 public static class FeedProtocol
 {
-    public const byte Version = 1;
+    /// <summary>2: each frame carries its duration and content hash.</summary>
+    public const byte Version = 2;
 
     /// <summary>Every message starts with its length (4 bytes, big-endian, not counting itself) and its type.</summary>
     public const int PrefixSize = 5;

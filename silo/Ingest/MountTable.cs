@@ -75,7 +75,7 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
                         encoder.Gaps += skipped;
                         counters.Gap(skipped);
                     }
-                    encoder.Ring.Put(sequence, timestamp, frame);
+                    encoder.Ring.Put(sequence, timestamp, (int)p.FrameDurationMicros, FrameHash.Of(frame), frame);
                     encoder.Pending.Add(sequence);
                     encoder.NoteFirst(sequence, timestamp);
                     encoder.FramesAccepted++;
@@ -270,15 +270,16 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
         var offsets = new int[count + 1];
         var sequenceArray = new ulong[count];
         var timestamps = new long[count];
+        var durations = new int[count];
+        var hashes = new ulong[count];
         int at = 0;
         for (int i = 0; i < count; i++)
         {
-            e.Ring.TryGet(seqs[i], out var f, out long ts);
+            e.Ring.TryGet(seqs[i], out var f, out timestamps[i], out durations[i], out hashes[i]);
             f.CopyTo(data.AsSpan(at));
             offsets[i] = at;
             at += f.Length;
             sequenceArray[i] = seqs[i];
-            timestamps[i] = ts;
         }
         offsets[count] = at;
         return new FrameBatch
@@ -289,6 +290,8 @@ public sealed class MountTable(IOptions<RelayOptions> options, IngestCounters co
             Session = e.Session,
             Sequences = sequenceArray,
             Timestamps = timestamps,
+            Durations = durations,
+            Hashes = hashes,
             Offsets = offsets,
             Data = data,
             Title = e.Title,

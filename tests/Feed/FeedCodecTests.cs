@@ -94,7 +94,7 @@ public class FeedCodecTests
         var batch = new FrameBatch
         {
             Mount = "/m", Relay = Relay, Encoder = "enc", Session = 5,
-            Sequences = [10, 11], Timestamps = [1000, 2000], Offsets = [3, 5, 8], Data = data,
+            Sequences = [10, 11], Timestamps = [1000, 2000], Durations = [21_333, 21_333], Hashes = [7, 8], Offsets = [3, 5, 8], Data = data,
         };
         var read = FeedCodec.ReadBatch(
             TakeOne(FeedCodec.Batch(1, [new MountBatch { Mount = "/m", Relay = Relay, BatchNumber = 1, Encoders = [batch] }])).Payload, Relay);
@@ -624,7 +624,7 @@ public class FeedCodecTests
     private static FrameBatch Reparent(FrameBatch b, string mount) => new()
     {
         Mount = mount, Relay = b.Relay, Encoder = b.Encoder, Session = b.Session, Sequences = b.Sequences,
-        Timestamps = b.Timestamps, Offsets = b.Offsets, Data = b.Data, Title = b.Title, TitleFrom = b.TitleFrom,
+        Timestamps = b.Timestamps, Durations = b.Durations, Hashes = b.Hashes, Offsets = b.Offsets, Data = b.Data, Title = b.Title, TitleFrom = b.TitleFrom,
     };
 
     /// <summary>Frames of the given sizes, sequences from <paramref name="firstSequence"/>, bytes that tell them apart.</summary>
@@ -639,6 +639,8 @@ public class FeedCodecTests
             Mount = mount, Relay = Relay, Encoder = encoder, Session = session,
             Sequences = [.. Enumerable.Range(0, sizes.Length).Select(i => unchecked(firstSequence + (ulong)i))],
             Timestamps = [.. Enumerable.Range(0, sizes.Length).Select(i => 1_700_000_000_000_000L + i * 21_333L - (i % 2 == 0 ? 0 : 5))],
+            Durations = [.. Enumerable.Range(0, sizes.Length).Select(i => 21_333 + i % 3)],
+            Hashes = [.. Enumerable.Range(0, sizes.Length).Select(i => Davecast.Frames.FrameHash.Of(data.AsSpan(offsets[i], sizes[i])))],
             Offsets = offsets, Data = data, Title = title, TitleFrom = titleFrom,
         };
     }
@@ -666,6 +668,8 @@ public class FeedCodecTests
         Assert.Equal(expected.Count, actual.Count);
         Assert.Equal(expected.Sequences, actual.Sequences);
         Assert.Equal(expected.Timestamps, actual.Timestamps);
+        Assert.Equal(expected.Durations, actual.Durations);
+        Assert.Equal(expected.Hashes, actual.Hashes);
         Assert.Equal(expected.Count + 1, actual.Offsets.Length);
         Assert.Equal(0, actual.Offsets[0]);
         for (int i = 0; i < expected.Count; i++)

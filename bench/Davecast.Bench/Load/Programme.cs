@@ -18,8 +18,8 @@ public sealed class Programme
         Frames = [.. frames.Select(f => f.Data)];
         Parameters = frames[0].Parameters;
         for (int i = 0; i < Frames.Length; i++)
-            if (!_byHash.TryAdd(SpliceFrame.HashOf(Frames[i]), i))
-                throw new InvalidDataException($"{path}: frame {i} has the content of frame {_byHash[SpliceFrame.HashOf(Frames[i])]}; a bench fixture needs distinct frames");
+            if (!_byHash.TryAdd(Davecast.Frames.FrameHash.Of(Frames[i]), i))
+                throw new InvalidDataException($"{path}: frame {i} has the content of frame {_byHash[Davecast.Frames.FrameHash.Of(Frames[i])]}; a bench fixture needs distinct frames");
         MeanFrameBytes = Frames.Average(f => f.Length);
     }
 
@@ -42,7 +42,7 @@ public sealed class Programme
     public long OffsetMicros(ulong sequence) => (long)(sequence * (ulong)Parameters.SamplesPerFrame * 1_000_000UL / (ulong)Parameters.SampleRate);
 
     /// <summary>Position in the fixture of a frame with this content, or -1.</summary>
-    public int IndexOf(ReadOnlySpan<byte> frame) => _byHash.TryGetValue(SpliceFrame.HashOf(frame), out int i) ? i : -1;
+    public int IndexOf(ReadOnlySpan<byte> frame) => _byHash.TryGetValue(Davecast.Frames.FrameHash.Of(frame), out int i) ? i : -1;
 
     public static Programme Load(string path) => new(path, FrameFile.ReadAll(path));
 }

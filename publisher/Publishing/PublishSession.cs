@@ -260,8 +260,8 @@ public sealed class PublishSession
 
     private void CheckParameters(in CodecParameters parameters, ulong sequence)
     {
-        // The bitrate of MPEG audio varies from frame to frame (VBR); everything else should not.
-        if (_warnedParameters || LiveFrameSource.SameStream(parameters, _announced)) return;
+        // What relays compare encoders by: a frame that differs there no longer matches the Announce.
+        if (_warnedParameters || parameters.IsSpliceCompatibleWith(_announced)) return;
         _warnedParameters = true;
         _logger.LogWarning("Frame {Sequence} is {Parameters}, but the stream was announced as {Announced}; relays may refuse the change",
             sequence, parameters, _announced);

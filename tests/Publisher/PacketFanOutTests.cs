@@ -48,6 +48,34 @@ public sealed class PacketFanOutTests
         }
     }
 
+    // Counts and keeps nothing: what a send costs besides the path's own work.
+    private sealed class CountingPath(byte pathId) : IPacketPath
+    {
+        public byte PathId => pathId;
+        public string Name => $"counting {pathId}";
+        public PathStats Stats { get; } = new();
+        public void Send(ReadOnlySpan<byte> packet) => Stats.Sent(packet.Length);
+        public Task CompleteAsync(TimeSpan timeout) => Task.CompletedTask;
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public void Building_once_and_sending_on_every_path_allocates_nothing()
+    {
+        var builder = new PacketBuilder("/live.aac", "studio", "k1", Secret, session: 9);
+        IReadOnlyList<IPacketPath> paths = [new CountingPath(0), new CountingPath(1), new CountingPath(4), new CountingPath(5)];
+        var frames = new List<ReadOnlyMemory<byte>> { new byte[200], new byte[210] };
+        var buffer = new byte[Protocol.MaxPacketSize];
+        for (int i = 0; i < 100; i++) PacketFanOut.Send(paths, builder, buffer, builder.AudioUnsigned(buffer, (ulong)i, i, frames));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++) PacketFanOut.Send(paths, builder, buffer, builder.AudioUnsigned(buffer, (ulong)i, i, frames));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.All(paths, p => Assert.Equal(10_100, p.Stats.Packets));
+    }
+
     [Fact]
     public void A_control_packet_built_once_verifies_on_every_path()
     {

@@ -34,9 +34,6 @@ public abstract class LiveFrameSource(CodecKind codec, ILogger logger) : IFrameS
 
     public abstract ValueTask DisposeAsync();
 
-    /// <summary>Two frames' parameters belong to one stream: everything but the bitrate, which varies with VBR, is the same.</summary>
-    public static bool SameStream(in CodecParameters a, in CodecParameters b) => a with { BitrateKbps = 0 } == b with { BitrateKbps = 0 };
-
     /// <summary>Takes a connection's station headers; the list is replaced only when they differ.</summary>
     protected void LearnHeaders(IReadOnlyList<KeyValuePair<string, string>> headers)
     {
@@ -62,7 +59,7 @@ public abstract class LiveFrameSource(CodecKind codec, ILogger logger) : IFrameS
             _session = parameters;
             return null;
         }
-        return SameStream(session, parameters)
+        return session.IsSpliceCompatibleWith(parameters)
             ? null
             : $"its frames are {parameters}, but this session's are {session}; relays cannot splice the two, restart the publisher to change codec";
     }

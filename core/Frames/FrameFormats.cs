@@ -1,6 +1,6 @@
 namespace Davecast.Frames;
 
-/// <summary>Finds the frame format of a codec or of an HTTP Content-Type.</summary>
+/// <summary>Finds the frame format of a codec.</summary>
 public static class FrameFormats
 {
     public static IFrameFormat For(CodecKind codec) => codec switch
@@ -9,38 +9,6 @@ public static class FrameFormats
         CodecKind.Mpeg => MpegAudioFormat.Instance,
         _ => throw new ArgumentException($"No frame format for codec {codec}.", nameof(codec)),
     };
-
-    /// <summary>The codec of a Content-Type such as "audio/aacp" or "audio/mpeg; charset=x"; Unknown otherwise.</summary>
-    public static CodecKind FromContentType(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType))
-        {
-            return CodecKind.Unknown;
-        }
-
-        ReadOnlySpan<char> type = contentType.AsSpan();
-        int semicolon = type.IndexOf(';');
-        if (semicolon >= 0)
-        {
-            type = type[..semicolon];
-        }
-
-        type = type.Trim();
-        if (type.Equals("audio/aac", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("audio/aacp", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("audio/x-aac", StringComparison.OrdinalIgnoreCase))
-        {
-            return CodecKind.Aac;
-        }
-
-        if (type.Equals("audio/mpeg", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("audio/mp3", StringComparison.OrdinalIgnoreCase))
-        {
-            return CodecKind.Mpeg;
-        }
-
-        return CodecKind.Unknown;
-    }
 
     /// <summary>Two neighbouring frames belong to one stream: same codec, rate, channels, and profile or version+layer.</summary>
     internal static bool AreConsistent(in CodecParameters a, in CodecParameters b) =>

@@ -1,3 +1,5 @@
+using Davecast.Http;
+
 namespace Davecast.Frames;
 
 /// <summary>The two codec families Davecast carries.</summary>
@@ -32,7 +34,7 @@ public readonly record struct CodecParameters(
     int SamplesPerFrame)
 {
     /// <summary>The HTTP Content-Type a player expects for this codec.</summary>
-    public string ContentType => Codec == CodecKind.Aac ? "audio/aac" : "audio/mpeg";
+    public string ContentType => ContentTypes.Of(Codec);
 
     /// <summary>Duration of one frame in microseconds (exact to the microsecond, rounded down).</summary>
     public long FrameDurationMicros => SampleRate == 0 ? 0 : SamplesPerFrame * 1_000_000L / SampleRate;

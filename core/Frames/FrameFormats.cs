@@ -1,6 +1,6 @@
 namespace Davecast.Frames;
 
-/// <summary>The known frame formats: by codec, by HTTP Content-Type, or detected from a header.</summary>
+/// <summary>The known frame formats: by codec, or detected from a header (Content-Type: Davecast.Http.ContentTypes).</summary>
 public static class FrameFormats
 {
     // Detection order. Never two at once: ADTS needs layer bits 00, which MPEG audio reserves.
@@ -42,37 +42,5 @@ public static class FrameFormats
         frameLength = 0;
         parameters = default;
         return null;
-    }
-
-    /// <summary>The codec of a Content-Type such as "audio/aacp" or "audio/mpeg; charset=x"; Unknown otherwise.</summary>
-    public static CodecKind FromContentType(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType))
-        {
-            return CodecKind.Unknown;
-        }
-
-        ReadOnlySpan<char> type = contentType.AsSpan();
-        int semicolon = type.IndexOf(';');
-        if (semicolon >= 0)
-        {
-            type = type[..semicolon];
-        }
-
-        type = type.Trim();
-        if (type.Equals("audio/aac", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("audio/aacp", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("audio/x-aac", StringComparison.OrdinalIgnoreCase))
-        {
-            return CodecKind.Aac;
-        }
-
-        if (type.Equals("audio/mpeg", StringComparison.OrdinalIgnoreCase)
-            || type.Equals("audio/mp3", StringComparison.OrdinalIgnoreCase))
-        {
-            return CodecKind.Mpeg;
-        }
-
-        return CodecKind.Unknown;
     }
 }

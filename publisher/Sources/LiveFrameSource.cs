@@ -1,5 +1,5 @@
 using Davecast.Frames;
-using Davecast.Icy;
+using Davecast.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Davecast.Publisher.Sources;
@@ -46,7 +46,7 @@ public abstract class LiveFrameSource(CodecKind codec, ILogger logger) : IFrameS
     /// </summary>
     protected string? CheckFirstFrame(in CodecParameters parameters, string? contentType, string origin)
     {
-        var declared = IcyMetadata.CodecOf(contentType);
+        var declared = ContentTypes.CodecOf(contentType);
         var mismatch = declared != CodecKind.Unknown && declared != parameters.Codec ? $"{origin} {contentType} {parameters.Codec}" : null;
         if (mismatch is not null && mismatch != _mismatch)
         {

@@ -10,6 +10,28 @@ public static class FrameFormats
         _ => throw new ArgumentException($"No frame format for codec {codec}.", nameof(codec)),
     };
 
+    private static readonly IFrameFormat[] Known = [AdtsFormat.Instance, MpegAudioFormat.Instance];
+
+    /// <summary>Every frame format Davecast knows, in the order <see cref="Detect"/> tries them.</summary>
+    public static IReadOnlyList<IFrameFormat> All => Known;
+
+    /// <summary>
+    /// The first known format whose header parses at the start of <paramref name="frame"/>, with the frame's length
+    /// and parameters from that header; null when none does. Whether the frame is whole (<paramref name="frameLength"/>
+    /// equal to its length) is the caller's check.
+    /// </summary>
+    public static IFrameFormat? Detect(ReadOnlySpan<byte> frame, out int frameLength, out CodecParameters parameters)
+    {
+        // An array, not the list: a foreach over the interface would allocate an enumerator per call.
+        foreach (var format in Known)
+        {
+            if (format.TryParseHeader(frame, out frameLength, out parameters)) return format;
+        }
+        frameLength = 0;
+        parameters = default;
+        return null;
+    }
+
     /// <summary>The codec of a Content-Type such as "audio/aacp" or "audio/mpeg; charset=x"; Unknown otherwise.</summary>
     public static CodecKind FromContentType(string? contentType)
     {

@@ -93,7 +93,7 @@ public sealed partial class IngestListener(
     private void Handle(ReadOnlySpan<byte> packet, IngestTransport transport, ReplyRoute reply)
     {
         if (acceptor.Accept(packet, transport, out var view, out var key, out var refusal) == RejectReason.None && refusal is not null)
-            refusals.Tell(view, key!.Secret, refusal, reply);
+            refusals.Tell(view, key!, refusal, reply);
     }
 
     /// <summary>

@@ -19,8 +19,8 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
     /// <summary>Refused packets sent to publishers.</summary>
     public long RefusalsSent => Interlocked.Read(ref _count);
 
-    /// <summary>Answers <paramref name="view"/>, a control packet verified with <paramref name="secret"/>, that its mount refuses its encoder.</summary>
-    internal void Tell(in PacketView view, ReadOnlySpan<byte> secret, string reason, ReplyRoute reply)
+    /// <summary>Answers <paramref name="view"/>, a control packet verified with <paramref name="packetKey"/>, that its mount refuses its encoder.</summary>
+    internal void Tell(in PacketView view, PacketKey packetKey, string reason, ReplyRoute reply)
     {
         var key = new RefusalKey(Encoding.UTF8.GetString(view.Mount), Encoding.UTF8.GetString(view.Encoder), view.Session, view.PathId);
         long now = Stopwatch.GetTimestamp();
@@ -35,7 +35,7 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
 
         var buffer = new byte[Refusal.MaxSize(view)];
         long nowMicros = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-        int length = Refusal.Write(buffer, view, (ulong)Interlocked.Increment(ref _count), nowMicros, reason, secret);
+        int length = Refusal.Write(buffer, view, (ulong)Interlocked.Increment(ref _count), nowMicros, reason, packetKey);
         var error = reply.Send(buffer.AsSpan(0, length));
         if (error is not null) LogRefusalNotSent(key.Encoder, key.Mount, key.PathId, reply.Describe(), error);
         else if (first) LogTellingRefused(key.Encoder, key.Mount, key.PathId, reply.Describe(), reason);

@@ -30,7 +30,7 @@ public sealed class FrameBatch
     public ReadOnlyMemory<byte> Frame(int i) => Data.AsMemory(Offsets[i], Offsets[i + 1] - Offsets[i]);
 }
 
-/// <summary>One stream event: every encoder's frames of one mount from one relay's batch interval.</summary>
+/// <summary>Every encoder's frames of one mount from one relay's batch interval, as the relay feed carries them.</summary>
 [GenerateSerializer, Immutable]
 public sealed class MountBatch
 {

@@ -29,7 +29,7 @@ var redis = new Option<string>("--redis") { Description = "With --clustering red
 var clusterId = new Option<string?>("--cluster-id") { Description = "Orleans cluster id of this relay's site (default: the --site name, else 'davecast')" };
 var dashboardPort = new Option<int>("--dashboard-port") { Description = "HTTP port of the Orleans Dashboard, /mounts, /metrics and /healthz (0: no dashboard; the rest on a free loopback port)", DefaultValueFactory = _ => 8080 };
 var window = new Option<double>("--window") { Description = "Seconds of recent frames each encoder's window keeps", DefaultValueFactory = _ => 10 };
-var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per stream event to the edges", DefaultValueFactory = _ => 100 };
+var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per relay-feed batch to the edges", DefaultValueFactory = _ => 100 };
 var preferredHold = new Option<double>("--preferred-hold") { Description = "Seconds a returning preferred encoder must be healthy before it is live again", DefaultValueFactory = _ => 10 };
 var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Seconds without frames after which an encoder is not healthy (for the election)", DefaultValueFactory = _ => 3 };
 var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret (repeatable); default: the development key", AllowMultipleArgumentsPerToken = false };
@@ -77,7 +77,7 @@ multicastInterface.Validators.Add(r =>
     else if (!MulticastGroup.IsLocalInterface(ip)) r.AddError($"--multicast-interface: {ip} is not an address of this machine's interfaces");
 });
 
-var root = new RootCommand("Davecast relay silo: takes publishers' frames over UDP and TCP, keeps a window per encoder, and streams them to edge gateways through Orleans.")
+var root = new RootCommand("Davecast relay silo: takes publishers' frames over UDP and TCP, keeps a window per encoder, and sends them to edge gateways over the relay feed (TCP); the site's Orleans cluster holds the control state.")
 {
     name, site, feedPort, ingestPort, ingestAddress, siloPort, gatewayPort, advertise, clustering, primary, redis, clusterId, dashboardPort, window, batchMs, preferredHold, encoderTimeout, keys,
 };

@@ -21,7 +21,7 @@ public sealed class PublisherCommand
 
     private readonly Option<string> _encoder = new("--encoder")
     {
-        Description = "Encoder id, unique among the publishers of one mount (default: this host's name)",
+        Description = "Encoder id, unique among the publishers of one mount; the default is this host's name",
         DefaultValueFactory = _ => DefaultEncoderId(),
     };
 

@@ -19,7 +19,7 @@ public sealed class BatchCollector(IOptions<RelayOptions> options, MountTable mo
             if (TakeBatch(mount) is { } batch) batches.Add(batch);
     }
 
-    /// <summary>Frames of the mount's encoders accepted since the last call, as one stream event; null if none.</summary>
+    /// <summary>Frames of the mount's encoders accepted since the last call, as one mount batch; null if none.</summary>
     internal MountBatch? TakeBatch(MountState mount)
     {
         lock (mount.Gate)

@@ -1,4 +1,4 @@
-using Davecast.Merge;
+using Davecast.Edge.Splicing;
 
 namespace Davecast.Tests.Merge;
 

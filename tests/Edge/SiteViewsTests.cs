@@ -197,6 +197,26 @@ public class SiteViewsTests
         Assert.False(SiteViews.Healthy(Status("e", 1, now, refused: "duplicate"), now, timeout));
     }
 
+    [Fact]
+    public void Each_sites_live_encoder_is_judged_by_that_sites_timeout_and_the_edge_takes_the_largest()
+    {
+        var now = DateTimeOffset.UtcNow;
+        // enc-a's last frame is 10 s old: stale by site a's 3 s, healthy by site b's 60 s.
+        var a = View("a", Info(live: "enc-a", encoders: [Status("enc-a", 1, now - TimeSpan.FromSeconds(10))]) with { EncoderTimeout = TimeSpan.FromSeconds(3) });
+        var b = View("b", Info(live: "enc-b", encoders: [Status("enc-b", 1, now - TimeSpan.FromSeconds(10))]) with { EncoderTimeout = TimeSpan.FromSeconds(60) });
+        var combined = SiteViews.Combine(M, [a, b])!;
+        Assert.Equal("enc-b", combined.LiveEncoder);
+        Assert.Equal(TimeSpan.FromSeconds(60), combined.HealthTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(60), SiteViews.Combine(M, [b, a])!.HealthTimeout);
+    }
+
+    [Fact]
+    public void A_site_that_sends_no_timeout_counts_with_the_default()
+    {
+        var info = Info(live: "enc") with { EncoderTimeout = null };
+        Assert.Equal(ElectionOptions.DefaultEncoderTimeout, info.HealthTimeout);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /// <summary>Which site's info the combination was built on (each test's infos carry their site in Headers).</summary>

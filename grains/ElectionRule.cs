@@ -44,6 +44,10 @@ public static class ElectionRule
     public static bool IsHealthy(in ElectionCandidate e, DateTimeOffset now, ElectionOptions options) =>
         IsHealthy(e.Eligible, e.LastFrameAt, now, options.EncoderTimeout);
 
+    /// <summary>An encoder as the mount grain reports it: not refused, and heard from within the timeout.</summary>
+    public static bool IsHealthy(EncoderStatus e, DateTimeOffset now, TimeSpan encoderTimeout) =>
+        IsHealthy(e.RefusedReason is null, e.LastFrameAt, now, encoderTimeout);
+
     /// <summary>Health by wall-clock times (the relays' reports), as in <see cref="IsHealthy(bool, long, long, long)"/>.</summary>
     public static bool IsHealthy(bool eligible, DateTimeOffset lastFrameAt, DateTimeOffset now, TimeSpan encoderTimeout) =>
         IsHealthy(eligible, lastFrameAt.UtcTicks, now.UtcTicks, encoderTimeout.Ticks);

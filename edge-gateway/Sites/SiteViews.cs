@@ -47,5 +47,5 @@ public static class SiteViews
 
     /// <summary>As the election has it: not refused, and its last frame no older than the encoder timeout.</summary>
     public static bool Healthy(EncoderStatus e, DateTimeOffset now, TimeSpan timeout) =>
-        ElectionRule.IsHealthy(e.RefusedReason is null, e.LastFrameAt, now, timeout);
+        ElectionRule.IsHealthy(e, now, timeout);
 }

@@ -40,17 +40,28 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Davecast.Orleans.sln -c Release -nologo -v q
 results=$(mktemp -d)
-set +e
+# Unit tests first (seconds, no processes), then the process tests. Both run; either failing fails the script.
 # Scenarios too long for the suite's 15 minutes carry the trait Suite=bench and run under bench/run.sh failover.
-dotnet test tests/Davecast.Tests.csproj -c Release --no-build -nologo --filter "Suite!=bench" \
-  --logger "console;verbosity=normal" --logger "trx;LogFileName=results.trx" --results-directory "$results" \
-  --blame-hang-timeout 10m
-status=$?
+run_tests() {
+  local name=$1
+  shift
+  dotnet test "$@" -c Release --no-build -nologo \
+    --logger "console;verbosity=normal" --logger "trx;LogFileName=$name.trx" --results-directory "$results"
+}
+set +e
+run_tests unit tests/Unit/Davecast.Tests.Unit.csproj
+unit_status=$?
+run_tests process tests/Davecast.Tests.csproj --filter "Suite!=bench" --blame-hang-timeout 10m
+process_status=$?
 set -e
-trx="$results/results.trx"
-if [ -f "$trx" ]; then
-  passed=$(grep -o 'passed="[0-9]*"' "$trx" | head -1 | tr -dc 0-9)
-  failed=$(grep -o 'failed="[0-9]*"' "$trx" | head -1 | tr -dc 0-9)
-  echo "${passed:-0} passed, ${failed:-0} failed"
-fi
-exit $status
+passed=0
+failed=0
+for trx in "$results/unit.trx" "$results/process.trx"; do
+  [ -f "$trx" ] || continue
+  p=$(grep -o 'passed="[0-9]*"' "$trx" | head -1 | tr -dc 0-9)
+  f=$(grep -o 'failed="[0-9]*"' "$trx" | head -1 | tr -dc 0-9)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+echo "$passed passed, $failed failed"
+[ "$unit_status" -eq 0 ] && [ "$process_status" -eq 0 ]

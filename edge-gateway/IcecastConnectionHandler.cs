@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using Davecast.Http;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
@@ -13,8 +14,6 @@ namespace Davecast.Edge;
 /// </summary>
 public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
 {
-    private const int MaxHead = 16 * 1024;
-
     /// <summary>Send buffer of a listener's socket (Linux doubles it): seconds of audio, not the megabytes autotuning allows.</summary>
     public const int SocketSendBuffer = 64 * 1024;
 
@@ -22,6 +21,7 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
     {
         var input = connection.Transport.Input;
         ReadOnlySequence<byte> buffer;
+        RequestHead? head;
         long headLength;
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
         {
@@ -37,14 +37,11 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
                     return;
                 }
                 buffer = result.Buffer;
-                var end = FindHeadEnd(buffer);
-                if (end >= 0)
+                var status = RequestHeadParser.TryRead(buffer, out head, out headLength, out _);
+                if (status == HeadStatus.Complete) break;
+                if (status != HeadStatus.Incomplete || result.IsCompleted)
                 {
-                    headLength = end;
-                    break;
-                }
-                if (result.IsCompleted || buffer.Length > MaxHead)
-                {
+                    // Too large, malformed or cut short: Kestrel's own parser answers it.
                     input.AdvanceTo(buffer.Start);
                     await next(connection);
                     return;
@@ -53,8 +50,7 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
             }
         }
 
-        var head = Encoding.Latin1.GetString(buffer.Slice(0, headLength));
-        if (!TryParseListen(head, out var mount) || !listeners.TryGetPlayable(mount, out var feed))
+        if (!IsListen(head!, out var mount) || !listeners.TryGetPlayable(mount, out var feed))
         {
             // Leave every byte for Kestrel's own parser.
             input.AdvanceTo(buffer.Start);
@@ -64,7 +60,7 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
         input.AdvanceTo(buffer.GetPosition(headLength));
 
         var output = connection.Transport.Output;
-        bool icy = ListenerEndpoint.WantsIcyMetadata(HeaderValue(head, "Icy-MetaData"));
+        bool icy = ListenerEndpoint.WantsIcyMetadata(head!.Header("Icy-MetaData"));
         var session = listeners.TryAdmit(feed, connection.RemoteEndPoint?.ToString(), icy, out var refusal);
         if (session is null)
         {
@@ -106,17 +102,6 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
         }
     }
 
-    /// <summary>The value of a request header (case-insensitive name), or null.</summary>
-    internal static string? HeaderValue(string head, string name)
-    {
-        foreach (var line in head.Split("\r\n"))
-        {
-            int colon = line.IndexOf(':');
-            if (colon > 0 && line.AsSpan(0, colon).Trim().Equals(name, StringComparison.OrdinalIgnoreCase)) return line[(colon + 1)..].Trim();
-        }
-        return null;
-    }
-
     private static async Task WatchForCloseAsync(PipeReader input, CancellationTokenSource gone)
     {
         try
@@ -134,27 +119,12 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
         await gone.CancelAsync();
     }
 
-    /// <summary>"GET /mount HTTP/1.x": the mount, without query string.</summary>
-    internal static bool TryParseListen(string head, out string mount)
+    /// <summary>"GET /mount HTTP/1.x": the mount, percent-decoded, without query string.</summary>
+    private static bool IsListen(RequestHead head, out string mount)
     {
-        mount = "";
-        int lineEnd = head.IndexOf("\r\n", StringComparison.Ordinal);
-        var parts = (lineEnd < 0 ? head : head[..lineEnd]).Split(' ');
-        if (parts.Length != 3 || parts[0] != "GET" || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal)) return false;
-        var path = parts[1];
-        int q = path.IndexOf('?');
-        if (q >= 0) path = path[..q];
-        if (!path.StartsWith('/') || path.Length < 2) return false;
-        mount = Uri.UnescapeDataString(path[1..]);
-        return true;
+        mount = head.Path.Length > 1 ? head.Path[1..] : "";
+        return head.Method == "GET" && head.IsHttp1 && mount.Length > 0;
     }
 
     private static string Clean(string value) => value.Replace("\r", " ").Replace("\n", " ");
-
-    private static long FindHeadEnd(in ReadOnlySequence<byte> buffer)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        if (reader.TryReadTo(out ReadOnlySequence<byte> _, "\r\n\r\n"u8, advancePastDelimiter: true)) return reader.Consumed;
-        return -1;
-    }
 }

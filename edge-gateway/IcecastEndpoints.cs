@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Davecast.Wire;
 using Davecast.Grains;
+using Davecast.Http;
 using Davecast.Security;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +20,6 @@ public sealed partial class IcecastEndpoints(
     /// <summary>What status-json names the server, as Icecast puts its version there.</summary>
     public const string ServerId = "Davecast.Orleans (Icecast 2.4 compatible)";
 
-    private const string Realm = "Basic realm=\"Icecast2 Server\"";
     private readonly EdgeOptions _options = options.Value;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
@@ -32,8 +30,8 @@ public sealed partial class IcecastEndpoints(
         app.MapGet("/admin/metadata", (Func<HttpContext, Task<IResult>>)MetadataAsync);
         app.MapMethods("/{**path}", ["OPTIONS"], (HttpContext context) =>
         {
-            Cors(context.Response);
-            context.Response.Headers.Allow = "GET, HEAD, OPTIONS";
+            CorsPolicy.Apply(context.Response.Headers);
+            context.Response.Headers.Allow = CorsPolicy.Methods;
             return Results.Ok();
         });
     }
@@ -41,7 +39,7 @@ public sealed partial class IcecastEndpoints(
     /// <summary>Icecast 2.4's status-json.xsl: "source" is one object for one mount, an array for several, absent for none.</summary>
     public IResult Status(HttpContext context)
     {
-        Cors(context.Response);
+        CorsPolicy.Apply(context.Response.Headers);
         var feeds = catalog.Feeds.Where(f => f.Parameters is not null && f.Output.Head > 0)
             .OrderBy(f => f.Mount, StringComparer.Ordinal).ToList();
         using var body = new MemoryStream();
@@ -120,19 +118,9 @@ public sealed partial class IcecastEndpoints(
     public async Task<IResult> MetadataAsync(HttpContext context)
     {
         if (!Authorized(context, _options.AdminUser, _options.AdminPassword)) return Unauthorized(context, "metadata");
-        var query = context.Request.Query;
-        if (query["mode"] != "updinfo") return IceResponse(StatusCodes.Status400BadRequest, "No such mode: only mode=updinfo is supported", false);
-        string mount;
-        try
-        {
-            mount = MountName.Normalize(query["mount"].ToString());
-        }
-        catch (ArgumentException)
-        {
-            return IceResponse(StatusCodes.Status400BadRequest, "Missing or bad parameter: mount", false);
-        }
-        var song = RawQueryText(context.Request.QueryString.Value, "song");
-        if (song is null) return IceResponse(StatusCodes.Status400BadRequest, "Missing parameter: song", false);
+        if (!Updinfo.TryParse(context.Request.QueryString.Value, out var update, out var error))
+            return IceResponse(StatusCodes.Status400BadRequest, error, false);
+        var (mount, song) = update!;
         if (Encoding.UTF8.GetByteCount(song) > Icy.IcyMetadata.MaxTextBytes)
             return IceResponse(StatusCodes.Status400BadRequest, $"song is longer than {Icy.IcyMetadata.MaxTextBytes} bytes", false);
         if (!catalog.TryGet(mount, out var feed)) return IceResponse(StatusCodes.Status404NotFound, "Source does not exist", false);
@@ -145,35 +133,10 @@ public sealed partial class IcecastEndpoints(
         return IceResponse(StatusCodes.Status200OK, "Metadata update successful", true);
     }
 
-    /// <summary>
-    /// A query parameter decoded from its raw bytes: UTF-8 when the bytes are valid UTF-8, else Latin-1, because
-    /// encoders send either (the charset parameter is often missing or wrong). Null when absent.
-    /// </summary>
-    public static string? RawQueryText(string? rawQuery, string name)
-    {
-        if (string.IsNullOrEmpty(rawQuery)) return null;
-        foreach (var pair in rawQuery.TrimStart('?').Split('&'))
-        {
-            int eq = pair.IndexOf('=');
-            var key = eq < 0 ? pair : pair[..eq];
-            if (!string.Equals(WebUtility.UrlDecode(key), name, StringComparison.Ordinal)) continue;
-            var bytes = WebUtility.UrlDecodeToBytes(Encoding.Latin1.GetBytes(eq < 0 ? "" : pair[(eq + 1)..]), 0, eq < 0 ? 0 : pair.Length - eq - 1);
-            try
-            {
-                return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-            }
-            catch (DecoderFallbackException)
-            {
-                return Encoding.Latin1.GetString(bytes);
-            }
-        }
-        return null;
-    }
-
     private IResult Unauthorized(HttpContext context, string what)
     {
         LogUnauthorized(what, context.Connection.RemoteIpAddress?.ToString());
-        context.Response.Headers.WWWAuthenticate = Realm;
+        context.Response.Headers.WWWAuthenticate = BasicCredentials.IcecastChallenge;
         return Results.Text("Authentication required\n", "text/plain", statusCode: StatusCodes.Status401Unauthorized);
     }
 
@@ -181,16 +144,7 @@ public sealed partial class IcecastEndpoints(
     public static bool Authorized(HttpContext context, string user, string password) =>
         BasicCredentials.Match(context.Request.Headers.Authorization.ToString(), user, password);
 
-    private static IResult IceResponse(int status, string message, bool ok) => Results.Text(
-        $"<?xml version=\"1.0\"?>\n<iceresponse><message>{System.Security.SecurityElement.Escape(message)}</message><return>{(ok ? 1 : 0)}</return></iceresponse>\n",
-        "text/xml", Encoding.UTF8, status);
-
-    private static void Cors(HttpResponse response)
-    {
-        response.Headers.AccessControlAllowOrigin = "*";
-        response.Headers.AccessControlAllowHeaders = "Origin, Accept, X-Requested-With, Content-Type, Icy-MetaData";
-        response.Headers.AccessControlAllowMethods = "GET, OPTIONS, HEAD";
-    }
+    private static IResult IceResponse(int status, string message, bool ok) => Results.Text(Updinfo.Reply(message, ok), "text/xml", Encoding.UTF8, status);
 
     /// <summary>Icecast's date format: "Tue, 24 Nov 2026 09:00:00 +0000".</summary>
     public static string Rfc822(DateTimeOffset t) => t.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture);

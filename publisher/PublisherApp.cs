@@ -1,7 +1,6 @@
 using Davecast.Cli;
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Davecast.Publisher.Cli;
 using Davecast.Publisher.Paths;
@@ -44,11 +43,11 @@ public static class PublisherApp
             IFrameSource source;
             try
             {
-                source = CreateSource(options, sourceLogger);
+                source = await CreateSourceAsync(options, logging, sourceLogger, stop.Token);
             }
-            catch (SocketException e)
+            catch (IOException e) when (options.ListenSource is not null)
             {
-                sourceLogger.LogError("Cannot listen for source clients on {Endpoint}: {Error}", options.ListenSource, e.Message);
+                sourceLogger.LogError("Cannot listen for source clients on {Endpoint} (--listen-source): {Error}", options.ListenSource, e.Message);
                 return 1;
             }
             await using var _ = source;
@@ -70,11 +69,12 @@ public static class PublisherApp
             command.Root, args, "davecast-publisher", command.Secrets, output, error, cancellationToken, environmentName, configuration);
     }
 
-    private static IFrameSource CreateSource(PublisherOptions options, ILogger logger) => options switch
+    private static async Task<IFrameSource> CreateSourceAsync(PublisherOptions options, ILoggerFactory loggers, ILogger logger, CancellationToken cancellationToken) => options switch
     {
         { File: { } file } => StreamFrameSource.ForFile(file, options.Loop, options.Codec, logger),
         { SourceUrl: { } url } => new IcecastPullSource(url, options.Codec, options.ReconnectMax, logger),
-        { ListenSource: { } endpoint } => IcecastSourceListener.Start(endpoint, options.Mount, options.SourceLogin, options.AdminLogin, options.Codec, logger),
+        { ListenSource: { } endpoint } => await IcecastSourceListener.StartAsync(
+            endpoint, options.Mount, options.SourceLogin, options.AdminLogin, options.Codec, loggers, logger, cancellationToken),
         _ => StreamFrameSource.ForStdin(options.Codec, logger),
     };
 

@@ -17,6 +17,8 @@ public sealed class AdtsFormat : IFrameFormat
 
     public int HeaderSize => 7;
 
+    public byte FirstByte => 0xFF;
+
     public bool TryParseHeader(ReadOnlySpan<byte> header, out int frameLength, out CodecParameters parameters)
     {
         frameLength = 0;
@@ -26,8 +28,7 @@ public sealed class AdtsFormat : IFrameFormat
             return false;
         }
 
-        // 12 sync bits, then ID (1), layer (2, always 0), protection_absent (1).
-        if (header[0] != 0xFF || (header[1] & 0xF6) != 0xF0)
+        if (!HasSync(header))
         {
             return false;
         }
@@ -63,4 +64,10 @@ public sealed class AdtsFormat : IFrameFormat
             SamplesPerFrame: rawBlocks * 1024);
         return true;
     }
+
+    public bool CouldBecomeHeader(ReadOnlySpan<byte> partial) => partial.Length < HeaderSize && HasSync(partial);
+
+    // 12 sync bits, then ID (1), layer (2, always 0), protection_absent (1): as much of them as the span holds.
+    private static bool HasSync(ReadOnlySpan<byte> header) =>
+        (header.Length < 1 || header[0] == 0xFF) && (header.Length < 2 || (header[1] & 0xF6) == 0xF0);
 }

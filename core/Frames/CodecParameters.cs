@@ -1,3 +1,5 @@
+using Davecast.Http;
+
 namespace Davecast.Frames;
 
 /// <summary>The two codec families Davecast carries.</summary>
@@ -11,8 +13,9 @@ public enum CodecKind : byte
 }
 
 /// <summary>
-/// Codec parameters as read from a frame header. Two encoders can be spliced only when
-/// <see cref="IsSpliceCompatibleWith"/> holds.
+/// Codec parameters as read from a frame header. The two rules that compare them live here:
+/// <see cref="IsSpliceCompatibleWith"/> across encoders (or connections), <see cref="IsSameStreamAs"/> between
+/// neighbouring frames of one stream.
 /// </summary>
 /// <param name="Codec">AAC (ADTS) or MPEG audio.</param>
 /// <param name="SampleRate">Samples per second, per channel.</param>
@@ -31,15 +34,29 @@ public readonly record struct CodecParameters(
     int SamplesPerFrame)
 {
     /// <summary>The HTTP Content-Type a player expects for this codec.</summary>
-    public string ContentType => Codec == CodecKind.Aac ? "audio/aac" : "audio/mpeg";
+    public string ContentType => ContentTypes.Of(Codec);
 
     /// <summary>Duration of one frame in microseconds (exact to the microsecond, rounded down).</summary>
     public long FrameDurationMicros => SampleRate == 0 ? 0 : SamplesPerFrame * 1_000_000L / SampleRate;
 
-    /// <summary>Frames of one encoder can replace frames of another without the decoder noticing.</summary>
+    /// <summary>
+    /// Frames of one encoder can replace frames of another without the decoder noticing, and take the same media
+    /// time: same codec, rate, channels, profile or layer, and samples per frame. The bitrate may differ, and so may
+    /// the ADTS ID bit (MPEG-2 or MPEG-4 AAC), which decoders ignore. (For MPEG audio the version follows from the
+    /// sample rate.)
+    /// </summary>
     public bool IsSpliceCompatibleWith(in CodecParameters other) =>
         Codec == other.Codec && SampleRate == other.SampleRate && Channels == other.Channels
         && SamplesPerFrame == other.SamplesPerFrame && ProfileOrLayer == other.ProfileOrLayer;
+
+    /// <summary>
+    /// Two frame headers could be neighbours in one stream, which tells a real header from a sync word inside audio
+    /// data: same codec, rate, channels, profile or layer, and version (for AAC, the ADTS ID bit). The bitrate
+    /// (VBR) and, for AAC, the raw data blocks per ADTS frame may change from frame to frame.
+    /// </summary>
+    public bool IsSameStreamAs(in CodecParameters other) =>
+        Codec == other.Codec && SampleRate == other.SampleRate && Channels == other.Channels
+        && ProfileOrLayer == other.ProfileOrLayer && Version == other.Version;
 
     public override string ToString() => Codec switch
     {

@@ -15,15 +15,22 @@ namespace Davecast.Frames;
 /// not a fake header that the next real frame starts inside; or</item>
 /// <item>the block is final, the frame is complete and fewer bytes than a header follow it.</item>
 /// </list>
-/// Consistent: same codec, sample rate, channels, and profile (AAC) or version and layer (MPEG).
+/// Consistent: <see cref="CodecParameters.IsSameStreamAs"/>. What is format-specific is behind <see cref="IFrameFormat"/>;
+/// the formats tried are <see cref="FrameFormats.All"/>.
 /// </remarks>
 public sealed class FrameSplitter
 {
     private const int Id3v2HeaderSize = 10;
     private const int Id3v1Size = 128;
 
-    // Bytes that may start something we recognise: a frame sync or an ID3v2 tag.
-    private static ReadOnlySpan<byte> StartBytes => [0xFF, (byte)'I'];
+    // First bytes of the known formats' headers.
+    private static readonly byte[] HeaderStarts = [.. FrameFormats.All.Select(f => f.FirstByte).Distinct()];
+
+    // Bytes that may start something we recognise: a frame header or an ID3v2 tag.
+    private static readonly byte[] StartBytes = [.. HeaderStarts, (byte)'I'];
+
+    // Holds an ID3v2 header or the longest frame header.
+    private static readonly int ScratchSize = Math.Max(Id3v2HeaderSize, FrameFormats.MaxHeaderSize);
 
     private IFrameFormat? _format;
     private long _tagRemaining;
@@ -74,7 +81,7 @@ public sealed class FrameSplitter
     public bool TryReadFrame(ref ReadOnlySequence<byte> buffer, bool isFinalBlock, out ReadOnlySequence<byte> frame, out CodecParameters parameters)
     {
         frame = default;
-        Span<byte> scratch = stackalloc byte[Id3v2HeaderSize];
+        Span<byte> scratch = stackalloc byte[ScratchSize];
 
         while (true)
         {
@@ -169,7 +176,7 @@ public sealed class FrameSplitter
             return tag == Outcome.NeedMore && isFinal ? Outcome.NotHere : tag;
         }
 
-        if (first != 0xFF)
+        if (_format is null ? !HeaderStarts.AsSpan().Contains(first) : first != _format.FirstByte)
         {
             return Outcome.NotHere;
         }
@@ -190,7 +197,7 @@ public sealed class FrameSplitter
         }
 
         length = frameLength;
-        bool followsFrame = inSync && _sync == Sync.AfterFrame && FrameFormats.AreConsistent(_last, parameters);
+        bool followsFrame = inSync && _sync == Sync.AfterFrame && _last.IsSameStreamAs(parameters);
         var next = reader;
         next.Advance(frameLength);
         var confirmed = ConfirmBySuccessor(next, format, parameters, followsFrame, isFinal, scratch);
@@ -218,11 +225,11 @@ public sealed class FrameSplitter
         }
 
         next.TryPeek(out byte first);
-        if (first == 0xFF && remaining >= format.HeaderSize)
+        if (first == format.FirstByte && remaining >= format.HeaderSize)
         {
             Span<byte> header = scratch[..format.HeaderSize];
             next.TryCopyTo(header);
-            if (format.TryParseHeader(header, out _, out var following) && FrameFormats.AreConsistent(parameters, following))
+            if (format.TryParseHeader(header, out _, out var following) && parameters.IsSameStreamAs(following))
             {
                 return Outcome.Frame;
             }
@@ -308,7 +315,7 @@ public sealed class FrameSplitter
 
         at.Advance(length);
         at.TryCopyTo(header);
-        return format.TryParseHeader(header, out _, out var following) && FrameFormats.AreConsistent(parameters, following)
+        return format.TryParseHeader(header, out _, out var following) && parameters.IsSameStreamAs(following)
             ? Outcome.Frame
             : Outcome.NotHere;
     }
@@ -383,35 +390,32 @@ public sealed class FrameSplitter
 
     private IFrameFormat? ParseAny(ReadOnlySpan<byte> header, out int frameLength, out CodecParameters parameters)
     {
-        if (_format is not null)
+        if (_format is null)
         {
-            return _format.TryParseHeader(header, out frameLength, out parameters) ? _format : null;
+            return FrameFormats.Detect(header, out frameLength, out parameters);
         }
 
-        // Never both: ADTS needs layer bits 00, which MPEG audio reserves.
-        if (MpegAudioFormat.Instance.TryParseHeader(header, out frameLength, out parameters))
-        {
-            return MpegAudioFormat.Instance;
-        }
-
-        return AdtsFormat.Instance.TryParseHeader(header, out frameLength, out parameters) ? AdtsFormat.Instance : null;
+        return _format.TryParseHeader(header, out frameLength, out parameters) ? _format : null;
     }
 
-    // Fewer bytes than a header: could more data still make one? Only the sync is checked.
+    // Fewer bytes than a header: could more data still make one, of the stream's format or, while that is unknown, of any?
     private bool CouldBecomeHeader(ReadOnlySpan<byte> partial)
     {
-        if (partial.Length < 2)
+        if (_format is not null)
         {
-            return true;
+            return _format.CouldBecomeHeader(partial);
         }
 
-        bool adts = (partial[1] & 0xF6) == 0xF0 && partial.Length < AdtsFormat.Instance.HeaderSize;
-        bool mpeg = (partial[1] & 0xE0) == 0xE0 && partial.Length < MpegAudioFormat.Instance.HeaderSize;
-        return _format switch
+        var formats = FrameFormats.All;
+        // Indexed: a foreach over the interface would box an enumerator.
+        for (int i = 0; i < formats.Count; i++)
         {
-            AdtsFormat => adts,
-            MpegAudioFormat => mpeg,
-            _ => adts || mpeg,
-        };
+            if (formats[i].CouldBecomeHeader(partial))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

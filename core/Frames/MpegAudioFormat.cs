@@ -23,6 +23,8 @@ public sealed class MpegAudioFormat : IFrameFormat
 
     public int HeaderSize => 4;
 
+    public byte FirstByte => 0xFF;
+
     public bool TryParseHeader(ReadOnlySpan<byte> header, out int frameLength, out CodecParameters parameters)
     {
         frameLength = 0;
@@ -32,8 +34,7 @@ public sealed class MpegAudioFormat : IFrameFormat
             return false;
         }
 
-        // 11 sync bits, version (2), layer (2), protection (1).
-        if (header[0] != 0xFF || (header[1] & 0xE0) != 0xE0)
+        if (!HasSync(header))
         {
             return false;
         }
@@ -90,4 +91,10 @@ public sealed class MpegAudioFormat : IFrameFormat
             samples);
         return true;
     }
+
+    public bool CouldBecomeHeader(ReadOnlySpan<byte> partial) => partial.Length < HeaderSize && HasSync(partial);
+
+    // 11 sync bits (then version, layer and protection): as much of them as the span holds.
+    private static bool HasSync(ReadOnlySpan<byte> header) =>
+        (header.Length < 1 || header[0] == 0xFF) && (header.Length < 2 || (header[1] & 0xE0) == 0xE0);
 }

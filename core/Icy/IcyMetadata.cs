@@ -1,5 +1,5 @@
 using System.Text;
-using Davecast.Frames;
+using Davecast.Http;
 
 namespace Davecast.Icy;
 
@@ -17,7 +17,6 @@ public static class IcyMetadata
     public const int MaxTextBytes = 255 * 16;
 
     private static readonly byte[] TitleStart = "StreamTitle='"u8.ToArray();
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>A whole block (length byte included) that sets the stream title; an over-long title is cut at a character boundary.</summary>
     public static byte[] TitleBlock(string title)
@@ -60,29 +59,8 @@ public static class IcyMetadata
             if (end < 0) end = rest.Length;
             if (end > 0 && rest[end - 1] == (byte)'\'') end--;
         }
-        var value = rest[..end];
-        try
-        {
-            title = StrictUtf8.GetString(value);
-        }
-        catch (DecoderFallbackException)
-        {
-            title = Encoding.Latin1.GetString(value);
-        }
+        title = TextBytes.Decode(rest[..end]);
         return true;
-    }
-
-    /// <summary>The codec a Content-Type names (audio/aac, audio/aacp, audio/mpeg...), or Unknown.</summary>
-    public static CodecKind CodecOf(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType)) return CodecKind.Unknown;
-        var media = contentType.Split(';')[0].Trim().ToLowerInvariant();
-        return media switch
-        {
-            "audio/aac" or "audio/aacp" or "audio/x-aac" or "audio/x-aacp" or "audio/vnd.dlna.adts" => CodecKind.Aac,
-            "audio/mpeg" or "audio/mp3" or "audio/x-mpeg" or "audio/mpa" or "audio/x-mp3" => CodecKind.Mpeg,
-            _ => CodecKind.Unknown,
-        };
     }
 }
 

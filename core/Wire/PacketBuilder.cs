@@ -4,7 +4,10 @@ using System.Text;
 namespace Davecast.Wire;
 
 /// <summary>
-/// Builds signed packets for one encoder of one mount. Not thread-safe: one per sending loop.
+/// Builds signed packets for one encoder of one mount. A publisher sends each packet on every path, and the copies
+/// differ only in the path id, which the tag covers (relays tell copies on different paths apart by it): so a packet
+/// is built once without them (the *Unsigned methods) and <see cref="SignFor"/> writes the path id and the tag for
+/// each path. Thread-safe: it keeps no state of its own, and <see cref="PacketKey"/> is thread-safe.
 /// </summary>
 public sealed class PacketBuilder
 {
@@ -13,13 +16,18 @@ public sealed class PacketBuilder
     private readonly byte[] _keyId;
     private readonly PacketKey _key;
 
-    public PacketBuilder(string mount, string encoderId, string keyId, ReadOnlySpan<byte> key, ulong session)
+    public PacketBuilder(string mount, string encoderId, string keyId, PacketKey key, ulong session)
     {
         _mount = Encoding.UTF8.GetBytes(MountName.Normalize(mount));
         _encoder = Encoding.UTF8.GetBytes(encoderId);
         _keyId = Encoding.UTF8.GetBytes(keyId);
-        _key = new PacketKey(key);
+        _key = key;
         Session = session;
+    }
+
+    public PacketBuilder(string mount, string encoderId, string keyId, ReadOnlySpan<byte> key, ulong session)
+        : this(mount, encoderId, keyId, new PacketKey(key), session)
+    {
     }
 
     public ulong Session { get; }
@@ -27,14 +35,18 @@ public sealed class PacketBuilder
     /// <summary>Fixed bytes a packet costs besides its payload.</summary>
     public int Overhead => PacketCodec.Size(_mount.Length, _encoder.Length, _keyId.Length, 0);
 
-    /// <summary>An audio packet of consecutive frames starting at <paramref name="sequence"/>.</summary>
-    public int Audio(Span<byte> destination, byte pathId, ulong sequence, long timestampMicros, IReadOnlyList<ReadOnlyMemory<byte>> frames)
+    /// <summary>An audio packet of consecutive frames starting at <paramref name="sequence"/>, signed for one path.</summary>
+    public int Audio(Span<byte> destination, byte pathId, ulong sequence, long timestampMicros, IReadOnlyList<ReadOnlyMemory<byte>> frames) =>
+        SignFor(destination, AudioUnsigned(destination, sequence, timestampMicros, frames), pathId);
+
+    /// <summary>An audio packet without path id and tag; returns the length <see cref="SignFor"/> signs.</summary>
+    public int AudioUnsigned(Span<byte> destination, ulong sequence, long timestampMicros, IReadOnlyList<ReadOnlyMemory<byte>> frames)
     {
         if (frames.Count is 0 or > Protocol.MaxFramesPerPacket) throw new ArgumentOutOfRangeException(nameof(frames));
         // Indexed, not foreach: enumerating an IReadOnlyList boxes an enumerator on every packet.
         int payloadLength = 0;
         for (int i = 0; i < frames.Count; i++) payloadLength += 2 + frames[i].Length;
-        var fields = new PacketFields(PacketType.Audio, pathId, Session, sequence, timestampMicros, (byte)frames.Count);
+        var fields = new PacketFields(PacketType.Audio, 0, Session, sequence, timestampMicros, (byte)frames.Count);
         int at = PacketCodec.WriteHeader(destination, fields, _mount, _encoder, _keyId, payloadLength);
         for (int i = 0; i < frames.Count; i++)
         {
@@ -43,34 +55,40 @@ public sealed class PacketBuilder
             f.CopyTo(destination[(at + 2)..]);
             at += 2 + f.Length;
         }
-        return _key.Sign(destination, at);
+        return at;
     }
 
-    public int Control(Span<byte> destination, PacketType type, byte pathId, ulong counter, long timestampMicros, ReadOnlySpan<byte> payload)
+    /// <summary>A control packet, signed for one path.</summary>
+    public int Control(Span<byte> destination, PacketType type, byte pathId, ulong counter, long timestampMicros, ReadOnlySpan<byte> payload) =>
+        SignFor(destination, ControlUnsigned(destination, type, counter, timestampMicros, payload), pathId);
+
+    /// <summary>A control packet without path id and tag; returns the length <see cref="SignFor"/> signs.</summary>
+    public int ControlUnsigned(Span<byte> destination, PacketType type, ulong counter, long timestampMicros, ReadOnlySpan<byte> payload)
     {
         if (type == PacketType.Audio) throw new ArgumentException("use Audio for frames", nameof(type));
-        var fields = new PacketFields(type, pathId, Session, counter, timestampMicros);
-        return _key.Sign(destination, PacketCodec.WriteUnsigned(destination, fields, _mount, _encoder, _keyId, payload));
+        var fields = new PacketFields(type, 0, Session, counter, timestampMicros);
+        return PacketCodec.WriteUnsigned(destination, fields, _mount, _encoder, _keyId, payload);
     }
 
-    public int Heartbeat(Span<byte> destination, byte pathId, ulong counter, long timestampMicros, ulong nextSequence)
+    /// <summary>A heartbeat, signed for one path.</summary>
+    public int Heartbeat(Span<byte> destination, byte pathId, ulong counter, long timestampMicros, ulong nextSequence) =>
+        SignFor(destination, HeartbeatUnsigned(destination, counter, timestampMicros, nextSequence), pathId);
+
+    /// <summary>A heartbeat without path id and tag; returns the length <see cref="SignFor"/> signs.</summary>
+    public int HeartbeatUnsigned(Span<byte> destination, ulong counter, long timestampMicros, ulong nextSequence)
     {
         Span<byte> payload = stackalloc byte[Wire.Heartbeat.PayloadSize];
         Wire.Heartbeat.Write(payload, nextSequence);
-        return Control(destination, PacketType.Heartbeat, pathId, counter, timestampMicros, payload);
+        return ControlUnsigned(destination, PacketType.Heartbeat, counter, timestampMicros, payload);
     }
-}
 
-/// <summary>Mount names travel without the leading slash and are compared case-sensitively, as Icecast does.</summary>
-public static class MountName
-{
-    public static string Normalize(string mount)
+    /// <summary>
+    /// Makes a packet built by an *Unsigned method the copy for path <paramref name="pathId"/>: writes the path id,
+    /// then the tag after the first <paramref name="signedLength"/> bytes. Returns the packet's length.
+    /// </summary>
+    public int SignFor(Span<byte> packet, int signedLength, byte pathId)
     {
-        var m = mount.Trim().TrimStart('/');
-        if (m.Length == 0) throw new ArgumentException("mount name is empty");
-        foreach (var c in m)
-            if (char.IsControl(c) || c == ' ' || c == '?' || c == '#')
-                throw new ArgumentException($"mount name '{mount}' has a character that cannot appear in a URL path");
-        return m;
+        PacketCodec.SetPathId(packet, pathId);
+        return _key.Sign(packet, signedLength);
     }
 }

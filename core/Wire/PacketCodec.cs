@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace Davecast.Wire;
 
@@ -57,17 +56,16 @@ public ref struct AudioFrameEnumerator(ReadOnlySpan<byte> payload, int count)
     }
 }
 
-/// <summary>Encodes and decodes wire protocol version 1 (docs/protocol.md). Allocation-free.</summary>
+/// <summary>Encodes and decodes wire protocol version 1 (docs/protocol.md); <see cref="PacketKey"/> makes and checks the tags. Allocation-free.</summary>
 public static class PacketCodec
 {
+    private const int PathIdOffset = 5;
+
     /// <summary>Bytes a packet takes for the given name lengths and payload.</summary>
     public static int Size(int mountBytes, int encoderBytes, int keyIdBytes, int payloadBytes) =>
         Protocol.FixedHeaderSize + mountBytes + encoderBytes + keyIdBytes + payloadBytes + Protocol.TagSize;
 
-    /// <summary>
-    /// Writes the header, then lets <paramref name="writePayload"/> fill <paramref name="payloadLength"/> bytes,
-    /// then signs. Returns the packet's length.
-    /// </summary>
+    /// <summary>Writes the header and the payload, then signs them with <paramref name="key"/>. Returns the packet's length.</summary>
     public static int Write(
         Span<byte> destination,
         in PacketFields fields,
@@ -75,10 +73,8 @@ public static class PacketCodec
         ReadOnlySpan<byte> encoder,
         ReadOnlySpan<byte> keyId,
         ReadOnlySpan<byte> payload,
-        ReadOnlySpan<byte> key)
-    {
-        return Sign(destination, WriteUnsigned(destination, fields, mount, encoder, keyId, payload), key);
-    }
+        PacketKey key) =>
+        key.Sign(destination, WriteUnsigned(destination, fields, mount, encoder, keyId, payload));
 
     /// <summary>Header and payload, without the tag; returns the length to sign.</summary>
     public static int WriteUnsigned(
@@ -116,7 +112,7 @@ public static class PacketCodec
         destination[2] = Protocol.Version;
         destination[3] = (byte)fields.Type;
         destination[4] = fields.Flags;
-        destination[5] = fields.PathId;
+        destination[PathIdOffset] = fields.PathId;
         destination[6] = (byte)mount.Length;
         destination[7] = (byte)encoder.Length;
         destination[8] = (byte)keyId.Length;
@@ -132,14 +128,8 @@ public static class PacketCodec
         return at;
     }
 
-    /// <summary>Appends the tag over the first <paramref name="signedLength"/> bytes; returns the packet's length.</summary>
-    public static int Sign(Span<byte> packet, int signedLength, ReadOnlySpan<byte> key)
-    {
-        Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(key, packet[..signedLength], mac);
-        mac[..Protocol.TagSize].CopyTo(packet[signedLength..]);
-        return signedLength + Protocol.TagSize;
-    }
+    /// <summary>Rewrites the path id of a packet written by <see cref="WriteHeader"/>; the packet must be signed afterwards.</summary>
+    public static void SetPathId(Span<byte> packet, byte pathId) => packet[PathIdOffset] = pathId;
 
     /// <summary>Checks structure only (not the tag). A packet must be whole: no trailing bytes.</summary>
     public static RejectReason TryParse(ReadOnlySpan<byte> packet, out PacketView view)
@@ -171,7 +161,7 @@ public static class PacketCodec
         {
             Type = type,
             Flags = packet[4],
-            PathId = packet[5],
+            PathId = packet[PathIdOffset],
             FrameCount = frameCount,
             Session = BinaryPrimitives.ReadUInt64BigEndian(packet[12..]),
             Sequence = BinaryPrimitives.ReadUInt64BigEndian(packet[20..]),
@@ -184,14 +174,6 @@ public static class PacketCodec
             Tag = packet.Slice(at, Protocol.TagSize),
         };
         return RejectReason.None;
-    }
-
-    /// <summary>Constant-time check of the packet's tag against a key.</summary>
-    public static bool VerifyTag(in PacketView view, ReadOnlySpan<byte> key)
-    {
-        Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(key, view.Signed, mac);
-        return CryptographicOperations.FixedTimeEquals(mac[..Protocol.TagSize], view.Tag);
     }
 
     private static bool AudioPayloadIsWellFormed(ReadOnlySpan<byte> payload, int frameCount)

@@ -20,7 +20,7 @@ public static class Refusal
     /// <summary>Writes a signed Refused packet answering <paramref name="about"/>; returns its length.</summary>
     /// <param name="counter">The relay's count of Refused packets sent (the sequence field).</param>
     /// <param name="timestampMicros">When the relay sent it, microseconds since the Unix epoch.</param>
-    public static int Write(Span<byte> destination, in PacketView about, ulong counter, long timestampMicros, string reason, ReadOnlySpan<byte> key)
+    public static int Write(Span<byte> destination, in PacketView about, ulong counter, long timestampMicros, string reason, PacketKey key)
     {
         Span<byte> payload = stackalloc byte[MaxReasonBytes];
         // Stops at the last whole character that fits.
@@ -39,7 +39,7 @@ public static class Refusal
         ReadOnlySpan<byte> encoder,
         ReadOnlySpan<byte> keyId,
         ulong session,
-        ReadOnlySpan<byte> key,
+        PacketKey key,
         out string reason)
     {
         reason = "";
@@ -47,7 +47,7 @@ public static class Refusal
         if (view.Session != session || !view.Mount.SequenceEqual(mount) || !view.Encoder.SequenceEqual(encoder)
             || !view.KeyId.SequenceEqual(keyId) || view.Payload.Length > MaxReasonBytes)
             return false;
-        if (!PacketCodec.VerifyTag(view, key)) return false;
+        if (!key.Verify(view)) return false;
         reason = Printable(Encoding.UTF8.GetString(view.Payload));
         return true;
     }

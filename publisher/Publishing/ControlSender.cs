@@ -5,8 +5,8 @@ namespace Davecast.Publisher.Publishing;
 
 /// <summary>
 /// Sends the control packets on every path: Announce every second, Heartbeat every 500 ms and the title
-/// (Metadata) every 5 s. Each type numbers its packets with its own counter; one emission carries the same
-/// number on every path. Control packets are stamped with the media time of the next frame.
+/// (Metadata) every 5 s. Each type numbers its packets with its own counter; one emission is built once and carries
+/// the same number on every path. Control packets are stamped with the media time of the next frame.
 /// </summary>
 /// <param name="announce">The Announce payload, until <see cref="SetAnnounce"/> replaces it.</param>
 public sealed class ControlSender(PacketBuilder builder, IReadOnlyList<IPacketPath> paths, byte[] announce, SendPosition position)
@@ -43,12 +43,8 @@ public sealed class ControlSender(PacketBuilder builder, IReadOnlyList<IPacketPa
         lock (_gate)
         {
             var (next, timestamp) = position.Read();
-            ulong counter = _heartbeats++;
-            foreach (var path in paths)
-            {
-                int length = builder.Heartbeat(_buffer, path.PathId, counter, timestamp, next);
-                path.Send(_buffer.AsSpan(0, length));
-            }
+            int signed = builder.HeartbeatUnsigned(_buffer, _heartbeats++, timestamp, next);
+            PacketFanOut.Send(paths, builder, _buffer, signed);
         }
     }
 
@@ -96,11 +92,7 @@ public sealed class ControlSender(PacketBuilder builder, IReadOnlyList<IPacketPa
 
     private void Broadcast(PacketType type, ulong counter, byte[] payload)
     {
-        long timestamp = position.Read().NextTimestampMicros;
-        foreach (var path in paths)
-        {
-            int length = builder.Control(_buffer, type, path.PathId, counter, timestamp, payload);
-            path.Send(_buffer.AsSpan(0, length));
-        }
+        int signed = builder.ControlUnsigned(_buffer, type, counter, position.Read().NextTimestampMicros, payload);
+        PacketFanOut.Send(paths, builder, _buffer, signed);
     }
 }

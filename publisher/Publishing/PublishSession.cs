@@ -92,16 +92,13 @@ public sealed class PublishSession
         var position = new SendPosition(pacer.SessionStartMicros);
         position.Advance(pacer.NextSequence, pacer.NextTimestampMicros, 0);
         double framesPerSecond = (double)_announced.SampleRate / _announced.SamplesPerFrame;
-        var key = Encoding.UTF8.GetBytes(_options.Key);
+        using var key = new PacketKey(Encoding.UTF8.GetBytes(_options.Key));
         var refusals = new RefusalMonitor((ulong)session, _options.Mount, _options.EncoderId, _options.KeyId, key, _logger);
         var paths = _createPaths(framesPerSecond / _options.FramesPerPacket + 3, refusals);
+        // One builder for the audio loop and the control loop: it is thread-safe.
         var builder = new PacketBuilder(_options.Mount, _options.EncoderId, _options.KeyId, key, (ulong)session);
         _sourceHeaders = _source.IcyHeaders;
-        var control = new ControlSender(
-            new PacketBuilder(_options.Mount, _options.EncoderId, _options.KeyId, key, (ulong)session),
-            paths,
-            AnnouncePayload(),
-            position);
+        var control = new ControlSender(builder, paths, AnnouncePayload(), position);
         var stats = new StatsReporter(position, paths, _logger);
 
         _logger.LogInformation(
@@ -256,20 +253,15 @@ public sealed class PublishSession
     {
         _group.Clear();
         for (int i = 0; i < count; i++) _group.Add(_slots[i].Memory);
-        // Indexed: a foreach over the interface would box an enumerator per packet.
-        for (int p = 0; p < paths.Count; p++)
-        {
-            var path = paths[p];
-            int length = builder.Audio(_packet, path.PathId, head.Sequence, head.TimestampMicros, _group);
-            path.Send(_packet.AsSpan(0, length));
-        }
+        int signed = builder.AudioUnsigned(_packet, head.Sequence, head.TimestampMicros, _group);
+        PacketFanOut.Send(paths, builder, _packet, signed);
         position.Advance(head.Sequence + (ulong)count, pacer.NextTimestampMicros, count);
     }
 
     private void CheckParameters(in CodecParameters parameters, ulong sequence)
     {
-        // The bitrate of MPEG audio varies from frame to frame (VBR); everything else should not.
-        if (_warnedParameters || LiveFrameSource.SameStream(parameters, _announced)) return;
+        // What relays compare encoders by: a frame that differs there no longer matches the Announce.
+        if (_warnedParameters || parameters.IsSpliceCompatibleWith(_announced)) return;
         _warnedParameters = true;
         _logger.LogWarning("Frame {Sequence} is {Parameters}, but the stream was announced as {Announced}; relays may refuse the change",
             sequence, parameters, _announced);

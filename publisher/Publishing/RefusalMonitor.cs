@@ -11,7 +11,7 @@ namespace Davecast.Publisher.Publishing;
 /// publisher's key, is logged as an error, at most once per <see cref="LogInterval"/> per relay; anything else is
 /// ignored and counted.
 /// </summary>
-public sealed class RefusalMonitor(ulong session, string mount, string encoderId, string keyId, byte[] key, ILogger logger) : IReplySink
+public sealed class RefusalMonitor(ulong session, string mount, string encoderId, string keyId, PacketKey key, ILogger logger) : IReplySink
 {
     public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 

@@ -1,5 +1,5 @@
 using Davecast.Frames;
-using Davecast.Icy;
+using Davecast.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Davecast.Publisher.Sources;
@@ -34,9 +34,6 @@ public abstract class LiveFrameSource(CodecKind codec, ILogger logger) : IFrameS
 
     public abstract ValueTask DisposeAsync();
 
-    /// <summary>Two frames' parameters belong to one stream: everything but the bitrate, which varies with VBR, is the same.</summary>
-    public static bool SameStream(in CodecParameters a, in CodecParameters b) => a with { BitrateKbps = 0 } == b with { BitrateKbps = 0 };
-
     /// <summary>Takes a connection's station headers; the list is replaced only when they differ.</summary>
     protected void LearnHeaders(IReadOnlyList<KeyValuePair<string, string>> headers)
     {
@@ -49,7 +46,7 @@ public abstract class LiveFrameSource(CodecKind codec, ILogger logger) : IFrameS
     /// </summary>
     protected string? CheckFirstFrame(in CodecParameters parameters, string? contentType, string origin)
     {
-        var declared = IcyMetadata.CodecOf(contentType);
+        var declared = ContentTypes.CodecOf(contentType);
         var mismatch = declared != CodecKind.Unknown && declared != parameters.Codec ? $"{origin} {contentType} {parameters.Codec}" : null;
         if (mismatch is not null && mismatch != _mismatch)
         {
@@ -62,7 +59,7 @@ public abstract class LiveFrameSource(CodecKind codec, ILogger logger) : IFrameS
             _session = parameters;
             return null;
         }
-        return SameStream(session, parameters)
+        return session.IsSpliceCompatibleWith(parameters)
             ? null
             : $"its frames are {parameters}, but this session's are {session}; relays cannot splice the two, restart the publisher to change codec";
     }

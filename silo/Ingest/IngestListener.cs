@@ -118,11 +118,11 @@ public sealed partial class IngestListener(
         }
         if (reason != RejectReason.None) counters.Reject(reason);
         // Control packets come a few times a second per path: enough to answer a refused encoder, never per frame.
-        else if (reply is not null && view.Type is PacketType.Heartbeat or PacketType.Announce) TellIfRefused(view, key!.Secret, reply);
+        else if (reply is not null && view.Type is PacketType.Heartbeat or PacketType.Announce) TellIfRefused(view, key!, reply);
         return reason;
     }
 
-    private void TellIfRefused(in PacketView view, ReadOnlySpan<byte> secret, ReplyRoute reply)
+    private void TellIfRefused(in PacketView view, PacketKey secret, ReplyRoute reply)
     {
         var reason = table.RefusalFor(view.Mount, view.Encoder);
         if (reason is null) return;

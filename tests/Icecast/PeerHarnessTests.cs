@@ -11,6 +11,9 @@ namespace Davecast.Tests.Icecast;
 [Collection("processes")]
 public sealed class PeerHarnessTests(ITestOutputHelper output)
 {
+    // Seconds of audio at 38 (MP3) or 43 (AAC) frames/s on top of icecast2's 64 KiB burst.
+    private const int MinFrames = 250;
+
     [Fact]
     public async Task Ffmpeg_pushes_to_icecast2_and_IcyClient_reads_every_frame_in_order_with_titles()
     {
@@ -37,17 +40,21 @@ public sealed class PeerHarnessTests(ITestOutputHelper output)
                 Assert.Equal(icecast.Config.MetadataInterval, client.MetaInt);
                 Assert.Equal("Harness " + m.Mount, client.Header("icy-name"));
             }
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Titles set once audio flows land inside the audio (position >= 1), not before it.
+            await Wait.UntilAsync(() => clients.All(c => c.Ended || c.AudioLength > 0), TimeSpan.FromSeconds(10), "audio on every mount");
             foreach (var m in mounts) await icecast.SetTitleAsync(m.Mount, $"Title of {m.Mount} ü");
-            await Task.Delay(TimeSpan.FromSeconds(6));
+            var continuity = mounts.Select(m => FrameContinuity.ForFile(Repo.Fixture(m.Fixture))).ToList();
+            await Wait.UntilAsync(
+                () => clients.Select((c, i) => c.Ended || (c.Titles.Any(t => t.Title == $"Title of {mounts[i].Mount} ü")
+                    && continuity[i].Check(c.Audio()).Frames >= MinFrames)).All(done => done),
+                TimeSpan.FromSeconds(30), $"the title and {MinFrames} frames on every mount");
 
             for (int i = 0; i < mounts.Length; i++)
             {
                 var (mount, fixture, _) = mounts[i];
                 var client = clients[i];
                 Assert.False(client.Ended, $"{mount}: the stream ended: {client}\n{Logs()}");
-                // 8 s at 38 (MP3) or 43 (AAC) frames/s, plus icecast2's 64 KiB burst.
-                var report = PeerChecks.AssertFixtureRun(mount, client.Audio(), fixture, minFrames: 250, PeerChecks.IcecastLeadingBytes, Logs());
+                var report = PeerChecks.AssertFixtureRun(mount, client.Audio(), fixture, MinFrames, PeerChecks.IcecastLeadingBytes, Logs());
                 var title = client.Titles.FirstOrDefault(t => t.Title == $"Title of {mount} ü");
                 Assert.True(title is not null, $"{mount}: {PeerChecks.Describe(client)}; {client.MetadataBlocks} metadata blocks\n{Logs()}");
                 Assert.InRange(title.AudioPosition, 1, client.AudioLength);
@@ -88,7 +95,9 @@ public sealed class PeerHarnessTests(ITestOutputHelper output)
                 TimeSpan.FromSeconds(40), "icecast2 to drop the listener that does not read\n" + Logs());
             Assert.True(await stalled.DrainUntilClosedAsync(TimeSpan.FromSeconds(10)),
                 $"the stalled listener's connection stays open after {stalled.DrainedBytes} bytes\n{Logs()}");
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            // The reading listener is still served after the drop: a further second of audio (128 kbit/s) reaches it.
+            long atDrop = reader.AudioLength;
+            await Wait.UntilAsync(() => reader.Ended || reader.AudioLength >= atDrop + 16_000, TimeSpan.FromSeconds(10), "audio after the drop");
             Assert.False(reader.Ended, $"the reading listener was dropped too: {reader}\n{Logs()}");
             var report = PeerChecks.AssertFixtureRun("reader", reader.Audio(), "programme.mp3", minFrames: 100, PeerChecks.IcecastLeadingBytes, Logs());
             output.WriteLine($"reader: {report}; stalled listener read {stalled.DrainedBytes} bytes after the drop");

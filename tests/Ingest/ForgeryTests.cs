@@ -32,7 +32,7 @@ public sealed class ForgeryTests(ITestOutputHelper output)
             d.StartPublisherTo("studio", Mount, Repo.Fixture("programme.aac"), priority: 100, [proxy.Port]);
             await Wait.ForMountAsync(edge.Url(Mount), TimeSpan.FromSeconds(60));
             await using var listener = await IcyClient.ConnectAsync(edge.Port, Mount, icyMetadata: false);
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Wait.UntilAsync(() => proxy.Captured.Count > 100, TimeSpan.FromSeconds(20), "100 authentic packets captured");
 
             var captured = proxy.Captured;
             Assert.True(captured.Count > 100, $"only {captured.Count} authentic packets captured");
@@ -64,24 +64,30 @@ public sealed class ForgeryTests(ITestOutputHelper output)
                 await udp.SendAsync(buffer.AsMemory(0, length));
                 sent[kind]++;
                 n++;
-                // Paced in steps of 10 ms.
+                // Paced in steps of 10 ms: the flood's rate (ten times the mount's) is what is under test.
                 long due = n * 1000 / perSecond;
                 if (due > clock.ElapsedMilliseconds + 10) await Task.Delay(TimeSpan.FromMilliseconds(due - clock.ElapsedMilliseconds));
             }
             output.WriteLine($"sent {n} packets in {clock.Elapsed.TotalSeconds:F1} s ({n / clock.Elapsed.TotalSeconds:F0}/s; the mount's rate is {packetRate:F1}/s per path): "
                 + string.Join(", ", sent.Select(kv => $"{kv.Key} {kv.Value}")));
 
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Exact counts are asserted below: wait until the relay has counted at least every packet sent.
+            await Wait.UntilAsync(async () =>
+            {
+                var now = await PrometheusText.ScrapeAsync(metrics);
+                return sent.All(kv => Rejected(now, kv.Key) - Rejected(before, kv.Key) >= kv.Value);
+            }, TimeSpan.FromSeconds(20), "the relay's count of every forged packet");
             var after = await PrometheusText.ScrapeAsync(metrics);
             foreach (var (reason, count) in sent)
             {
-                var label = ("reason", RelayMetrics.SnakeCase(reason.ToString()));
-                double counted = after.Sum("davecast_relay_packets_rejected_total", label) - before.Sum("davecast_relay_packets_rejected_total", label);
+                double counted = Rejected(after, reason) - Rejected(before, reason);
                 output.WriteLine($"{reason}: sent {count}, relay counted {counted}");
                 Assert.Equal(count, (long)counted);
             }
 
-            var report = FrameContinuity.ForFile(Repo.Fixture("programme.aac")).Check(listener.Audio());
+            var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.aac"));
+            await Wait.UntilAsync(() => listener.Ended || continuity.Check(listener.Audio()).Frames > 400, TimeSpan.FromSeconds(20), "400 frames at the listener");
+            var report = continuity.Check(listener.Audio());
             output.WriteLine($"listener: {report}");
             Assert.True(report.Perfect, report.ToString());
             Assert.True(report.Frames > 400, $"only {report.Frames} frames");
@@ -93,6 +99,9 @@ public sealed class ForgeryTests(ITestOutputHelper output)
             throw;
         }
     }
+
+    private static double Rejected(PrometheusText metrics, RejectReason reason) =>
+        metrics.Sum("davecast_relay_packets_rejected_total", ("reason", RelayMetrics.SnakeCase(reason.ToString())));
 
     private static int Copy(byte[] packet, byte[] buffer)
     {

@@ -17,8 +17,8 @@ public sealed class MountRecordTests(ITestOutputHelper output)
             await d.StartRelayAsync("relay-a");
             var studio = d.StartPublisher("studio", "kept.mp3", Repo.Fixture("programme.mp3"), priority: 100);
             await d["relay-a"].Process.WaitForOutputAsync("live encoder (none) -> studio", TimeSpan.FromSeconds(30));
-            // The record is written on the report after the first announce; give it one more report.
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // The record is written on the report after the first announce: it is in Redis before the cluster goes.
+            await Wait.UntilAsync(async () => (await redis.KeysAsync("*kept.mp3*")).Count > 0, TimeSpan.FromSeconds(10), "the mount's record in Redis");
             studio.Kill9();
             d.KillRelay("relay-a");
 

@@ -33,6 +33,7 @@ public sealed class RefusalProcessTests(ITestOutputHelper output)
             // A higher priority: were it not refused, it would be elected.
             var backup = d.StartPublisher("backup48", mount, at48k, priority: 200);
             await backup.WaitForOutputAsync($"refuses encoder backup48 on mount /{mount}: ", TimeSpan.FromSeconds(20));
+            // Six seconds of refusals heard every second (the behaviour): one line in the log, the main encoder stays on the air.
             await Task.Delay(TimeSpan.FromSeconds(6));
 
             var told = Line(backup.Output, "refuses encoder backup48");

@@ -87,6 +87,7 @@ public sealed class OperationsTests(OperationsDeployment ops, ITestOutputHelper 
             var edgeBefore = await PrometheusText.ScrapeAsync(edgeMetrics);
             var relaysBefore = await Task.WhenAll(ops.Relays.Select(r => PrometheusText.ScrapeAsync(OperationsDeployment.Dashboard(r, "/metrics"))));
             var heardBefore = listener.Bytes();
+            // The measuring window: counters and heard bytes over the same 4 s are compared.
             await Task.Delay(TimeSpan.FromSeconds(4));
             var heardAfter = listener.Bytes();
             var edgeAfter = await PrometheusText.ScrapeAsync(edgeMetrics);

@@ -13,7 +13,8 @@ internal sealed record WirePacket(byte[] Bytes, int Connection)
     public bool VerifiesWith(string key)
     {
         Assert.Equal(RejectReason.None, PacketCodec.TryParse(Bytes, out var view));
-        return PacketCodec.VerifyTag(view, Encoding.UTF8.GetBytes(key));
+        using var tags = new PacketKey(Encoding.UTF8.GetBytes(key));
+        return tags.Verify(view);
     }
 
     private Decoded Decode()

@@ -115,6 +115,15 @@ public sealed class RedisServer : IAsyncDisposable
         throw new TimeoutException($"redis-server on {ConnectionString} did not answer PING within {timeout} (last: {last}):\n{_process.Output}");
     }
 
+    /// <summary>The keys matching a glob pattern: what grain storage has written.</summary>
+    public async Task<IReadOnlyList<string>> KeysAsync(string pattern)
+    {
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(ConnectionString);
+        var keys = new List<string>();
+        await foreach (var key in connection.GetServer(ConnectionString).KeysAsync(pattern: pattern)) keys.Add(key.ToString());
+        return keys;
+    }
+
     public ValueTask DisposeAsync()
     {
         _process.Kill9();

@@ -45,4 +45,19 @@ public static class Wait
             await Task.Delay(200);
         }
     }
+
+    /// <summary>
+    /// Checks that a condition holds for the whole of <paramref name="during"/>, failing as soon as it does not: for
+    /// what must NOT happen (a second log line, a drop), where only a quiet period can show it.
+    /// </summary>
+    public static async Task HoldsAsync(Func<bool> condition, TimeSpan during, string what)
+    {
+        var end = DateTime.UtcNow + during;
+        while (true)
+        {
+            if (!condition()) throw new Xunit.Sdk.XunitException($"no longer true: {what}");
+            if (DateTime.UtcNow >= end) return;
+            await Task.Delay(20);
+        }
+    }
 }

@@ -197,7 +197,7 @@ public sealed class SplitterTests
     [Fact]
     public void No_allocation_per_frame()
     {
-        byte[] data = File.ReadAllBytes(Path.Combine(FixtureTests.FixturesDirectory, "programme.mp3"));
+        byte[] data = File.ReadAllBytes(Davecast.Tests.Support.Repo.Fixture("programme.mp3"));
         int Run()
         {
             var splitter = new FrameSplitter();

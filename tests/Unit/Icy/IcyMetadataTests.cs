@@ -69,11 +69,4 @@ public class IcyMetadataTests
         Assert.Equal(10, demuxer.Blocks);
     }
 
-    [Theory]
-    [InlineData("audio/aacp", CodecKind.Aac)]
-    [InlineData("audio/AAC; charset=x", CodecKind.Aac)]
-    [InlineData("audio/mpeg", CodecKind.Mpeg)]
-    [InlineData("application/ogg", CodecKind.Unknown)]
-    [InlineData(null, CodecKind.Unknown)]
-    public void Content_types_name_codecs(string? contentType, CodecKind codec) => Assert.Equal(codec, IcyMetadata.CodecOf(contentType));
 }

@@ -7,6 +7,7 @@ namespace Davecast.Tests.Wire;
 public sealed class PacketCodecTests
 {
     private static readonly byte[] Key = Encoding.UTF8.GetBytes("secret");
+    private static readonly PacketKey Tags = new(Key);
 
     private static byte[] Audio(params byte[][] frames)
     {
@@ -32,8 +33,9 @@ public sealed class PacketCodecTests
         var frames = new List<byte[]>();
         foreach (var f in v.Frames) frames.Add(f.ToArray());
         Assert.Equal([new byte[] { 1, 2, 3 }, [4, 5]], frames);
-        Assert.True(PacketCodec.VerifyTag(v, Key));
-        Assert.False(PacketCodec.VerifyTag(v, Encoding.UTF8.GetBytes("other")));
+        Assert.True(Tags.Verify(v));
+        using var other = new PacketKey(Encoding.UTF8.GetBytes("other"));
+        Assert.False(other.Verify(v));
     }
 
     [Fact]
@@ -44,7 +46,7 @@ public sealed class PacketCodecTests
         {
             var copy = (byte[])packet.Clone();
             copy[i / 8] ^= (byte)(1 << (i % 8));
-            bool accepted = PacketCodec.TryParse(copy, out var v) == RejectReason.None && PacketCodec.VerifyTag(v, Key);
+            bool accepted = PacketCodec.TryParse(copy, out var v) == RejectReason.None && Tags.Verify(v);
             Assert.False(accepted, $"bit {i} flipped was accepted");
         }
     }
@@ -67,7 +69,7 @@ public sealed class PacketCodecTests
             var junk = new byte[rng.Next(0, 300)];
             rng.NextBytes(junk);
             if (junk.Length > 3 && rng.Next(2) == 0) { junk[0] = Protocol.Magic0; junk[1] = Protocol.Magic1; junk[2] = Protocol.Version; }
-            if (PacketCodec.TryParse(junk, out var v) == RejectReason.None) Assert.False(PacketCodec.VerifyTag(v, Key));
+            if (PacketCodec.TryParse(junk, out var v) == RejectReason.None) Assert.False(Tags.Verify(v));
         }
     }
 

@@ -5,7 +5,7 @@ namespace Davecast.Tests.Wire;
 
 public sealed class RefusalTests
 {
-    private static readonly byte[] Key = Encoding.UTF8.GetBytes("publisher-secret");
+    private static readonly PacketKey Key = new("publisher-secret"u8);
     private static readonly byte[] Mount = Encoding.UTF8.GetBytes("live.aac");
     private static readonly byte[] Encoder = Encoding.UTF8.GetBytes("backup");
     private static readonly byte[] KeyId = Encoding.UTF8.GetBytes("k1");
@@ -20,7 +20,7 @@ public sealed class RefusalTests
     }
 
     // The relay's answer to it.
-    private static byte[] Refused(string reason, byte[]? key = null, ulong session = Session)
+    private static byte[] Refused(string reason, PacketKey? key = null, ulong session = Session)
     {
         var about = Heartbeat(session);
         Assert.Equal(RejectReason.None, PacketCodec.TryParse(about, out var view));
@@ -47,7 +47,8 @@ public sealed class RefusalTests
     [Fact]
     public void A_refusal_with_another_key_another_session_or_another_encoder_is_not_believed()
     {
-        Assert.False(Refusal.TryRead(Refused("no", key: Encoding.UTF8.GetBytes("forger")), Mount, Encoder, KeyId, Session, Key, out _));
+        using var forger = new PacketKey("forger"u8);
+        Assert.False(Refusal.TryRead(Refused("no", key: forger), Mount, Encoder, KeyId, Session, Key, out _));
         Assert.False(Refusal.TryRead(Refused("no", session: Session - 1), Mount, Encoder, KeyId, Session, Key, out _));
         Assert.False(Refusal.TryRead(Refused("no"), Mount, "other"u8, KeyId, Session, Key, out _));
         Assert.False(Refusal.TryRead(Refused("no"), "other.aac"u8, Encoder, KeyId, Session, Key, out _));

@@ -6,7 +6,7 @@ using Davecast.Tests.Support;
 
 namespace Davecast.Tests.Publisher;
 
-/// <summary>The pure parts of the live sources: backoff, station headers, titles at frames, chunked bodies, request heads.</summary>
+/// <summary>The pure parts of the live sources: backoff, station headers, titles at frames, chunked bodies, Shoutcast status lines.</summary>
 public sealed class LiveSourcePartsTests
 {
     private static readonly IReadOnlyList<ParsedFrame> Frames = FrameFile.ReadAll(Repo.Fixture("programme.aac")).Take(20).ToList();
@@ -111,38 +111,6 @@ public sealed class LiveSourcePartsTests
         Assert.Equal(body, decoded);
         Assert.Throws<InvalidDataException>(() => new ChunkedDecoder().Decode("zz\r\n"u8.ToArray()));
         Assert.Throws<InvalidDataException>(() => new ChunkedDecoder().Decode("2\r\nabc\r\n"u8.ToArray()));
-    }
-
-    [Theory]
-    [InlineData("\r\n")]
-    [InlineData("\n")]
-    public void A_request_head_is_found_and_parsed_with_either_line_ending(string newline)
-    {
-        var text = $"SOURCE /live%20one.mp3?x=1 ICE/1.0{newline}ice-password: pw{newline}Content-Type:audio/mpeg{newline}{newline}body";
-        var bytes = Encoding.ASCII.GetBytes(text);
-        int end = IcecastRequest.FindEnd(bytes);
-        Assert.Equal(text.IndexOf("body", StringComparison.Ordinal), end);
-        Assert.Equal(-1, IcecastRequest.FindEnd(bytes.AsSpan(0, end - 1)));
-        Assert.True(IcecastRequest.TryParse(bytes.AsSpan(0, end), out var request, out _));
-        Assert.Equal(("SOURCE", "/live one.mp3", "x=1", "ICE/1.0"), (request!.Method, request.Path, request.Query, request.Version));
-        Assert.Equal("audio/mpeg", request.Header("content-type"));
-        Assert.True(request.LogsInAs(new Credentials("source", "pw")));
-        Assert.False(request.LogsInAs(new Credentials("source", "other")));
-        Assert.False(IcecastRequest.TryParse("GET nopath HTTP/1.0\r\n\r\n"u8, out _, out _));
-        Assert.False(IcecastRequest.TryParse("GET / HTTP/1.0\r\nno colon\r\n\r\n"u8, out _, out _));
-    }
-
-    [Fact]
-    public void Basic_authentication_and_query_values_are_read()
-    {
-        var head = $"GET /admin/metadata?mode=updinfo&song=A+%26+B%E9&empty= HTTP/1.0\r\nAuthorization: {RawSourceClient.Basic("admin", "p:w")}\r\n\r\n";
-        Assert.True(IcecastRequest.TryParse(Encoding.ASCII.GetBytes(head), out var request, out _));
-        Assert.True(request!.LogsInAs(new Credentials("admin", "p:w")));
-        Assert.False(request.LogsInAs(new Credentials("source", "p:w")));
-        Assert.Equal("updinfo", request.QueryText("mode"));
-        Assert.Equal("A & B\u00e9", Encoding.Latin1.GetString(request.QueryBytes("song")!));
-        Assert.Equal("", request.QueryText("empty"));
-        Assert.Null(request.QueryText("mount"));
     }
 
     [Theory]

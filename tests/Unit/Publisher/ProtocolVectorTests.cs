@@ -16,6 +16,7 @@ public sealed class ProtocolVectorTests
     private static readonly Dictionary<string, string> Vector = new(Lines, StringComparer.Ordinal);
 
     private static byte[] Key => Encoding.UTF8.GetBytes(Vector["key"]);
+    private static readonly PacketKey Tags = new(Key);
 
     private static PacketBuilder Builder() =>
         new(Vector["mount"], Vector["encoder"], Vector["key-id"], Key, ulong.Parse(Vector["session"], CultureInfo.InvariantCulture));
@@ -51,8 +52,9 @@ public sealed class ProtocolVectorTests
     {
         var packet = Convert.FromHexString(Vector["audio"]);
         Assert.Equal(RejectReason.None, PacketCodec.TryParse(packet, out var view));
-        Assert.True(PacketCodec.VerifyTag(view, Key));
-        Assert.False(PacketCodec.VerifyTag(view, Encoding.UTF8.GetBytes("not-the-key")));
+        Assert.True(Tags.Verify(view));
+        using var other = new PacketKey("not-the-key"u8);
+        Assert.False(other.Verify(view));
         Assert.Equal(PacketType.Audio, view.Type);
         Assert.Equal(Byte("audio.path-id"), view.PathId);
         Assert.Equal(Ulong("session"), view.Session);
@@ -71,7 +73,7 @@ public sealed class ProtocolVectorTests
     {
         var packet = Convert.FromHexString(Vector["announce"]);
         Assert.Equal(RejectReason.None, PacketCodec.TryParse(packet, out var view));
-        Assert.True(PacketCodec.VerifyTag(view, Key));
+        Assert.True(Tags.Verify(view));
         Assert.Equal(PacketType.Announce, view.Type);
         Assert.Equal(Ulong("announce.sequence"), view.Sequence);
         Assert.Equal(Long("announce.timestamp"), view.TimestampMicros);
@@ -91,7 +93,7 @@ public sealed class ProtocolVectorTests
         {
             var copy = (byte[])packet.Clone();
             copy[i] ^= 0x01;
-            bool accepted = PacketCodec.TryParse(copy, out var view) == RejectReason.None && PacketCodec.VerifyTag(view, Key);
+            bool accepted = PacketCodec.TryParse(copy, out var view) == RejectReason.None && Tags.Verify(view);
             Assert.False(accepted, $"byte {i} changed was accepted");
         }
     }

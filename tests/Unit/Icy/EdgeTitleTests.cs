@@ -104,23 +104,6 @@ public class EdgeTitleTests
         Assert.Equal(5000, writer.WrittenCount);
     }
 
-    [Theory]
-    [InlineData("mode=updinfo&song=Artist+-+Song", "Artist - Song")]
-    [InlineData("song=%C3%9Cml%C3%A4ut&mount=%2Flive", "Ümläut")]
-    [InlineData("charset=ISO-8859-1&song=%DCml%E4ut", "Ümläut")]
-    [InlineData("song=", "")]
-    public void Song_is_decoded_as_utf8_or_else_latin1(string query, string expected)
-    {
-        Assert.Equal(expected, IcecastEndpoints.RawQueryText("?" + query, "song"));
-    }
-
-    [Fact]
-    public void A_missing_song_is_null()
-    {
-        Assert.Null(IcecastEndpoints.RawQueryText("?mode=updinfo&mount=/x", "song"));
-        Assert.Null(IcecastEndpoints.RawQueryText("", "song"));
-    }
-
     [Fact]
     public void Dates_are_in_icecasts_formats()
     {

@@ -104,7 +104,7 @@ public sealed class HeaderTests
     }
 
     [Fact]
-    public void Formats_and_content_types()
+    public void Formats_of_codecs()
     {
         Assert.Same(AdtsFormat.Instance, FrameFormats.For(CodecKind.Aac));
         Assert.Same(MpegAudioFormat.Instance, FrameFormats.For(CodecKind.Mpeg));
@@ -114,16 +114,6 @@ public sealed class HeaderTests
         Assert.Equal(CodecKind.Mpeg, MpegAudioFormat.Instance.Codec);
         Assert.Equal(4, MpegAudioFormat.Instance.HeaderSize);
 
-        Assert.Equal(CodecKind.Aac, FrameFormats.FromContentType("audio/aac"));
-        Assert.Equal(CodecKind.Aac, FrameFormats.FromContentType("audio/aacp"));
-        Assert.Equal(CodecKind.Aac, FrameFormats.FromContentType(" Audio/X-AAC "));
-        Assert.Equal(CodecKind.Mpeg, FrameFormats.FromContentType("audio/mpeg"));
-        Assert.Equal(CodecKind.Mpeg, FrameFormats.FromContentType("AUDIO/MPEG; charset=binary"));
-        Assert.Equal(CodecKind.Mpeg, FrameFormats.FromContentType("audio/mp3"));
-        Assert.Equal(CodecKind.Unknown, FrameFormats.FromContentType("audio/ogg"));
-        Assert.Equal(CodecKind.Unknown, FrameFormats.FromContentType("application/octet-stream"));
-        Assert.Equal(CodecKind.Unknown, FrameFormats.FromContentType(""));
-        Assert.Equal(CodecKind.Unknown, FrameFormats.FromContentType(null));
     }
 
     /// <summary>An ADTS header built field by field (7 bytes, or 9 + 2 per extra block with CRC; CRC bytes zero).</summary>

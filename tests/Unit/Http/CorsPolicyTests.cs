@@ -1,0 +1,19 @@
+using Davecast.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace Davecast.Tests.Http;
+
+/// <summary>The CORS headers both the mounts and the edge's other endpoints send.</summary>
+public sealed class CorsPolicyTests
+{
+    [Fact]
+    public void Any_origin_may_get_streams_and_ask_for_icy_metadata()
+    {
+        IHeaderDictionary headers = new HeaderDictionary();
+        CorsPolicy.Apply(headers);
+        Assert.Equal("*", headers.AccessControlAllowOrigin);
+        Assert.Contains("Icy-MetaData", headers.AccessControlAllowHeaders.ToString());
+        Assert.Equal(["GET", "OPTIONS", "HEAD"], headers.AccessControlAllowMethods.ToString().Split(", "));
+        Assert.Equal(CorsPolicy.Headers.Select(h => h.Key).Order(), headers.Keys.Order());
+    }
+}

@@ -96,10 +96,16 @@ public sealed class SplicerTests
             s.SetPriority("b", 100);
             s.Pump(now, o.Add);
         }
+        AssertFailedOverOnce(s, o, now, "b");
+    }
+
+    /// <summary>After 4 s more of pumping: programme positions 0..59 without a break, and one failover, to <paramref name="backup"/>.</summary>
+    private static void AssertFailedOverOnce(Splicer s, Out o, long now, string backup)
+    {
         for (int i = 0; i < 200; i++) s.Pump(now += 20, o.Add);
         Assert.Equal(Enumerable.Range(0, 60).Select(p => Frame(p).Hash), o.Hashes);
         Assert.Equal(1, s.Failovers);
-        Assert.Equal("b", s.Playing);
+        Assert.Equal(backup, s.Playing);
     }
 
     [Fact]
@@ -126,10 +132,7 @@ public sealed class SplicerTests
             s.SetPriority("x", 50);
             s.Pump(now, o.Add);
         }
-        for (int i = 0; i < 200; i++) s.Pump(now += 20, o.Add);
-        Assert.Equal(Enumerable.Range(0, 60).Select(p => Frame(p).Hash), o.Hashes);
-        Assert.Equal(1, s.Failovers);
-        Assert.Equal("Z", s.Playing);
+        AssertFailedOverOnce(s, o, now, "Z");
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
         ReadOnlySequence<byte> buffer;
         RequestHead? head;
         long headLength;
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        using (var timeout = new CancellationTokenSource(RequestHeadParser.Timeout))
         {
             while (true)
             {

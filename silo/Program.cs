@@ -6,6 +6,7 @@ using Davecast.Silo.Feed;
 using Davecast.Silo;
 using Davecast.Silo.Ingest;
 using Davecast.Silo.Operations;
+using Davecast.Silo.Window;
 using Davecast.Wire;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -125,6 +126,10 @@ root.SetAction(async (parse, ct) =>
         [.. (parse.GetValue(multicast) ?? []).Select(g => MulticastGroup.TryParse(g, out var group, out _) ? group! : throw new FormatException(g))],
         IPAddress.Parse(parse.GetValue(multicastInterface)!)));
     builder.Services.AddSingleton<MountTable>();
+    builder.Services.AddSingleton<RelayWindow>();
+    builder.Services.AddSingleton<PacketAcceptor>();
+    builder.Services.AddSingleton<BatchCollector>();
+    builder.Services.AddSingleton<RefusalReplies>();
     builder.Services.Configure<ElectionOptions>(o =>
     {
         o.PreferredHold = TimeSpan.FromSeconds(parse.GetValue(preferredHold));

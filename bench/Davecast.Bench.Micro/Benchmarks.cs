@@ -9,6 +9,7 @@ using Davecast.Frames;
 using Davecast.Merge;
 using Davecast.Silo;
 using Davecast.Silo.Ingest;
+using Davecast.Silo.Window;
 using Davecast.Wire;
 using Microsoft.Extensions.Options;
 using static Davecast.Bench.Micro.Fixtures;
@@ -94,7 +95,7 @@ public class PacketDecode
 }
 
 /// <summary>
-/// The relay's merge and dedup: the duplicate window, the frame ring, and the whole MountTable.Accept of a frame's
+/// The relay's merge and dedup: the duplicate window, the frame ring, and the whole PacketAcceptor.Take of a frame's
 /// two copies (UDP and TCP paths), with and without the 100 ms batches to the edges.
 /// </summary>
 public class RelayMerge
@@ -104,6 +105,8 @@ public class RelayMerge
     private byte[][] _frames = [];
     private byte[][] _packets = [];
     private MountTable _table = null!;
+    private PacketAcceptor _acceptor = null!;
+    private BatchCollector _collector = null!;
     private ulong _next;
 
     [Params("aac", "mp3")]
@@ -125,7 +128,11 @@ public class RelayMerge
                 int n = builder.Audio(buffer, (byte)path, (ulong)i, 1_700_000_000_000_000 + i * 23_219L, [_frames[i]]);
                 _packets[i * 2 + path] = buffer.AsSpan(0, n).ToArray();
             }
-        _table = new MountTable(Options.Create(new RelayOptions { Name = "relay-a" }), new IngestCounters(), TimeProvider.System);
+        var options = Options.Create(new RelayOptions { Name = "relay-a" });
+        _table = new MountTable(options);
+        var window = new RelayWindow(options, _table);
+        _acceptor = new PacketAcceptor(_table, window, KeyRing.Development, new IngestCounters(), TimeProvider.System);
+        _collector = new BatchCollector(options, _table, window);
         Accept();
         TakeBatches();
     }
@@ -152,7 +159,7 @@ public class RelayMerge
         return _ring.Newest;
     }
 
-    [Benchmark(OperationsPerInvoke = FramesPerOperation, Description = "MountTable.Accept (2 copies)")]
+    [Benchmark(OperationsPerInvoke = FramesPerOperation, Description = "PacketAcceptor.Take (2 copies)")]
     public int Accept()
     {
         int accepted = AcceptFrames(0, FramesPerOperation);
@@ -162,7 +169,7 @@ public class RelayMerge
         return accepted;
     }
 
-    [Benchmark(OperationsPerInvoke = FramesPerOperation, Description = "MountTable.Accept (2 copies) + batch per 4 frames")]
+    [Benchmark(OperationsPerInvoke = FramesPerOperation, Description = "PacketAcceptor.Take (2 copies) + batch per 4 frames")]
     public int AcceptAndBatch()
     {
         int accepted = 0;
@@ -184,7 +191,7 @@ public class RelayMerge
             {
                 var packet = _packets[i * 2 + path];
                 BinaryPrimitives.WriteUInt64BigEndian(packet.AsSpan(20), seq);
-                if (PacketCodec.TryParse(packet, out var view) == RejectReason.None && _table.Accept(view) == RejectReason.None) accepted++;
+                if (PacketCodec.TryParse(packet, out var view) == RejectReason.None && _acceptor.Take(view, out _) == RejectReason.None) accepted++;
             }
         }
         if (from + count >= FramesPerOperation) _next += FramesPerOperation;
@@ -195,7 +202,7 @@ public class RelayMerge
     {
         int n = 0;
         foreach (var m in _table.Mounts)
-            if (_table.TakeBatch(m) is { } b) n += b.Encoders.Length;
+            if (_collector.TakeBatch(m) is { } b) n += b.Encoders.Length;
         return n;
     }
 }

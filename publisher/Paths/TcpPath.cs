@@ -302,8 +302,7 @@ public sealed class TcpPath : IPacketPath
         int at = 0;
         while (data.Length - at >= StreamFraming.PrefixSize)
         {
-            int length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(data[at..]);
-            if (length is 0 or > Protocol.MaxPacketSize)
+            if (!StreamFraming.TryReadLength(data[at..], out int length))
             {
                 garbled = true;
                 _logger.LogWarning("Path {PathId} ({Path}): the relay sent a bad length prefix; ignoring its replies on this connection", PathId, Name);

@@ -17,9 +17,6 @@ public sealed class SourcePortHandler(
     string mount, SourceAdmission admission, UpdinfoHandler updinfo, SourcePortReplies replies, Func<SourceClient, bool> hand, ILogger logger,
     CancellationToken stopping) : ConnectionHandler
 {
-    /// <summary>How long a client may take to send its request head.</summary>
-    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>Connections whose request is being read at once; more are closed at once.</summary>
     public const int MaxHandshakes = 32;
 
@@ -37,12 +34,12 @@ public sealed class SourcePortHandler(
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(HandshakeTimeout);
+            timeout.CancelAfter(RequestHeadParser.Timeout);
             streaming = await DispatchAsync(connection, remote, timeout.Token);
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
-            logger.HandshakeTimedOut(remote, HandshakeTimeout.TotalSeconds);
+            logger.HandshakeTimedOut(remote, RequestHeadParser.Timeout.TotalSeconds);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {

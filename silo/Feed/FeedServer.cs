@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Davecast.Grains.Feed;
-using Davecast.Silo.Ingest;
+using Davecast.Silo.Window;
 using Microsoft.Extensions.Options;
 
 namespace Davecast.Silo.Feed;
@@ -14,7 +14,7 @@ namespace Davecast.Silo.Feed;
 /// publishes and answers to its backfill requests from the window. An edge that does not keep up (its queue of
 /// unsent batches fills, for example because the network to it is cut) is disconnected; it reconnects by itself.
 /// </summary>
-public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTable table, ILogger<FeedServer> logger) : BackgroundService
+public sealed partial class FeedServer(IOptions<RelayOptions> options, RelayWindow window, ILogger<FeedServer> logger) : BackgroundService
 {
     /// <summary>Intervals of batches waiting for one edge before it is disconnected (at 100 ms an interval, three seconds).</summary>
     public const int QueueLimit = 30;
@@ -23,7 +23,7 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
     public const int ReplyLimit = 512;
 
     private readonly RelayOptions _options = options.Value;
-    private readonly MountTable _table = table;
+    private readonly RelayWindow _window = window;
     private readonly ConcurrentDictionary<EdgeConnection, byte> _edges = new();
     private readonly TaskCompletionSource<int> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listener;
@@ -222,7 +222,7 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, MountTabl
                                 break;
                             case FeedMessageType.BackfillRequest:
                                 var request = FeedCodec.ReadBackfillRequest(payload);
-                                var slice = server._table.GetFrames(request.Mount, request.Encoder, request.Session, request.From, Math.Clamp(request.MaxFrames, 1, 1024));
+                                var slice = server._window.GetFrames(request.Mount, request.Encoder, request.Session, request.From, Math.Clamp(request.MaxFrames, 1, 1024));
                                 if (!TrySendReply(FeedCodec.BackfillReply(new FeedBackfillReply(request.Id, request.Mount, slice))))
                                     Interlocked.Increment(ref server._unanswered);
                                 break;

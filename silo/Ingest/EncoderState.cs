@@ -1,6 +1,6 @@
 using Davecast.Frames;
 using Davecast.Grains;
-using Davecast.Merge;
+using Davecast.Silo.Window;
 
 namespace Davecast.Silo.Ingest;
 
@@ -62,14 +62,4 @@ internal sealed class EncoderState(string encoder, ulong session, int ringCapaci
     public EncoderReport Report() => new(
         Encoder, Session, Seen.Highest, LastFrameAt, FramesAccepted, Duplicates, Gaps, Announcement, Title, LastTimestampMicros,
         FirstTimestampMicros, FirstSequence);
-}
-
-/// <summary>Everything this relay holds of one mount. Guarded by its own lock.</summary>
-internal sealed class MountState(string mount)
-{
-    public string Mount { get; } = mount;
-    public Lock Gate { get; } = new();
-    public Dictionary<string, EncoderState> Encoders { get; } = new(StringComparer.Ordinal);
-    public long BatchNumber { get; set; }
-    public DateTimeOffset LastPacketAt { get; set; }
 }

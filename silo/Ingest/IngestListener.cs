@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Davecast.Wire;
 using Microsoft.Extensions.Options;
 
@@ -12,35 +10,26 @@ public sealed record IngestMulticast(IReadOnlyList<MulticastGroup> Groups, IPAdd
 
 /// <summary>
 /// Receives publisher packets on one port, over UDP (a packet per datagram) and TCP (length-prefixed packets), and
-/// from the multicast groups it joined (a packet per datagram). Every packet is checked (structure, key, tag,
-/// frames) before its frames reach the <see cref="MountTable"/>. An encoder that its mount refuses hears so
-/// (a Refused packet) on the path its packets come by: on its TCP connection, or as a datagram to the address its
-/// datagrams come from.
+/// from the multicast groups it joined (a packet per datagram), and hands each to the <see cref="PacketAcceptor"/>.
+/// An encoder that its mount refuses hears so (<see cref="RefusalReplies"/>) on the path its packets come by: on its
+/// TCP connection, or as a datagram to the address its datagrams come from.
 /// </summary>
 public sealed partial class IngestListener(
     IOptions<RelayOptions> options,
-    MountTable table,
-    KeyRing keys,
+    PacketAcceptor acceptor,
+    RefusalReplies refusals,
     IngestCounters counters,
     ILogger<IngestListener> logger,
     IngestMulticast? multicast = null) : BackgroundService
 {
-    /// <summary>Least time between two Refused packets to one encoder on one path.</summary>
-    public static readonly TimeSpan RefusalInterval = TimeSpan.FromSeconds(1);
-
     private readonly RelayOptions _options = options.Value;
     private readonly List<(MulticastGroup Group, Socket Socket)> _groups = [];
-    private readonly Dictionary<RefusalKey, long> _refusalsSent = [];
     private Socket? _udp;
     private TcpListener? _tcp;
-    private long _refusalCount;
     private volatile bool _stopping;
 
     /// <summary>The bound endpoint, known once started (port 0 picks a free one).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
-
-    /// <summary>Refused packets sent to publishers.</summary>
-    public long RefusalsSent => Interlocked.Read(ref _refusalCount);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -100,56 +89,11 @@ public sealed partial class IngestListener(
         await base.StopAsync(cancellationToken);
     }
 
-    /// <summary>Checks and takes one packet from any transport.</summary>
-    public RejectReason Handle(ReadOnlySpan<byte> packet, IngestTransport transport = IngestTransport.Udp) => Handle(packet, transport, null);
-
-    private RejectReason Handle(ReadOnlySpan<byte> packet, IngestTransport transport, ReplyRoute? reply)
+    // Hands one packet to the acceptor; answers an encoder that its mount refuses.
+    private void Handle(ReadOnlySpan<byte> packet, IngestTransport transport, ReplyRoute reply)
     {
-        counters.Packet(transport, packet.Length);
-        var reason = PacketCodec.TryParse(packet, out var view);
-        PacketKey? key = null;
-        if (reason == RejectReason.None)
-        {
-            // Refused packets go from relays to publishers, never the other way.
-            if (view.Type == PacketType.Refused) reason = RejectReason.BadType;
-            else if (!keys.TryGet(view.KeyId, out key)) reason = RejectReason.UnknownKey;
-            else if (!key!.Verify(view)) reason = RejectReason.BadTag;
-            else reason = table.Accept(view);
-        }
-        if (reason != RejectReason.None) counters.Reject(reason);
-        // Control packets come a few times a second per path: enough to answer a refused encoder, never per frame.
-        else if (reply is not null && view.Type is PacketType.Heartbeat or PacketType.Announce) TellIfRefused(view, key!, reply);
-        return reason;
-    }
-
-    private void TellIfRefused(in PacketView view, PacketKey secret, ReplyRoute reply)
-    {
-        var reason = table.RefusalFor(view.Mount, view.Encoder);
-        if (reason is null) return;
-        var key = new RefusalKey(Encoding.UTF8.GetString(view.Mount), Encoding.UTF8.GetString(view.Encoder), view.Session, view.PathId);
-        long now = Stopwatch.GetTimestamp();
-        bool first;
-        lock (_refusalsSent)
-        {
-            first = !_refusalsSent.TryGetValue(key, out long last);
-            if (!first && Stopwatch.GetElapsedTime(last, now) < RefusalInterval) return;
-            if (first && _refusalsSent.Count >= 4096) Forget(now);
-            _refusalsSent[key] = now;
-        }
-
-        var buffer = new byte[Refusal.MaxSize(view)];
-        long nowMicros = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-        int length = Refusal.Write(buffer, view, (ulong)Interlocked.Increment(ref _refusalCount), nowMicros, reason, secret);
-        var error = reply.Send(buffer.AsSpan(0, length));
-        if (error is not null) LogRefusalNotSent(key.Encoder, key.Mount, key.PathId, reply.Describe(), error);
-        else if (first) LogTellingRefused(key.Encoder, key.Mount, key.PathId, reply.Describe(), reason);
-    }
-
-    // Drops entries not used for a minute; called rarely (many refused encoder sessions or paths).
-    private void Forget(long now)
-    {
-        foreach (var (k, at) in _refusalsSent.ToList())
-            if (Stopwatch.GetElapsedTime(at, now) > TimeSpan.FromMinutes(1)) _refusalsSent.Remove(k);
+        if (acceptor.Accept(packet, transport, out var view, out var key, out var refusal) == RejectReason.None && refusal is not null)
+            refusals.Tell(view, key!, refusal, reply);
     }
 
     /// <summary>
@@ -327,79 +271,6 @@ public sealed partial class IngestListener(
         public void Dispose() => Socket.Dispose();
     }
 
-    private readonly record struct RefusalKey(string Mount, string Encoder, ulong Session, byte PathId);
-
-    /// <summary>Where a reply to the packet being handled goes.</summary>
-    private abstract class ReplyRoute
-    {
-        /// <summary>Sends or queues one packet; returns an error, or null.</summary>
-        public abstract string? Send(ReadOnlySpan<byte> packet);
-
-        public abstract string Describe();
-    }
-
-    /// <summary>To the address the current datagram came from.</summary>
-    private sealed class UdpReply(Socket receiver, Socket sender) : ReplyRoute
-    {
-        public SocketAddress Address { get; } = new(receiver.AddressFamily, SocketAddress.GetMaximumAddressSize(receiver.AddressFamily));
-
-        public override string? Send(ReadOnlySpan<byte> packet)
-        {
-            try
-            {
-                sender.SendTo(packet, SocketFlags.None, Address);
-                return null;
-            }
-            catch (SocketException e)
-            {
-                return e.SocketErrorCode.ToString();
-            }
-        }
-
-        public override string Describe()
-        {
-            var any = new IPEndPoint(receiver.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-            return $"udp {any.Create(Address)}";
-        }
-    }
-
-    /// <summary>Back on the connection the packet came by, once the packets read so far are handled.</summary>
-    private sealed class TcpReply(EndPoint? remote) : ReplyRoute
-    {
-        /// <summary>Replies waiting for the socket; beyond this the publisher reads nothing back, and more are dropped.</summary>
-        private const int MaxPending = 64 * 1024;
-
-        private byte[] _pending = [];
-        private int _length;
-
-        public override string? Send(ReadOnlySpan<byte> packet)
-        {
-            int framed = StreamFraming.PrefixSize + packet.Length;
-            if (_length + framed > MaxPending) return "the publisher reads no replies";
-            if (_pending.Length < _length + framed) Array.Resize(ref _pending, Math.Max(_length + framed, 2 * _pending.Length));
-            StreamFraming.WritePrefix(_pending.AsSpan(_length), packet.Length);
-            packet.CopyTo(_pending.AsSpan(_length + StreamFraming.PrefixSize));
-            _length += framed;
-            return null;
-        }
-
-        /// <summary>Sends what the socket takes now, without blocking; false when the connection failed.</summary>
-        public bool Flush(Socket socket)
-        {
-            if (_length == 0) return true;
-            int sent = socket.Send(_pending.AsSpan(0, _length), SocketFlags.None, out var error);
-            if (error is not (SocketError.Success or SocketError.WouldBlock)) return false;
-            if (sent > 0)
-            {
-                _pending.AsSpan(sent, _length - sent).CopyTo(_pending);
-                _length -= sent;
-            }
-            return true;
-        }
-
-        public override string Describe() => $"tcp {remote}";
-    }
-
     [LoggerMessage(LogLevel.Information, "Ingest listening on {Endpoint} (UDP and TCP)")]
     private partial void LogListening(IPEndPoint endpoint);
 
@@ -417,10 +288,4 @@ public sealed partial class IngestListener(
 
     [LoggerMessage(LogLevel.Warning, "Publisher TCP stream from {Remote} is corrupt (bad length prefix); closing it")]
     private partial void LogTcpCorrupt(EndPoint? remote);
-
-    [LoggerMessage(LogLevel.Information, "Telling encoder {Encoder} of mount {Mount} on path {PathId} ({Route}) that the mount refuses it: {Reason}")]
-    private partial void LogTellingRefused(string encoder, string mount, byte pathId, string route, string reason);
-
-    [LoggerMessage(LogLevel.Debug, "Cannot tell encoder {Encoder} of mount {Mount} on path {PathId} ({Route}) that it is refused: {Error}")]
-    private partial void LogRefusalNotSent(string encoder, string mount, byte pathId, string route, string error);
 }

@@ -1,6 +1,7 @@
 using Davecast.Grains;
 using Davecast.Grains.Feed;
 using Davecast.Silo.Feed;
+using Davecast.Silo.Window;
 using Microsoft.Extensions.Options;
 
 namespace Davecast.Silo.Ingest;
@@ -13,6 +14,8 @@ namespace Davecast.Silo.Ingest;
 public sealed partial class RelayPump(
     IOptions<RelayOptions> options,
     MountTable table,
+    BatchCollector collector,
+    RelayWindow window,
     FeedServer feed,
     IClusterClient cluster,
     TimeProvider time,
@@ -34,8 +37,7 @@ public sealed partial class RelayPump(
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 batches.Clear();
-                foreach (var mount in table.Mounts)
-                    if (table.TakeBatch(mount) is { } batch) batches.Add(batch);
+                collector.TakeAll(batches);
                 if (feed.EdgeCount == 0) continue;
                 feed.Broadcast(FeedCodec.Batches(++_number, batches));
                 Interlocked.Add(ref _published, batches.Count);
@@ -71,7 +73,7 @@ public sealed partial class RelayPump(
                 var calls = new List<Task> { RegisterAsync() };
                 foreach (var mount in table.Mounts)
                 {
-                    table.Trim(mount, now);
+                    window.Trim(mount, now);
                     calls.Add(ReportAsync(mount, now));
                 }
                 await Task.WhenAll(calls);

@@ -57,13 +57,14 @@ public sealed class SupportTests
                         _ = Task.Run(async () =>
                         {
                             var s = client.GetStream();
-                            var prefix = new byte[2];
+                            var prefix = new byte[StreamFraming.PrefixSize];
                             try
                             {
                                 while (true)
                                 {
                                     await s.ReadExactlyAsync(prefix, _stop.Token);
-                                    var body = new byte[prefix[0] << 8 | prefix[1]];
+                                    if (!StreamFraming.TryReadLength(prefix, out int length)) break;
+                                    var body = new byte[length];
                                     await s.ReadExactlyAsync(body, _stop.Token);
                                     lock (TcpPackets) TcpPackets.Add(body);
                                 }

@@ -1,10 +1,8 @@
 using System.Text;
 using Davecast.Frames;
-using Davecast.Silo;
 using Davecast.Silo.Ingest;
 using Davecast.Tests.Support;
 using Davecast.Wire;
-using Microsoft.Extensions.Options;
 
 namespace Davecast.Tests.Ingest;
 
@@ -17,21 +15,19 @@ public sealed class ElectionReportTests
     [Fact]
     public void Election_report_carries_the_lowest_sequence_accepted_and_its_media_timestamp_whatever_the_arrival_order()
     {
-        var table = new MountTable(
-            Options.Create(new RelayOptions { Name = "relay-t", Window = TimeSpan.FromSeconds(10) }), new IngestCounters(), TimeProvider.System);
+        var relay = new AcceptingRelay(10);
         var source = FrameFile.ReadAll(Repo.Fixture("programme.mp3"));
         long micros = source[0].Parameters.FrameDurationMicros;
         var builder = new PacketBuilder("m.mp3", "enc-a", "k", Key, 42);
         var buffer = new byte[Protocol.MaxPacketSize];
-        EncoderState Encoder() => table.Mounts.Single().Encoders.Values.Single();
+        EncoderState Encoder() => relay.OnlyEncoder;
 
         // A packet of `count` frames from `sequence` on, stamped as a publisher stamps it (its first frame's time).
         void Send(byte path, int sequence, int count = 1)
         {
             var frames = Enumerable.Range(sequence, count).Select(i => (ReadOnlyMemory<byte>)source[i % source.Count].Data).ToArray();
             int n = builder.Audio(buffer, path, (ulong)sequence, Start + sequence * micros, frames);
-            Assert.Equal(RejectReason.None, PacketCodec.TryParse(buffer.AsSpan(0, n), out var view));
-            Assert.Equal(RejectReason.None, table.Accept(view));
+            relay.Take(buffer.AsSpan(0, n));
         }
 
         Send(0, 10, count: 2);

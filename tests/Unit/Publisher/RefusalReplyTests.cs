@@ -68,9 +68,10 @@ public sealed class RefusalReplyTests(ITestOutputHelper output)
                 "--file", audio.Path, "--loop");
             using var client = await listener.AcceptTcpClientAsync(stop.Token);
             var stream = client.GetStream();
-            var prefix = new byte[2];
+            var prefix = new byte[StreamFraming.PrefixSize];
             await stream.ReadExactlyAsync(prefix, stop.Token);
-            var packet = new byte[prefix[0] << 8 | prefix[1]];
+            Assert.True(StreamFraming.TryReadLength(prefix, out int length));
+            var packet = new byte[length];
             await stream.ReadExactlyAsync(packet, stop.Token);
             Assert.Equal(RejectReason.None, PacketCodec.TryParse(packet, out var view));
             Assert.Equal(PacketType.Announce, view.Type);

@@ -1,6 +1,6 @@
-using Davecast.Merge;
+using Davecast.Silo.Window;
 
-namespace Davecast.Tests.Merge;
+namespace Davecast.Tests.Window;
 
 public sealed class SeenWindowTests
 {

@@ -1,4 +1,4 @@
-namespace Davecast.Merge;
+namespace Davecast.Silo.Window;
 
 /// <summary>What became of a sequence number offered to a <see cref="SeenWindow"/>.</summary>
 public enum SeenResult : byte

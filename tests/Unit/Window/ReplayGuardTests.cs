@@ -1,7 +1,7 @@
-using Davecast.Merge;
+using Davecast.Silo.Window;
 using Davecast.Wire;
 
-namespace Davecast.Tests.Merge;
+namespace Davecast.Tests.Window;
 
 public class ReplayGuardTests
 {

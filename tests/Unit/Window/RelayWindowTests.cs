@@ -1,23 +1,18 @@
 using System.Text;
 using Davecast.Frames;
-using Davecast.Silo;
-using Davecast.Silo.Ingest;
+using Davecast.Tests.Ingest;
 using Davecast.Tests.Support;
 using Davecast.Wire;
-using Microsoft.Extensions.Options;
 
-namespace Davecast.Tests.Ingest;
+namespace Davecast.Tests.Window;
 
-/// <summary>The relay's frame store, fed packets directly: windows sized to the codec, copies kept once.</summary>
-public sealed class MountTableTests
+/// <summary>The relay's window, fed packets directly: windows sized to the codec, copies kept once.</summary>
+public sealed class RelayWindowTests
 {
     private static readonly byte[] Key = Encoding.UTF8.GetBytes("mount-table-test");
 
-    private static MountTable Table(double windowSeconds = 10) =>
-        new(Options.Create(new RelayOptions { Name = "relay-t", Window = TimeSpan.FromSeconds(windowSeconds) }), new IngestCounters(), TimeProvider.System);
-
     // Frame i of the fixture (looped) as sequence i, over two paths, as a publisher sends it.
-    private static void Publish(MountTable table, string mount, string fixture, int frames)
+    private static void Publish(AcceptingRelay relay, string mount, string fixture, int frames)
     {
         var source = FrameFile.ReadAll(Repo.Fixture(fixture));
         var builder = new PacketBuilder(mount, "enc-a", "k", Key, 42);
@@ -28,8 +23,7 @@ public sealed class MountTableTests
             for (byte path = 0; path < 2; path++)
             {
                 int n = builder.Audio(buffer, path, (ulong)i, 1_767_225_600_000_000 + i * micros, [source[i % source.Count].Data]);
-                Assert.Equal(RejectReason.None, PacketCodec.TryParse(buffer.AsSpan(0, n), out var view));
-                Assert.Equal(RejectReason.None, table.Accept(view));
+                relay.Take(buffer.AsSpan(0, n));
             }
         }
     }
@@ -41,22 +35,21 @@ public sealed class MountTableTests
     [InlineData("programme.mp3", 300, 2048)]
     public void Each_encoders_ring_fits_its_window_of_that_codec(string fixture, double window, int slots)
     {
-        var table = Table(window);
-        Publish(table, "m." + Path.GetExtension(fixture).TrimStart('.'), fixture, 3);
-        var encoder = table.Mounts.Single().Encoders.Values.Single();
-        Assert.Equal(slots, encoder.Ring.Capacity);
+        var relay = new AcceptingRelay(window);
+        Publish(relay, "m." + Path.GetExtension(fixture).TrimStart('.'), fixture, 3);
+        Assert.Equal(slots, relay.OnlyEncoder.Ring.Capacity);
     }
 
     [Fact]
     public void After_the_ring_wraps_the_window_still_serves_its_newest_frames_once_each()
     {
-        var table = Table(10);
-        Publish(table, "m.mp3", "programme.mp3", 1500);
-        var encoder = table.Mounts.Single().Encoders.Values.Single();
+        var relay = new AcceptingRelay(10);
+        Publish(relay, "m.mp3", "programme.mp3", 1500);
+        var encoder = relay.OnlyEncoder;
         Assert.Equal(1500, encoder.FramesAccepted);
         Assert.Equal(1500, encoder.Duplicates);
 
-        var slice = table.GetFrames("m.mp3", "enc-a", 42, 0, 2048);
+        var slice = relay.Window.GetFrames("m.mp3", "enc-a", 42, 0, 2048);
         Assert.NotNull(slice.Frames);
         Assert.Equal(1499UL, slice.NewestSequence);
         Assert.Equal(512, slice.Frames!.Count);

@@ -1,6 +1,6 @@
 using Davecast.Wire;
 
-namespace Davecast.Merge;
+namespace Davecast.Silo.Window;
 
 /// <summary>
 /// Tells a replayed packet from a new one, for one encoder session. Every copy of a packet travels on its own path

@@ -1,4 +1,4 @@
-namespace Davecast.Merge;
+namespace Davecast.Silo.Window;
 
 /// <summary>
 /// The recent frames of one encoder session, by sequence number: a ring of slots whose byte buffers are reused,

@@ -1,0 +1,155 @@
+using Davecast.Frames;
+using Davecast.Grains;
+using Davecast.Silo.Window;
+using Davecast.Wire;
+
+namespace Davecast.Silo.Ingest;
+
+/// <summary>
+/// Decides about each packet, whatever transport brought it: parses it, verifies its tag with the key ring, drops
+/// replays (per path) and the copies of frames another path brought first, and keeps the rest in the
+/// <see cref="RelayWindow"/> and the encoder's state. Says why a packet was refused, and whether its encoder is one
+/// its mount refuses (for the <see cref="RefusalReplies"/>). Thread-safe: each mount has its own lock.
+/// </summary>
+public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRing keys, IngestCounters counters, TimeProvider time)
+{
+    /// <summary>
+    /// Checks and takes one packet. On success, <paramref name="refusal"/> is the reason its mount refuses the
+    /// encoder of a control packet (null otherwise), and <paramref name="key"/> the key that verified it.
+    /// </summary>
+    public RejectReason Accept(ReadOnlySpan<byte> packet, IngestTransport transport, out PacketView view, out PacketKey? key, out string? refusal)
+    {
+        counters.Packet(transport, packet.Length);
+        key = null;
+        refusal = null;
+        var reason = PacketCodec.TryParse(packet, out view);
+        if (reason == RejectReason.None)
+        {
+            // Refused packets go from relays to publishers, never the other way.
+            if (view.Type == PacketType.Refused) reason = RejectReason.BadType;
+            else if (!keys.TryGet(view.KeyId, out key)) reason = RejectReason.UnknownKey;
+            else if (!key!.Verify(view)) reason = RejectReason.BadTag;
+            else reason = Take(view, out refusal);
+        }
+        if (reason != RejectReason.None) counters.Reject(reason);
+        return reason;
+    }
+
+    /// <summary>Takes one verified packet. Returns why it was refused, or None.</summary>
+    internal RejectReason Take(in PacketView packet, out string? refusal)
+    {
+        refusal = null;
+        var state = mounts.GetOrAdd(packet.Mount);
+        if (state is null) return RejectReason.BadField;
+        var now = time.GetUtcNow();
+        lock (state.Gate)
+        {
+            state.LastPacketAt = now;
+            var encoder = mounts.GetEncoder(state, packet.Encoder, packet.Session);
+            if (encoder is null) return RejectReason.Replay;
+            if (!encoder.Replays.Offer(packet.PathId, packet.Type, packet.Sequence)) return RejectReason.Replay;
+            encoder.LastHeardAt = now;
+            var reason = packet.Type switch
+            {
+                PacketType.Audio => AcceptAudio(encoder, packet, now),
+                PacketType.Announce => AcceptAnnounce(encoder, packet),
+                PacketType.Metadata => AcceptTitle(encoder, packet),
+                PacketType.Heartbeat => Heartbeat.TryRead(packet.Payload, out _) ? RejectReason.None : RejectReason.BadLength,
+                _ => RejectReason.BadType,
+            };
+            // Control packets come a few times a second per path: enough to answer a refused encoder, never per frame.
+            if (reason == RejectReason.None && packet.Type is PacketType.Heartbeat or PacketType.Announce) refusal = encoder.RefusedReason;
+            return reason;
+        }
+    }
+
+    private RejectReason AcceptAudio(EncoderState encoder, in PacketView packet, DateTimeOffset now)
+    {
+        // Every frame is parsed once, before any is kept (a packet is taken whole or not at all); the second pass
+        // uses the parameters kept here. At most Protocol.MaxFramesPerPacket frames: PacketCodec checked.
+        Span<CodecParameters> parameters = stackalloc CodecParameters[packet.FrameCount];
+        var format = encoder.Format;
+        int count = 0;
+        foreach (var frame in packet.Frames)
+        {
+            if (!TryParseWhole(ref format, frame, out parameters[count++])) return RejectReason.BadFrame;
+        }
+        encoder.Format ??= format;
+        if (encoder.RefusedReason is not null) return RejectReason.None;
+
+        ulong sequence = packet.Sequence;
+        long samples = 0;
+        int i = 0;
+        foreach (var frame in packet.Frames)
+        {
+            ref readonly var p = ref parameters[i++];
+            // Later frames of a packet: the first frame's time plus the exact samples before them.
+            long timestamp = packet.TimestampMicros + (p.SampleRate == 0 ? 0 : samples * 1_000_000 / p.SampleRate);
+            switch (encoder.Seen.Offer(sequence))
+            {
+                case SeenResult.New:
+                    long skipped = window.Keep(encoder, sequence, timestamp, p, frame);
+                    if (skipped > 0)
+                    {
+                        encoder.Gaps += skipped;
+                        counters.Gap(skipped);
+                    }
+                    encoder.Pending.Add(sequence);
+                    encoder.NoteFirst(sequence, timestamp);
+                    encoder.FramesAccepted++;
+                    encoder.LastFrameAt = now;
+                    if (timestamp > encoder.LastTimestampMicros) encoder.LastTimestampMicros = timestamp;
+                    counters.Frame();
+                    break;
+                case SeenResult.Duplicate:
+                    encoder.Duplicates++;
+                    counters.Duplicate();
+                    break;
+                default:
+                    encoder.TooOld++;
+                    break;
+            }
+            samples += p.SamplesPerFrame;
+            sequence++;
+        }
+        return RejectReason.None;
+    }
+
+    // A whole frame of the encoder's format; the first frame of an encoder whose format is not known yet tells it.
+    private static bool TryParseWhole(ref IFrameFormat? format, ReadOnlySpan<byte> frame, out CodecParameters parameters)
+    {
+        int length;
+        if (format is null)
+        {
+            format = FrameFormats.Detect(frame, out length, out parameters);
+            if (format is not null && length == frame.Length) return true;
+            format = null;
+            return false;
+        }
+        return format.TryParseHeader(frame, out length, out parameters) && length == frame.Length;
+    }
+
+    private static RejectReason AcceptAnnounce(EncoderState encoder, in PacketView packet)
+    {
+        if (!Announce.TryDecode(packet.Payload, out var a)) return RejectReason.BadLength;
+        if (encoder.Announcement is { } old && old.Parameters == a!.Parameters && old.Priority == a.Priority
+            && old.Headers.Count == a.Headers.Count && a.Headers.All(h => old.Headers.TryGetValue(h.Key, out var v) && v == h.Value))
+            return RejectReason.None;
+        encoder.Announcement = new EncoderAnnouncement(
+            encoder.Encoder, encoder.Session, a!.Parameters, a.Priority,
+            a.Headers.GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.OrdinalIgnoreCase));
+        encoder.Format ??= FrameFormats.For(a.Parameters.Codec);
+        return RejectReason.None;
+    }
+
+    private static RejectReason AcceptTitle(EncoderState encoder, in PacketView packet)
+    {
+        if (!TitleUpdate.TryDecode(packet.Payload, out var t)) return RejectReason.BadLength;
+        if (encoder.Title is null || t!.FromSequence >= encoder.TitleFrom)
+        {
+            encoder.Title = t!.Title;
+            encoder.TitleFrom = t.FromSequence;
+        }
+        return RejectReason.None;
+    }
+}

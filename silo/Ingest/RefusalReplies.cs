@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Text;
+using Davecast.Wire;
+
+namespace Davecast.Silo.Ingest;
+
+/// <summary>
+/// Tells an encoder that its mount refuses it: a Refused packet back on the path its packets come by, at most one
+/// per <see cref="RefusalInterval"/> per encoder session and path.
+/// </summary>
+public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
+{
+    /// <summary>Least time between two Refused packets to one encoder on one path.</summary>
+    public static readonly TimeSpan RefusalInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<RefusalKey, long> _sent = [];
+    private long _count;
+
+    /// <summary>Refused packets sent to publishers.</summary>
+    public long RefusalsSent => Interlocked.Read(ref _count);
+
+    /// <summary>Answers <paramref name="view"/>, a control packet verified with <paramref name="packetKey"/>, that its mount refuses its encoder.</summary>
+    internal void Tell(in PacketView view, PacketKey packetKey, string reason, ReplyRoute reply)
+    {
+        var key = new RefusalKey(Encoding.UTF8.GetString(view.Mount), Encoding.UTF8.GetString(view.Encoder), view.Session, view.PathId);
+        long now = Stopwatch.GetTimestamp();
+        bool first;
+        lock (_sent)
+        {
+            first = !_sent.TryGetValue(key, out long last);
+            if (!first && Stopwatch.GetElapsedTime(last, now) < RefusalInterval) return;
+            if (first && _sent.Count >= 4096) Forget(now);
+            _sent[key] = now;
+        }
+
+        var buffer = new byte[Refusal.MaxSize(view)];
+        long nowMicros = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        int length = Refusal.Write(buffer, view, (ulong)Interlocked.Increment(ref _count), nowMicros, reason, packetKey);
+        var error = reply.Send(buffer.AsSpan(0, length));
+        if (error is not null) LogRefusalNotSent(key.Encoder, key.Mount, key.PathId, reply.Describe(), error);
+        else if (first) LogTellingRefused(key.Encoder, key.Mount, key.PathId, reply.Describe(), reason);
+    }
+
+    // Drops entries not used for a minute; called rarely (many refused encoder sessions or paths).
+    private void Forget(long now)
+    {
+        foreach (var (k, at) in _sent.ToList())
+            if (Stopwatch.GetElapsedTime(at, now) > TimeSpan.FromMinutes(1)) _sent.Remove(k);
+    }
+
+    private readonly record struct RefusalKey(string Mount, string Encoder, ulong Session, byte PathId);
+
+    [LoggerMessage(LogLevel.Information, "Telling encoder {Encoder} of mount {Mount} on path {PathId} ({Route}) that the mount refuses it: {Reason}")]
+    private partial void LogTellingRefused(string encoder, string mount, byte pathId, string route, string reason);
+
+    [LoggerMessage(LogLevel.Debug, "Cannot tell encoder {Encoder} of mount {Mount} on path {PathId} ({Route}) that it is refused: {Error}")]
+    private partial void LogRefusalNotSent(string encoder, string mount, byte pathId, string route, string error);
+}

@@ -6,7 +6,6 @@ using BenchmarkDotNet.Attributes;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Edge.Splicing;
 using Davecast.Frames;
-using Davecast.Merge;
 using Davecast.Silo;
 using Davecast.Silo.Ingest;
 using Davecast.Silo.Window;

@@ -15,9 +15,6 @@ public sealed class EdgeOptions
     /// <summary>The sites whose relays this edge follows: one Orleans cluster each.</summary>
     public IReadOnlyList<Sites.SiteSpec> Sites { get; set; } = [];
 
-    /// <summary>An encoder whose last frame is older is not healthy: as the relays' <c>--encoder-timeout</c>.</summary>
-    public TimeSpan EncoderTimeout { get; set; } = TimeSpan.FromSeconds(3);
-
     /// <summary>This edge's name in mount health reports.</summary>
     public string Name { get; set; } = Environment.MachineName;
 

@@ -28,7 +28,7 @@ public static class HealthEndpoint
                 title = info?.Title,
                 thisEdge = local,
                 backfilledFrames = feed.BackfilledFrames,
-                encoders = info?.Encoders.Select(e => EncoderHealth.Of(e, now, options.Value.EncoderTimeout)),
+                encoders = info?.Encoders.Select(e => EncoderHealth.Of(e, now, info.HealthTimeout)),
                 edges = info?.Edges,
             };
         });

@@ -1,43 +1,9 @@
-using System.Buffers;
 using System.IO.Pipelines;
+using Davecast.Edge.Listeners;
+using Davecast.Edge.Outputs.Icecast;
 using Microsoft.Extensions.Options;
 
 namespace Davecast.Edge;
-
-/// <summary>One connected listener: where it is in the mount's stream, and how to drop it.</summary>
-/// <remarks>
-/// Its token source has no timer and is never disposed: the edge's queue check may drop a listener at the very
-/// moment it leaves, and cancelling must then still be harmless.
-/// </remarks>
-public sealed class ListenerSession(string mount, string? remote, bool icyMetadata)
-{
-    private readonly CancellationTokenSource _drop = new();
-    private long _takenOffset;
-    private long _droppedWithQueue = -1;
-
-    public string Mount { get; } = mount;
-    public string? Remote { get; } = remote;
-    public bool IcyMetadata { get; } = icyMetadata;
-    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
-
-    /// <summary>Stream position (audio bytes) up to which the listener's connection has taken the audio.</summary>
-    public long TakenOffset
-    {
-        get => Volatile.Read(ref _takenOffset);
-        set => Volatile.Write(ref _takenOffset, value);
-    }
-
-    /// <summary>Cancelled when the listener is dropped for falling behind.</summary>
-    public CancellationToken Dropping => _drop.Token;
-
-    /// <summary>The queue it had when dropped, or -1 if it was not dropped.</summary>
-    public long DroppedWithQueue => Interlocked.Read(ref _droppedWithQueue);
-
-    public void Drop(long queuedBytes)
-    {
-        if (Interlocked.CompareExchange(ref _droppedWithQueue, queuedBytes, -1) == -1) _drop.Cancel();
-    }
-}
 
 /// <summary>
 /// Serves a mount to listeners: admission within the listener limits, a burst of recent frames from a frame
@@ -81,7 +47,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
             return null;
         }
         var session = new ListenerSession(feed.Mount, remote, icyMetadata);
-        if (!feed.TryAddListener(session, _options.MaxListenersPerMount))
+        if (!feed.TryAddListener(session))
         {
             Interlocked.Decrement(ref _listeners);
             Interlocked.Increment(ref _refusedMountFull);
@@ -139,7 +105,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
 
     /// <summary>
     /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves, or is dropped because its
-    /// queue passed the limit (see <see cref="MountFeed.DropSlowListeners"/>). Returns true when it was dropped.
+    /// queue passed the limit (see <see cref="MountListeners.DropSlow"/>). Returns true when it was dropped.
     /// </summary>
     public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, PipeWriter writer, CancellationToken ct)
     {
@@ -200,43 +166,4 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
 
     [LoggerMessage(LogLevel.Warning, "Listener on /{Mount} from {Remote} refused: {Reason}")]
     private partial void LogRefused(string mount, string? remote, string reason);
-}
-
-/// <summary>
-/// Writes audio with an ICY metadata block after every <c>interval</c> bytes: the title block when the title of
-/// the frame being written differs from the last one sent, else a single zero byte. Interval 0: audio only.
-/// </summary>
-public sealed class IcyInterleaver(int interval)
-{
-    private static readonly byte[] NoChange = [0];
-    private readonly int _interval = interval;
-    private int _untilMetadata = interval;
-    private string? _sent;
-
-    public void Write(IBufferWriter<byte> writer, ReadOnlySpan<byte> audio, TitleInfo? title)
-    {
-        if (_interval == 0)
-        {
-            writer.Write(audio);
-            return;
-        }
-        while (!audio.IsEmpty)
-        {
-            int n = Math.Min(audio.Length, _untilMetadata);
-            writer.Write(audio[..n]);
-            audio = audio[n..];
-            _untilMetadata -= n;
-            if (_untilMetadata > 0) continue;
-            if (title is not null && title.Title != _sent)
-            {
-                writer.Write(title.Block);
-                _sent = title.Title;
-            }
-            else
-            {
-                writer.Write(NoChange);
-            }
-            _untilMetadata = _interval;
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Davecast.Edge.Feed;
 using Davecast.Edge.Sites;
 using Davecast.Grains;
@@ -7,51 +8,51 @@ using Microsoft.Extensions.Options;
 namespace Davecast.Edge;
 
 /// <summary>
-/// Keeps a <see cref="MountFeed"/> for every mount of every site: follows every relay's feed directly, combines the
-/// sites' views of each mount (<see cref="SiteViews"/>), and pumps the feeds so that gaps are given up on time.
-/// Nothing here waits on a site: each site's client refreshes on its own.
+/// The mounts of this edge: a <see cref="MountFeed"/> for every mount a site knows (from the
+/// <see cref="RelayFollower"/>, which also brings their frames), pumped every 20 ms so that gaps are given up and
+/// listeners woken on time, and their slow listeners dropped.
 /// </summary>
-public sealed partial class MountCatalog(
-    IOptions<EdgeOptions> options,
-    ILoggerFactory loggers,
-    ILogger<MountCatalog> logger) : BackgroundService
+public sealed partial class MountCatalog : BackgroundService
 {
     private readonly ConcurrentDictionary<string, MountFeed> _feeds = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, RelayFeedClient> _relays = new(StringComparer.Ordinal);
-    private readonly EdgeOptions _options = options.Value;
-    private readonly SiteClient[] _sites = [.. options.Value.Sites.OrderBy(s => s.Name, StringComparer.Ordinal).Select(s => new SiteClient(s, options.Value, loggers))];
+    private readonly EdgeOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly RelayFollower _follower;
+
+    public MountCatalog(IOptions<EdgeOptions> options, ILoggerFactory loggers, ILogger<MountCatalog> logger)
+    {
+        _options = options.Value;
+        _loggers = loggers;
+        _logger = logger;
+        _follower = new RelayFollower(_options, loggers, OnBatch);
+    }
 
     public IEnumerable<MountFeed> Feeds => _feeds.Values;
 
-    public IReadOnlyList<SiteClient> Sites => _sites;
+    public IReadOnlyList<SiteClient> Sites => _follower.Sites;
 
-    public IEnumerable<RelayFeedClient> Relays => _relays.Values;
+    public IEnumerable<RelayFeedClient> Relays => _follower.Relays;
 
     public bool TryGet(string mount, out MountFeed feed) => _feeds.TryGetValue(mount, out feed!);
 
     /// <summary>How long ago some site's cluster last answered; null if none ever did.</summary>
-    public TimeSpan? SinceContact => _sites.Select(s => s.SinceContact).Where(s => s is not null).Min();
+    public TimeSpan? SinceContact => _follower.SinceContact;
 
     /// <summary>Sends an operator's title to every site that can be reached; true if one took it.</summary>
-    public async Task<bool> SetTitleAsync(string mount, string title, long version) =>
-        (await Task.WhenAll(_sites.Select(s => s.SetTitleAsync(mount, title, version)))).Any(ok => ok);
+    public Task<bool> SetTitleAsync(string mount, string title, long version) => _follower.SetTitleAsync(mount, title, version);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        foreach (var site in _sites)
-        {
-            site.Reports = () => _feeds.Values.Select(f => (f.Mount, f.Report(_options.Name)));
-            site.Start();
-        }
-        var refresh = Task.Run(() => RefreshLoopAsync(stoppingToken), stoppingToken);
+        var follow = Task.Run(() => _follower.RunAsync(OnMount, () => _feeds.Values.Select(f => (f.Mount, f.Report(_options.Name))), stoppingToken), stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         try
         {
-            long ticks = 0, last = System.Diagnostics.Stopwatch.GetTimestamp();
+            long ticks = 0, last = Stopwatch.GetTimestamp();
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                long now = System.Diagnostics.Stopwatch.GetTimestamp();
-                var late = System.Diagnostics.Stopwatch.GetElapsedTime(last, now);
+                long now = Stopwatch.GetTimestamp();
+                var late = Stopwatch.GetElapsedTime(last, now);
                 last = now;
                 if (late > PumpStall)
                 {
@@ -81,7 +82,7 @@ public sealed partial class MountCatalog(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        await refresh;
+        await follow;
     }
 
     private long _lastPumpError = -1000;
@@ -93,58 +94,16 @@ public sealed partial class MountCatalog(
     /// <summary>Ticks of the output pump that came later than <see cref="PumpStall"/>.</summary>
     public long PumpStalls => Interlocked.Read(ref _stalls);
 
-    /// <summary>Every second: new mounts and relays from the sites' views, and each mount's combined view.</summary>
-    private async Task RefreshLoopAsync(CancellationToken ct)
+    /// <summary>A mount's combined view, every refresh: a mount not known yet gets its feed.</summary>
+    private void OnMount(string mount, MountInfo info)
     {
-        while (!ct.IsCancellationRequested)
+        if (!_feeds.TryGetValue(mount, out var feed))
         {
-            try
-            {
-                Refresh();
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                LogRefreshFailed(e.Message);
-            }
-            try
-            {
-                await Task.Delay(_options.Refresh, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            feed = _feeds[mount] = new MountFeed(
+                mount, _options, (request, offer) => _follower.BackfillAsync(mount, request, offer), _loggers.CreateLogger<Splicing.SpliceFeed>());
+            LogNewMount(mount);
         }
-    }
-
-    private void Refresh()
-    {
-        var views = _sites.Select(s => s.View).OfType<SiteView>().Where(v => v.Age < SiteViews.Fresh).ToList();
-        foreach (var view in views)
-        {
-            foreach (var relay in view.Relays) Follow(view.Site, relay);
-            foreach (var mount in view.Mounts.Keys)
-            {
-                if (_feeds.ContainsKey(mount)) continue;
-                _feeds[mount] = new MountFeed(mount, _options, FollowedRelays, loggers.CreateLogger<MountFeed>());
-                LogNewMount(mount);
-            }
-        }
-        foreach (var feed in _feeds.Values)
-        {
-            if (SiteViews.Combine(feed.Mount, views, _options.EncoderTimeout) is { } info) feed.Apply(info);
-        }
-    }
-
-    private IEnumerable<RelayFeedClient> FollowedRelays() => _relays.Values.Where(r => r.Connected);
-
-    private void Follow(string site, RelayEndpoint relay)
-    {
-        if (_relays.TryGetValue(relay.Relay, out var known) && known.Endpoint == relay.Feed) return;
-        var client = new RelayFeedClient(relay.Relay, relay.Feed, site, _options.Name, OnBatch, loggers.CreateLogger<RelayFeedClient>());
-        _relays[relay.Relay] = client;
-        client.Start();
-        if (known is not null) _ = known.DisposeAsync().AsTask();
+        feed.Apply(info);
     }
 
     private void OnBatch(MountBatch batch)
@@ -155,7 +114,7 @@ public sealed partial class MountCatalog(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await Task.WhenAll(_relays.Values.Select(r => r.DisposeAsync().AsTask()).Concat(_sites.Select(s => s.DisposeAsync().AsTask())));
+        await _follower.DisposeAsync();
     }
 
     [LoggerMessage(LogLevel.Error, "Mount {Mount}: emitting frames failed")]
@@ -166,7 +125,4 @@ public sealed partial class MountCatalog(
 
     [LoggerMessage(LogLevel.Information, "New mount {Mount}")]
     private partial void LogNewMount(string mount);
-
-    [LoggerMessage(LogLevel.Warning, "Refreshing mounts failed: {Error}")]
-    private partial void LogRefreshFailed(string error);
 }

@@ -1,29 +1,21 @@
-using Davecast.Icy;
+using Davecast.Grains;
 
 namespace Davecast.Edge;
 
-/// <summary>A stream title and its ICY block, built once and shared by every listener.</summary>
-public sealed class TitleInfo(string title)
-{
-    private byte[]? _block;
-
-    public string Title { get; } = title;
-
-    /// <summary>The whole ICY metadata block (length byte included) that announces this title.</summary>
-    public byte[] Block => _block ??= IcyMetadata.TitleBlock(Title);
-}
-
 /// <summary>
-/// The titles of one mount at an edge: per encoder session, which title applies from which frame (as the relays'
-/// batches report it), and a title set by an operator through <c>/admin/metadata</c>, which holds until the source
-/// sets a new one. Whichever was learned last wins. Not thread-safe: the feed calls it under its lock.
+/// The titles of one mount at an edge, frame by frame: per encoder session, which title applies from which frame
+/// (as the relays' batches report it), and the operator's title that <c>/admin/metadata</c> or the mount grain hands
+/// on, from the next frame emitted. Of the two, the one learned last applies; a source repeating its title teaches
+/// nothing new. How long an operator's title holds is <see cref="OperatorTitle"/>'s rule, kept by the mount grain:
+/// this only orders what it is given. Not thread-safe: the feed calls it under its lock.
 /// </summary>
 public sealed class MountTitles
 {
     private const int HistoryPerEncoder = 16;
 
     private readonly Dictionary<(string Encoder, ulong Session), List<Entry>> _byEncoder = [];
-    private Entry? _override;
+    private Entry? _operator;
+    private long _operatorVersion;
     private long _stamp;
 
     /// <summary>A title the source set from frame <paramref name="from"/> on; repeats are ignored.</summary>
@@ -49,8 +41,14 @@ public sealed class MountTitles
         if (history.Count > HistoryPerEncoder) history.RemoveAt(0);
     }
 
-    /// <summary>An operator's title: it applies at once, until the source sets another.</summary>
-    public void Override(string title) => _override = new Entry(0, new TitleInfo(title), ++_stamp);
+    /// <summary>An operator's title, from the next frame; false (and ignored) unless its version is newer than the last one's.</summary>
+    public bool SetOperatorTitle(string title, long version)
+    {
+        if (!OperatorTitle.IsNewer(version, _operatorVersion)) return false;
+        _operatorVersion = version;
+        _operator = new Entry(0, new TitleInfo(title), ++_stamp);
+        return true;
+    }
 
     /// <summary>The title of frame <paramref name="sequence"/> of an encoder session; null when none is known.</summary>
     public TitleInfo? For(string encoder, ulong session, ulong sequence)
@@ -67,7 +65,7 @@ public sealed class MountTitles
                 }
             }
         }
-        if (_override is { } o && (source is null || o.Stamp > source.Value.Stamp)) return o.Title;
+        if (_operator is { } o && (source is null || o.Stamp > source.Value.Stamp)) return o.Title;
         return source?.Title;
     }
 

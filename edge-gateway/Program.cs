@@ -15,7 +15,6 @@ clustering.AcceptOnlyFromAmong("localhost", "redis");
 var gateways = new Option<string[]>("--gateway") { Description = "With --clustering localhost: host:port of a relay's Orleans gateway (repeatable)", DefaultValueFactory = _ => ["127.0.0.1:30000"] };
 var redis = new Option<string>("--redis") { Description = "With --clustering redis: StackExchange.Redis connection string", DefaultValueFactory = _ => "127.0.0.1:6379" };
 var clusterId = new Option<string>("--cluster-id") { Description = "Without --site: the Orleans cluster id, as given to the relays", DefaultValueFactory = _ => "davecast" };
-var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Seconds without frames after which an encoder is not healthy: give the relays' value", DefaultValueFactory = _ => 3 };
 var holdMs = new Option<int>("--hold-ms") { Description = "Milliseconds a missing frame is waited for before it is given up", DefaultValueFactory = _ => 400 };
 var backfillMs = new Option<int>("--backfill-ms") { Description = "Milliseconds a backfill from the relays' windows may take before a backup encoder's frame is used", DefaultValueFactory = _ => 300 };
 var edgeName = new Option<string>("--name") { Description = "This edge's name in mount health", DefaultValueFactory = _ => Environment.MachineName };
@@ -53,7 +52,6 @@ sites.Validators.Add(r =>
         else if (!names.Add(spec!.Name)) r.AddError($"--site: site '{spec.Name}' is given twice");
     }
 });
-encoderTimeout.Rule(v => v is < 0.5 or > 60 ? "--encoder-timeout must be between 0.5 and 60 seconds" : null);
 holdMs.Rule(v => v is < 0 or > 10_000 ? "--hold-ms must be between 0 and 10000" : null);
 backfillMs.Rule(v => v is < 10 or > 10_000 ? "--backfill-ms must be between 10 and 10000" : null);
 edgeName.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--name must not be empty"); });
@@ -77,7 +75,7 @@ foreach (var o in new[] { relayUser, relayPassword, adminUser, adminPassword, ho
 
 var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP audio stream per mount from the relays' copies.")
 {
-    port, address, sites, clustering, gateways, redis, clusterId, encoderTimeout, edgeName, holdMs, backfillMs, burst, writeMs, metaint, maxListeners, maxPerMount,
+    port, address, sites, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, writeMs, metaint, maxListeners, maxPerMount,
     queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
 };
 
@@ -94,7 +92,6 @@ root.SetAction(async (parse, ct) =>
     var edge = new EdgeOptions
     {
         Sites = siteList,
-        EncoderTimeout = TimeSpan.FromSeconds(parse.GetValue(encoderTimeout)),
         Hold = TimeSpan.FromMilliseconds(parse.GetValue(holdMs)),
         BurstBytes = parse.GetValue(burst),
         WriteInterval = TimeSpan.FromMilliseconds(parse.GetValue(writeMs)),

@@ -73,7 +73,10 @@ public sealed record RelayReport(
     [property: Id(1)] DateTimeOffset At,
     [property: Id(2)] IReadOnlyList<EncoderReport> Encoders);
 
-/// <summary>What an edge needs to serve a mount.</summary>
+/// <summary>
+/// What an edge needs to serve a mount. <see cref="AdminTitle"/> is an operator's title while it holds
+/// (<see cref="OperatorTitle"/>), <see cref="AdminTitleVersion"/> its version.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record MountInfo(
     [property: Id(0)] string Mount,
@@ -87,7 +90,12 @@ public sealed record MountInfo(
     [property: Id(8)] long? SwitchAtMicros = null,
     [property: Id(9)] IReadOnlyList<EdgeReport>? Edges = null,
     [property: Id(10)] string? AdminTitle = null,
-    [property: Id(11)] long AdminTitleVersion = 0);
+    [property: Id(11)] long AdminTitleVersion = 0,
+    [property: Id(12)] TimeSpan? EncoderTimeout = null)
+{
+    /// <summary>The election's encoder timeout at the site (<see cref="ElectionOptions.EncoderTimeout"/>); the default from a site that does not send it.</summary>
+    public TimeSpan HealthTimeout => EncoderTimeout ?? ElectionOptions.DefaultEncoderTimeout;
+}
 
 /// <summary>An encoder as the mount grain sees it, merged over all relays.</summary>
 [GenerateSerializer, Immutable]

@@ -26,9 +26,9 @@ public readonly record struct ElectionOutcome(string Encoder, ulong Session, lon
 
 /// <summary>
 /// The election of a mount's live encoder, as a pure function of what the relays reported, so that every site that
-/// sees the same encoders makes the same choice. Preference: higher priority, then the ordinal-first name (as the
-/// edge's <c>Splicer</c> picks its backup). While the live encoder is healthy it stays live, unless a preferred
-/// encoder has been healthy for <see cref="ElectionOptions.PreferredHold"/>: then the switch is planned at a media
+/// sees the same encoders makes the same choice. Preference: higher priority, then the ordinal-first name
+/// (<see cref="Compare(int, string, int, string)"/>, by which the edge's splicer picks its backup too). While the
+/// live encoder is healthy it stays live, unless a preferred encoder has been healthy for <see cref="ElectionOptions.PreferredHold"/>: then the switch is planned at a media
 /// time that depends on media timestamps only (<see cref="PlannedSwitchAt"/>). When the live encoder is not
 /// healthy, the preferred healthy encoder takes over at once.
 /// </summary>
@@ -44,8 +44,19 @@ public static class ElectionRule
     public static bool IsHealthy(in ElectionCandidate e, DateTimeOffset now, ElectionOptions options) =>
         IsHealthy(e.Eligible, e.LastFrameAt, now, options.EncoderTimeout);
 
-    /// <summary>The one rule of health, for the election, the edges' choice of a site's view and health pages alike.</summary>
+    /// <summary>An encoder as the mount grain reports it: not refused, and heard from within the timeout.</summary>
+    public static bool IsHealthy(EncoderStatus e, DateTimeOffset now, TimeSpan encoderTimeout) =>
+        IsHealthy(e.RefusedReason is null, e.LastFrameAt, now, encoderTimeout);
+
+    /// <summary>Health by wall-clock times (the relays' reports), as in <see cref="IsHealthy(bool, long, long, long)"/>.</summary>
     public static bool IsHealthy(bool eligible, DateTimeOffset lastFrameAt, DateTimeOffset now, TimeSpan encoderTimeout) =>
+        IsHealthy(eligible, lastFrameAt.UtcTicks, now.UtcTicks, encoderTimeout.Ticks);
+
+    /// <summary>
+    /// The one rule of health, for the election, the edges' choice of a site's view, the edge's splicer (its own
+    /// clock's ticks) and health pages alike: eligible, and its last frame at most the encoder timeout old.
+    /// </summary>
+    public static bool IsHealthy(bool eligible, long lastFrameAt, long now, long encoderTimeout) =>
         eligible && now - lastFrameAt <= encoderTimeout;
 
     /// <summary>The candidate's <see cref="ElectionCandidate.HealthySince"/> after <paramref name="now"/>: kept, started now, or cleared.</summary>
@@ -53,8 +64,14 @@ public static class ElectionRule
         IsHealthy(e, now, options) ? e.HealthySince ?? now : null;
 
     /// <summary>Negative when <paramref name="a"/> is preferred to <paramref name="b"/>: higher priority, then ordinal name.</summary>
-    public static int Compare(in ElectionCandidate a, in ElectionCandidate b) =>
-        a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : string.CompareOrdinal(a.Encoder, b.Encoder);
+    public static int Compare(in ElectionCandidate a, in ElectionCandidate b) => Compare(a.Priority, a.Encoder, b.Priority, b.Encoder);
+
+    /// <summary>
+    /// The one order of preference among encoders, for the election and the edge's choice of a backup alike:
+    /// negative when encoder <paramref name="a"/> is preferred to <paramref name="b"/>.
+    /// </summary>
+    public static int Compare(int priorityA, string a, int priorityB, string b) =>
+        priorityA != priorityB ? priorityB.CompareTo(priorityA) : string.CompareOrdinal(a, b);
 
     /// <summary>
     /// Elects from <paramref name="encoders"/> (one entry per encoder name) given the live encoder session

@@ -38,7 +38,7 @@ public sealed record EncoderHealth(
         e.Encoder,
         e.Session,
         e.Priority,
-        ElectionRule.IsHealthy(e.RefusedReason is null, e.LastFrameAt, now, timeout),
+        ElectionRule.IsHealthy(e, now, timeout),
         e.HealthySince,
         Math.Round(e.FramesPerSecond, 2),
         (long)(now - e.LastFrameAt).TotalMilliseconds,

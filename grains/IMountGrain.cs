@@ -27,8 +27,10 @@ public interface IMountGrain : IGrainWithStringKey
 /// <summary>How the mount grains elect the live encoder.</summary>
 public sealed class ElectionOptions
 {
-    /// <summary>An encoder whose last frame is older than this is not healthy.</summary>
-    public TimeSpan EncoderTimeout { get; set; } = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan DefaultEncoderTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>An encoder whose last frame is older than this is not healthy; edges get it in <see cref="MountInfo.EncoderTimeout"/>.</summary>
+    public TimeSpan EncoderTimeout { get; set; } = DefaultEncoderTimeout;
 
     /// <summary>A preferred encoder that comes back takes over again once it has been healthy this long.</summary>
     public TimeSpan PreferredHold { get; set; } = TimeSpan.FromSeconds(10);

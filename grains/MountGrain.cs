@@ -105,12 +105,11 @@ public sealed class MountGrain(
         return Task.CompletedTask;
     }
 
-    // An operator's title holds until the source's title changes; SourceTitle is what the source said when it was set.
-    private (string Title, long Version, string? SourceTitle)? _adminTitle;
+    private OperatorTitle? _adminTitle;
 
     public Task SetTitleAsync(string title, long version)
     {
-        if (_adminTitle is null || version > _adminTitle.Value.Version) _adminTitle = (title, version, _live?.Title);
+        if (OperatorTitle.IsNewer(version, _adminTitle?.Version ?? 0)) _adminTitle = new OperatorTitle(title, version, _live?.Title);
         return Task.CompletedTask;
     }
 
@@ -119,7 +118,7 @@ public sealed class MountGrain(
         var now = time.GetUtcNow();
         Elect(now);
         foreach (var gone in _edges.Where(e => now - e.Value.At > EdgeTimeout).Select(e => e.Key).ToList()) _edges.Remove(gone);
-        if (_adminTitle is { } admin && admin.SourceTitle != _live?.Title) _adminTitle = null;
+        if (_adminTitle is { } admin && !admin.HoldsOver(_live?.Title)) _adminTitle = null;
         var relays = _relays.Where(r => now - r.Value < RelayTimeout).Select(r => r.Key).Order(StringComparer.Ordinal).ToList();
         var info = new MountInfo(
             Mount,
@@ -133,7 +132,8 @@ public sealed class MountGrain(
             _switchAt,
             [.. _edges.Values.OrderBy(e => e.Edge, StringComparer.Ordinal)],
             _adminTitle?.Title,
-            _adminTitle?.Version ?? 0);
+            _adminTitle?.Version ?? 0,
+            _options.EncoderTimeout);
         return Task.FromResult(info);
     }
 

@@ -1,5 +1,4 @@
 using Davecast.Frames;
-using Davecast.Merge;
 
 namespace Davecast.Bench.Load;
 

@@ -1,4 +1,4 @@
-using Davecast.Edge;
+using Davecast.Edge.Outputs.Icecast;
 using Davecast.Frames;
 using Davecast.Tests.Support;
 

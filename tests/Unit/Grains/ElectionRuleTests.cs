@@ -213,6 +213,38 @@ public sealed class ElectionRuleTests
         Assert.Null(ElectionRule.LowestFirst(ElectionRule.LowestFirst(null, olderRelay), noFrameYet));
     }
 
+    [Fact]
+    public void Health_is_one_rule_in_wall_clock_time_and_in_clock_ticks()
+    {
+        var now = DateTimeOffset.UnixEpoch.AddYears(56);
+        var timeout = TimeSpan.FromSeconds(3);
+        var options = new ElectionOptions { EncoderTimeout = timeout };
+        foreach (var age in new[] { TimeSpan.Zero, timeout, timeout + TimeSpan.FromTicks(1), TimeSpan.FromHours(1) })
+        {
+            foreach (bool eligible in new[] { true, false })
+            {
+                bool expected = eligible && age <= timeout;
+                Assert.Equal(expected, ElectionRule.IsHealthy(eligible, now - age, now, timeout));
+                Assert.Equal(expected, ElectionRule.IsHealthy(Encoder("e", 0, now - age, eligible: eligible), now, options));
+                // The edge's splicer: its own clock's ticks (any frequency), the same rule.
+                Assert.Equal(expected, ElectionRule.IsHealthy(eligible, 5_000, 5_000 + age.Ticks, timeout.Ticks));
+            }
+        }
+    }
+
+    [Fact]
+    public void Preference_is_priority_first_then_the_ordinal_first_name()
+    {
+        Assert.True(ElectionRule.Compare(200, "z", 100, "a") < 0);
+        Assert.True(ElectionRule.Compare(100, "a", 200, "z") > 0);
+        Assert.True(ElectionRule.Compare(100, "Z", 100, "a") < 0); // ordinal: upper case sorts first
+        Assert.True(ElectionRule.Compare(100, "b", 100, "a") > 0);
+        Assert.Equal(0, ElectionRule.Compare(100, "a", 100, "a"));
+        var now = DateTimeOffset.UnixEpoch.AddYears(56);
+        var candidates = new[] { Encoder("b", 100, now), Encoder("Z", 100, now), Encoder("y", 300, now), Encoder("a", 50, now) };
+        Assert.Equal(["y", "Z", "b", "a"], candidates.Order(Comparer<ElectionCandidate>.Create((x, y) => ElectionRule.Compare(x, y))).Select(c => c.Encoder));
+    }
+
     [Theory]
     [InlineData(M0, M0)]
     [InlineData(M0 + 1, M0 + S)]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Davecast.Edge;
+using Davecast.Edge.Outputs.Icecast;
 using Davecast.Icy;
 
 namespace Davecast.Tests.Icy;
@@ -40,7 +41,7 @@ public class EdgeTitleTests
     {
         var titles = new MountTitles();
         titles.Learn("a", 1, 0, "Source one");
-        titles.Override("Operator");
+        titles.SetOperatorTitle("Operator", 1);
         Assert.Equal("Operator", titles.For("a", 1, 5)?.Title);
         // The source repeating its title does not undo the operator's.
         titles.Learn("a", 1, 0, "Source one");

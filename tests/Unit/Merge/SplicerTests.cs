@@ -1,4 +1,4 @@
-using Davecast.Merge;
+using Davecast.Edge.Splicing;
 
 namespace Davecast.Tests.Merge;
 
@@ -96,10 +96,43 @@ public sealed class SplicerTests
             s.SetPriority("b", 100);
             s.Pump(now, o.Add);
         }
+        AssertFailedOverOnce(s, o, now, "b");
+    }
+
+    /// <summary>After 4 s more of pumping: programme positions 0..59 without a break, and one failover, to <paramref name="backup"/>.</summary>
+    private static void AssertFailedOverOnce(Splicer s, Out o, long now, string backup)
+    {
         for (int i = 0; i < 200; i++) s.Pump(now += 20, o.Add);
         Assert.Equal(Enumerable.Range(0, 60).Select(p => Frame(p).Hash), o.Hashes);
         Assert.Equal(1, s.Failovers);
-        Assert.Equal("b", s.Playing);
+        Assert.Equal(backup, s.Playing);
+    }
+
+    [Fact]
+    public void The_backup_is_the_healthy_encoder_the_election_prefers()
+    {
+        // y would be preferred but has been silent for longer than the encoder timeout; b and Z tie on priority: Z
+        // comes first in ordinal order (ElectionRule.Compare); x has a lower priority.
+        var s = new Splicer(Timing with { EncoderTimeout = 500 });
+        s.Elect("a", 1, null);
+        var o = new Out();
+        long now = 0;
+        for (long p = 0; p < 60; p++)
+        {
+            now = p * 23;
+            if (p < 30) s.Offer("a", 1, (ulong)p, Frame(p), now);
+            if (p < 5) s.Offer("y", 1, (ulong)(p + 50), Frame(p), now);
+            s.Offer("b", 1, (ulong)(p + 10), Frame(p), now);
+            s.Offer("Z", 1, (ulong)(p + 20), Frame(p), now);
+            s.Offer("x", 1, (ulong)(p + 30), Frame(p), now);
+            s.SetPriority("a", 200);
+            s.SetPriority("y", 300);
+            s.SetPriority("b", 100);
+            s.SetPriority("Z", 100);
+            s.SetPriority("x", 50);
+            s.Pump(now, o.Add);
+        }
+        AssertFailedOverOnce(s, o, now, "Z");
     }
 
     [Fact]

@@ -1,6 +1,6 @@
-namespace Davecast.Merge;
+namespace Davecast.Edge.Splicing;
 
-/// <summary>A frame as the edge holds it: bytes, programme position and content hash (<see cref="Frames.FrameHash"/>), all as the relay sent them.</summary>
+/// <summary>A frame as the edge holds it: bytes, programme position and content hash (<see cref="Davecast.Frames.FrameHash"/>), all as the relay sent them.</summary>
 public readonly record struct SpliceFrame(ReadOnlyMemory<byte> Data, long TimestampMicros, long DurationMicros, ulong Hash);
 
 /// <summary>

@@ -1,4 +1,4 @@
-namespace Davecast.Edge;
+namespace Davecast.Edge.Outputs.Icecast;
 
 /// <summary>
 /// The frames a mount has emitted, in order, shared by all its listeners: each listener keeps only its position.

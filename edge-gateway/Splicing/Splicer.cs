@@ -1,6 +1,9 @@
-namespace Davecast.Merge;
+using Davecast.Grains;
+
+namespace Davecast.Edge.Splicing;
 
 /// <summary>Timing of the <see cref="Splicer"/>, in the caller's clock ticks.</summary>
+/// <param name="EncoderTimeout">The initial <see cref="Splicer.EncoderTimeout"/>.</param>
 public sealed record SplicerTiming(long Hold, long BackfillWait, long EncoderTimeout, long BackupWait);
 
 /// <summary>A request to fetch frames from the relays' windows.</summary>
@@ -42,6 +45,9 @@ public sealed class Splicer(SplicerTiming timing)
     public long Late { get; private set; }
     public long BackfillRequests { get; private set; }
     public IEnumerable<EncoderTrack> Tracks => _tracks.Values;
+
+    /// <summary>An encoder whose last frame is older than this (in ticks) is not healthy: the sites' election's timeout.</summary>
+    public long EncoderTimeout { get; set; } = timing.EncoderTimeout;
 
     /// <summary>The grain's election: the live encoder session, and the media time from which to play it (null: now).</summary>
     public void Elect(string? encoder, ulong session, long? switchAtMicros)
@@ -213,16 +219,16 @@ public sealed class Splicer(SplicerTiming timing)
         BackfillRequests++;
     }
 
-    private bool Healthy(EncoderTrack t, long now) => t.Any && now - t.LastArrival < timing.EncoderTimeout;
+    private bool Healthy(EncoderTrack t, long now) => ElectionRule.IsHealthy(t.Any, t.LastArrival, now, EncoderTimeout);
 
+    /// <summary>The healthy encoder other than <paramref name="current"/> that the election would prefer.</summary>
     private EncoderTrack? BestBackup(EncoderTrack current, long now)
     {
         EncoderTrack? best = null;
         foreach (var t in _tracks.Values)
         {
             if (t == current || !Healthy(t, now)) continue;
-            if (best is null || t.Priority > best.Priority || (t.Priority == best.Priority && string.CompareOrdinal(t.Name, best.Name) < 0))
-                best = t;
+            if (best is null || ElectionRule.Compare(t.Priority, t.Name, best.Priority, best.Name) < 0) best = t;
         }
         return best;
     }

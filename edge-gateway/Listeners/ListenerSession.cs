@@ -1,0 +1,36 @@
+namespace Davecast.Edge.Listeners;
+
+/// <summary>One connected listener: where it is in the mount's stream, and how to drop it.</summary>
+/// <remarks>
+/// Its token source has no timer and is never disposed: the edge's queue check may drop a listener at the very
+/// moment it leaves, and cancelling must then still be harmless.
+/// </remarks>
+public sealed class ListenerSession(string mount, string? remote, bool icyMetadata)
+{
+    private readonly CancellationTokenSource _drop = new();
+    private long _takenOffset;
+    private long _droppedWithQueue = -1;
+
+    public string Mount { get; } = mount;
+    public string? Remote { get; } = remote;
+    public bool IcyMetadata { get; } = icyMetadata;
+    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Stream position (audio bytes) up to which the listener's connection has taken the audio.</summary>
+    public long TakenOffset
+    {
+        get => Volatile.Read(ref _takenOffset);
+        set => Volatile.Write(ref _takenOffset, value);
+    }
+
+    /// <summary>Cancelled when the listener is dropped for falling behind.</summary>
+    public CancellationToken Dropping => _drop.Token;
+
+    /// <summary>The queue it had when dropped, or -1 if it was not dropped.</summary>
+    public long DroppedWithQueue => Interlocked.Read(ref _droppedWithQueue);
+
+    public void Drop(long queuedBytes)
+    {
+        if (Interlocked.CompareExchange(ref _droppedWithQueue, queuedBytes, -1) == -1) _drop.Cancel();
+    }
+}

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Davecast.Edge.Outputs.Icecast;
 using Davecast.Grains;
 using Microsoft.Extensions.Options;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
 using Davecast.Edge;
+using Davecast.Edge.Outputs.Icecast;
 using Davecast.Edge.Sites;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;

@@ -1,9 +1,8 @@
 using System.IO.Pipelines;
 using Davecast.Edge.Listeners;
-using Davecast.Edge.Outputs.Icecast;
 using Microsoft.Extensions.Options;
 
-namespace Davecast.Edge;
+namespace Davecast.Edge.Outputs.Icecast;
 
 /// <summary>
 /// Serves a mount to listeners: admission within the listener limits, a burst of recent frames from a frame

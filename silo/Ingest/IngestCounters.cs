@@ -41,7 +41,7 @@ public sealed class IngestCounters
 
     public void Frame() => Interlocked.Increment(ref _frames);
 
-    public void Duplicate() => Interlocked.Increment(ref _duplicates);
+    public void Duplicate(int frames = 1) => Interlocked.Add(ref _duplicates, frames);
 
     public void Gap(long frames) => Interlocked.Add(ref _gaps, frames);
 

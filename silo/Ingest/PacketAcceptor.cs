@@ -65,6 +65,14 @@ public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRin
 
     private RejectReason AcceptAudio(EncoderState encoder, in PacketView packet, DateTimeOffset now)
     {
+        // Another path's copy of frames already kept: its tag proved it is the publisher's, so it is counted, not
+        // parsed again. Each relay parses each frame once, whatever the number of paths.
+        if (AllSeen(encoder.Seen, packet.Sequence, packet.FrameCount))
+        {
+            encoder.Duplicates += packet.FrameCount;
+            counters.Duplicate(packet.FrameCount);
+            return RejectReason.None;
+        }
         // Every frame is parsed once, before any is kept (a packet is taken whole or not at all); the second pass
         // uses the parameters kept here. At most Protocol.MaxFramesPerPacket frames: PacketCodec checked.
         Span<CodecParameters> parameters = stackalloc CodecParameters[packet.FrameCount];
@@ -113,6 +121,13 @@ public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRin
             sequence++;
         }
         return RejectReason.None;
+    }
+
+    private static bool AllSeen(SeenWindow seen, ulong first, int count)
+    {
+        for (int i = 0; i < count; i++)
+            if (!seen.Contains(first + (ulong)i)) return false;
+        return count > 0;
     }
 
     // A whole frame of the encoder's format; the first frame of an encoder whose format is not known yet tells it.

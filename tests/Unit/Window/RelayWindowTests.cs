@@ -41,6 +41,32 @@ public sealed class RelayWindowTests
     }
 
     [Fact]
+    public void A_later_path_copy_of_kept_frames_is_counted_without_being_parsed_again()
+    {
+        var relay = new AcceptingRelay(10);
+        var frame = FrameFile.ReadAll(Repo.Fixture("programme.mp3"))[0].Data;
+        var builder = new PacketBuilder("m.mp3", "enc-a", "k", Key, 42);
+        var buffer = new byte[Protocol.MaxPacketSize];
+        int n = builder.Audio(buffer, 0, 7, 1_767_225_600_000_000, [frame]);
+        relay.Take(buffer.AsSpan(0, n));
+
+        // The second path's copy of the same sequence, with bytes that are no frame but a valid tag: had it been
+        // parsed, it would have been refused as a bad frame.
+        var garbage = new byte[frame.Length];
+        n = builder.Audio(buffer, 1, 7, 1_767_225_600_000_000, [garbage]);
+        relay.Take(buffer.AsSpan(0, n));
+        // A copy of a frame not kept yet is still parsed, and refused.
+        n = builder.Audio(buffer, 1, 8, 1_767_225_600_026_122, [garbage]);
+        Assert.Equal(RejectReason.None, PacketCodec.TryParse(buffer.AsSpan(0, n), out var view));
+        Assert.Equal(RejectReason.BadFrame, relay.Acceptor.Take(view, out _));
+
+        var encoder = relay.OnlyEncoder;
+        Assert.Equal(1, encoder.FramesAccepted);
+        Assert.Equal(1, encoder.Duplicates);
+        Assert.Equal(frame, relay.Window.GetFrames("m.mp3", "enc-a", 42, 0, 16).Frames!.Frame(0).ToArray());
+    }
+
+    [Fact]
     public void After_the_ring_wraps_the_window_still_serves_its_newest_frames_once_each()
     {
         var relay = new AcceptingRelay(10);

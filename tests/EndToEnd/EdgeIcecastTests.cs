@@ -61,11 +61,8 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             // Three seconds more of the stream on each edge: the frames after the title change, and no title after it.
             var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.mp3"));
             foreach (var listener in new[] { one, two })
-            {
-                int heard = continuity.Check(listener.Audio()).Frames;
-                await Wait.ForFramesAsync(continuity, listener.Audio, heard + 3 * FramesPerSecond, TimeSpan.FromSeconds(20),
+                await Wait.ForMoreFramesAsync(continuity, listener.Audio, 3 * FramesPerSecond, TimeSpan.FromSeconds(20),
                     $"at {listener.Port} after the operator title", () => listener.Closed);
-            }
             foreach (var listener in new[] { one, two })
             {
                 var report = continuity.Check(listener.Audio());
@@ -151,8 +148,7 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             Assert.True(await stalled.IsResetAsync(), "the edge should have closed the stalled listener's connection");
             // Two seconds more of the stream for the reading listener, and no second drop meanwhile.
             var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.mp3"));
-            int atDrop = continuity.Check(reading.Audio()).Frames;
-            await Wait.ForFramesAsync(continuity, reading.Audio, atDrop + 2 * FramesPerSecond, TimeSpan.FromSeconds(20), "after the drop", () => reading.Closed);
+            await Wait.ForMoreFramesAsync(continuity, reading.Audio, 2 * FramesPerSecond, TimeSpan.FromSeconds(20), "after the drop", () => reading.Closed);
 
             var report = continuity.Check(reading.Audio());
             output.WriteLine($"reading listener: {report}");

@@ -49,20 +49,25 @@ public static class Wait
     /// <summary>
     /// Waits until <paramref name="audio"/> holds <paramref name="frames"/> whole frames, or until
     /// <paramref name="ended"/> says the stream ended (the caller's assertions then say how): a listening window counted
-    /// in what the test checks, frames heard, not in time. Returns the frames heard.
+    /// in what the test checks, frames heard, not in time.
     /// </summary>
-    public static async Task<int> ForFramesAsync(FrameContinuity continuity, Func<byte[]> audio, int frames, TimeSpan timeout, string what,
+    public static async Task ForFramesAsync(FrameContinuity continuity, Func<byte[]> audio, int frames, TimeSpan timeout, string what,
         Func<bool>? ended = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             int heard = continuity.Check(audio()).Frames;
-            if (heard >= frames || ended?.Invoke() == true) return heard;
+            if (heard >= frames || ended?.Invoke() == true) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {frames} frames {what}: {heard} heard");
             await Task.Delay(100);
         }
     }
+
+    /// <summary><see cref="ForFramesAsync"/> for <paramref name="more"/> frames beyond those heard now: a window after an event.</summary>
+    public static Task ForMoreFramesAsync(FrameContinuity continuity, Func<byte[]> audio, int more, TimeSpan timeout, string what,
+        Func<bool>? ended = null) =>
+        ForFramesAsync(continuity, audio, continuity.Check(audio()).Frames + more, timeout, what, ended);
 
     /// <summary>
     /// Waits until <paramref name="client"/> has heard <paramref name="title"/> and then <paramref name="bytes"/> more

@@ -54,12 +54,12 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
             Assert.Equal(200, (int)response.StatusCode);
             Assert.Equal("audio/aac", response.Content.Headers.ContentType?.MediaType);
             var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.aac"));
-            await Wait.ForFramesAsync(continuity, listener.Bytes, 3 * FramesPerSecond, TimeSpan.FromSeconds(20), "before the kill", () => listener.Ended);
+            await ListenerWait.ForFramesAsync(continuity, listener.Bytes, 3 * FramesPerSecond, TimeSpan.FromSeconds(20), "before the kill", () => listener.Ended);
             // relay-a dies at once. relay-b's cluster is its own, so it lives on (with one cluster on relay-a's
             // development membership table it had to terminate), and the stream goes on from it.
             Assert.Equal(0, Posix.Kill(relayA, Posix.SIGKILL));
             // Nine seconds of the programme after the kill, which the listener hears as they are played.
-            await Wait.ForMoreFramesAsync(continuity, listener.Bytes, 9 * FramesPerSecond, TimeSpan.FromSeconds(40), "after the kill", () => listener.Ended);
+            await ListenerWait.ForMoreFramesAsync(continuity, listener.Bytes, 9 * FramesPerSecond, TimeSpan.FromSeconds(40), "after the kill", () => listener.Ended);
             var audio = listener.Bytes();
             Assert.True(Posix.Kill(relayB, 0) == 0, "relay-b stopped when relay-a was killed");
             await demo.WaitForOutputAsync("demo.sh: relay-a started again", TimeSpan.FromSeconds(15));

@@ -61,7 +61,7 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             // Three seconds more of the stream on each edge: the frames after the title change, and no title after it.
             var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.mp3"));
             foreach (var listener in new[] { one, two })
-                await Wait.ForMoreFramesAsync(continuity, listener.Audio, 3 * FramesPerSecond, TimeSpan.FromSeconds(20),
+                await ListenerWait.ForMoreFramesAsync(continuity, listener.Audio, 3 * FramesPerSecond, TimeSpan.FromSeconds(20),
                     $"at {listener.Port} after the operator title", () => listener.Closed);
             foreach (var listener in new[] { one, two })
             {
@@ -148,7 +148,7 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             Assert.True(await stalled.IsResetAsync(), "the edge should have closed the stalled listener's connection");
             // Two seconds more of the stream for the reading listener, and no second drop meanwhile.
             var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.mp3"));
-            await Wait.ForMoreFramesAsync(continuity, reading.Audio, 2 * FramesPerSecond, TimeSpan.FromSeconds(20), "after the drop", () => reading.Closed);
+            await ListenerWait.ForMoreFramesAsync(continuity, reading.Audio, 2 * FramesPerSecond, TimeSpan.FromSeconds(20), "after the drop", () => reading.Closed);
 
             var report = continuity.Check(reading.Audio());
             output.WriteLine($"reading listener: {report}");
@@ -200,7 +200,7 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
                 await listener.WaitForTitleAsync(title, TimeSpan.FromSeconds(10));
                 figures.Add($"'{title}': emitted by the edge after {atEdge.TotalMilliseconds:F0} ms, heard by the ICY listener after {clock.Elapsed.TotalMilliseconds:F0} ms");
                 // A second of audio (128 kbit/s) past the title before the next one: the stream goes on after it, frame-exact.
-                await Wait.ForAudioAfterTitleAsync(listener, title, 16_000, TimeSpan.FromSeconds(10));
+                await ListenerWait.ForAudioAfterTitleAsync(listener, title, 16_000, TimeSpan.FromSeconds(10));
             }
             foreach (var f in figures) output.WriteLine(f);
             var report = FrameContinuity.ForFile(Repo.Fixture("programme.mp3")).Check(listener.Audio());

@@ -126,8 +126,8 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             for (int i = 0; i < mounts.Length; i++)
             {
                 var client = clients[i];
-                await Wait.ForAudioAfterTitleAsync(client, mounts[i].Second, client.MetaInt, TimeSpan.FromSeconds(15));
-                await Wait.ForFramesAsync(FrameContinuity.ForFile(Repo.Fixture(mounts[i].Fixture)), client.Audio, MirrorFrames, TimeSpan.FromSeconds(30),
+                await ListenerWait.ForAudioAfterTitleAsync(client, mounts[i].Second, client.MetaInt, TimeSpan.FromSeconds(15));
+                await ListenerWait.ForFramesAsync(FrameContinuity.ForFile(Repo.Fixture(mounts[i].Fixture)), client.Audio, MirrorFrames, TimeSpan.FromSeconds(30),
                     $"from icecast2's {mounts[i].Mount}", () => client.Ended);
             }
 
@@ -212,7 +212,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             for (int i = 0; i < pushes.Length; i++)
             {
                 var client = clients[i];
-                await Wait.ForFramesAsync(FrameContinuity.ForFile(Repo.Fixture(pushes[i].Fixture)), client.Audio, PushedFrames, TimeSpan.FromSeconds(30),
+                await ListenerWait.ForFramesAsync(FrameContinuity.ForFile(Repo.Fixture(pushes[i].Fixture)), client.Audio, PushedFrames, TimeSpan.FromSeconds(30),
                     $"from the edge's {pushes[i].Mount}", () => client.Ended);
             }
 
@@ -276,7 +276,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             Assert.True(await edgeListener.TryWaitForTitleAsync("Upstream second", TimeSpan.FromSeconds(15)),
                 $"the edge's listener: {PeerChecks.Describe(edgeListener)}; icecast2's: {PeerChecks.Describe(upstream)}\n{D.Logs()}");
             // The frames compared below: enough from each, over a common stretch, with audio past the second title.
-            await Wait.ForAudioAfterTitleAsync(edgeListener, "Upstream second", IcecastEdgeFixture.MetaInt, TimeSpan.FromSeconds(15));
+            await ListenerWait.ForAudioAfterTitleAsync(edgeListener, "Upstream second", IcecastEdgeFixture.MetaInt, TimeSpan.FromSeconds(15));
             IcyClient up = upstream, edge = edgeListener;
             await Wait.UntilAsync(() => up.Ended || edge.Ended
                     || FrameSequences.Compare(up.Audio(), edge.Audio()) is { FramesA: >= PulledFrames, FramesB: >= PulledFrames, Overlap: >= PulledOverlap },

@@ -55,6 +55,9 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
             Assert.Equal("audio/aac", response.Content.Headers.ContentType?.MediaType);
             var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.aac"));
             await ListenerWait.ForFramesAsync(continuity, listener.Bytes, 3 * FramesPerSecond, TimeSpan.FromSeconds(20), "before the kill", () => listener.Ended);
+            // demo.sh starts again only a relay that ran 10 s (a crash loop otherwise; it counts whole seconds).
+            var relayAStarted = System.Diagnostics.Process.GetProcessById(relayA).StartTime;
+            await Wait.UntilAsync(() => DateTime.Now - relayAStarted > TimeSpan.FromSeconds(11), TimeSpan.FromSeconds(30), "relay-a to have run 11 s");
             // relay-a dies at once. relay-b's cluster is its own, so it lives on (with one cluster on relay-a's
             // development membership table it had to terminate), and the stream goes on from it.
             Assert.Equal(0, Posix.Kill(relayA, Posix.SIGKILL));

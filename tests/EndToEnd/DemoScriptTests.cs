@@ -11,6 +11,9 @@ namespace Davecast.Tests.EndToEnd;
 [Collection("processes")]
 public sealed class DemoScriptTests(ITestOutputHelper output)
 {
+    // programme.aac: 44.1 kHz AAC, 1024 samples a frame, about 43 frames a second.
+    private const int FramesPerSecond = 43;
+
     [Fact]
     public async Task Demo_serves_the_fixture_frame_exact_through_a_relay_kill_and_stops_on_sigterm()
     {
@@ -50,20 +53,25 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
             var response = await listener.StartAsync(listen);
             Assert.Equal(200, (int)response.StatusCode);
             Assert.Equal("audio/aac", response.Content.Headers.ContentType?.MediaType);
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.aac"));
+            await ListenerWait.ForFramesAsync(continuity, listener.Bytes, 3 * FramesPerSecond, TimeSpan.FromSeconds(20), "before the kill", () => listener.Ended);
+            // demo.sh starts again only a relay that ran 10 s (a crash loop otherwise; it counts whole seconds).
+            var relayAStarted = System.Diagnostics.Process.GetProcessById(relayA).StartTime;
+            await Wait.UntilAsync(() => DateTime.Now - relayAStarted > TimeSpan.FromSeconds(11), TimeSpan.FromSeconds(30), "relay-a to have run 11 s");
             // relay-a dies at once. relay-b's cluster is its own, so it lives on (with one cluster on relay-a's
             // development membership table it had to terminate), and the stream goes on from it.
             Assert.Equal(0, Posix.Kill(relayA, Posix.SIGKILL));
-            await Task.Delay(TimeSpan.FromSeconds(9));
+            // Nine seconds of the programme after the kill, which the listener hears as they are played.
+            await ListenerWait.ForMoreFramesAsync(continuity, listener.Bytes, 9 * FramesPerSecond, TimeSpan.FromSeconds(40), "after the kill", () => listener.Ended);
             var audio = listener.Bytes();
             Assert.True(Posix.Kill(relayB, 0) == 0, "relay-b stopped when relay-a was killed");
             await demo.WaitForOutputAsync("demo.sh: relay-a started again", TimeSpan.FromSeconds(15));
             Assert.False(demo.HasExited, "demo.sh stopped when relay-a was killed");
-            var report = FrameContinuity.ForFile(Repo.Fixture("programme.aac")).Check(audio);
+            var report = continuity.Check(audio);
             output.WriteLine($"demo: {report}, {audio.Length} bytes");
             Assert.True(report.Perfect, report.ToString());
             // 12 s at 43 frames/s (516), less start-up slack; a demo that just started has little to burst.
-            Assert.True(report.Frames > 400, $"only {report.Frames} frames in 12 s");
+            Assert.True(report.Frames > 400, $"only {report.Frames} frames");
             var (exit, errors) = await Decoder.DecodeAsync(Decoder.WholeFrames(audio), "aac");
             Assert.True(exit == 0 && errors.Length == 0, $"ffmpeg: exit {exit}: {errors}");
 

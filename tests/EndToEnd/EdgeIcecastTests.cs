@@ -16,6 +16,9 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
 {
     private const string Mount = "titles.mp3";
 
+    // programme.mp3: 44.1 kHz MPEG-1 Layer III, 1152 samples a frame, about 38 frames a second.
+    private const int FramesPerSecond = 38;
+
     [Fact]
     public async Task Icy_listeners_hear_the_source_title_then_an_operator_title_on_every_edge_with_every_frame_in_order()
     {
@@ -55,10 +58,14 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             await two.WaitForTitleAsync("Operator title", TimeSpan.FromSeconds(10));
             output.WriteLine($"operator title heard on the edge that took it after {onThisEdge.TotalMilliseconds:F0} ms, on the other edge after {clock.ElapsedMilliseconds} ms");
 
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            // Three seconds more of the stream on each edge: the frames after the title change, and no title after it.
+            var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.mp3"));
+            foreach (var listener in new[] { one, two })
+                await ListenerWait.ForMoreFramesAsync(continuity, listener.Audio, 3 * FramesPerSecond, TimeSpan.FromSeconds(20),
+                    $"at {listener.Port} after the operator title", () => listener.Closed);
             foreach (var listener in new[] { one, two })
             {
-                var report = FrameContinuity.ForFile(Repo.Fixture("programme.mp3")).Check(listener.Audio());
+                var report = continuity.Check(listener.Audio());
                 output.WriteLine($"{listener.Port}: {report}; titles {string.Join(" | ", listener.Titles.Select(t => $"{t.Title}@{t.At}"))}");
                 Assert.True(report.Perfect, report.ToString());
                 Assert.Equal(["First title – ü", "Operator title"], listener.Titles.Select(t => t.Title));
@@ -139,9 +146,11 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             await Wait.UntilAsync(() => d.Logs().Contains("dropped: its queue reached"), TimeSpan.FromSeconds(90), "the stalled listener to be dropped");
             output.WriteLine($"stalled listener dropped after {clock.Elapsed.TotalSeconds:F1} s");
             Assert.True(await stalled.IsResetAsync(), "the edge should have closed the stalled listener's connection");
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Two seconds more of the stream for the reading listener, and no second drop meanwhile.
+            var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.mp3"));
+            await ListenerWait.ForMoreFramesAsync(continuity, reading.Audio, 2 * FramesPerSecond, TimeSpan.FromSeconds(20), "after the drop", () => reading.Closed);
 
-            var report = FrameContinuity.ForFile(Repo.Fixture("programme.mp3")).Check(reading.Audio());
+            var report = continuity.Check(reading.Audio());
             output.WriteLine($"reading listener: {report}");
             Assert.True(report.Perfect, report.ToString());
             Assert.False(reading.Closed);
@@ -175,7 +184,8 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
             await Wait.ForMountAsync(edge.Url("source.mp3"), TimeSpan.FromSeconds(60));
             await using var listener = await IcyClient.ConnectAsync(edge.Port, "source.mp3", icyMetadata: true);
             Assert.Equal("16000", listener.Headers["icy-metaint"]);
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Titles set once audio flows land inside the audio, not before it.
+            await Wait.UntilAsync(() => listener.Closed || listener.AudioLength > 0, TimeSpan.FromSeconds(10), "audio at the listener");
 
             using var http = new HttpClient();
             var statusUrl = $"http://127.0.0.1:{edge.Port}/status-json.xsl";
@@ -189,7 +199,8 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
                 var atEdge = clock.Elapsed;
                 await listener.WaitForTitleAsync(title, TimeSpan.FromSeconds(10));
                 figures.Add($"'{title}': emitted by the edge after {atEdge.TotalMilliseconds:F0} ms, heard by the ICY listener after {clock.Elapsed.TotalMilliseconds:F0} ms");
-                await Task.Delay(TimeSpan.FromSeconds(1));
+                // A second of audio (128 kbit/s) past the title before the next one: the stream goes on after it, frame-exact.
+                await ListenerWait.ForAudioAfterTitleAsync(listener, title, 16_000, TimeSpan.FromSeconds(10));
             }
             foreach (var f in figures) output.WriteLine(f);
             var report = FrameContinuity.ForFile(Repo.Fixture("programme.mp3")).Check(listener.Audio());

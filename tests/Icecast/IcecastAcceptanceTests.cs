@@ -70,6 +70,9 @@ public sealed class IcecastEdgeFixture : IAsyncLifetime
 [Collection("processes")]
 public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutputHelper output) : IClassFixture<IcecastEdgeFixture>
 {
+    // Frames each test checks a listener heard (at 38 or 43 frames a second, on top of a start burst).
+    private const int MirrorFrames = 200, PushedFrames = 250, PulledFrames = 150, PulledOverlap = 100;
+
     private Deployment D => fixture.Deployment;
 
     private static string Mime(string fixtureName) => fixtureName.EndsWith(".aac", StringComparison.Ordinal) ? "audio/aac" : "audio/mpeg";
@@ -111,19 +114,29 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
                 Assert.Equal(Mime(m.Fixture), client.Header("Content-Type"));
                 Assert.True(client.MetaInt > 0, $"icecast2 {m.Mount} sends no icy-metaint: {client.RawHeaders}");
             }
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            // The operator's title follows the source's: set it once the source's has come through icecast2.
+            for (int i = 0; i < mounts.Length; i++)
+                Assert.True(await clients[i].TryWaitForTitleAsync(mounts[i].First, TimeSpan.FromSeconds(15)),
+                    $"icecast2's listener of {mounts[i].Mount}: {PeerChecks.Describe(clients[i])}\n{D.Logs()}");
             foreach (var m in mounts) await fixture.SetTitleAsync(m.Mount, m.Second);
             for (int i = 0; i < mounts.Length; i++)
                 Assert.True(await clients[i].TryWaitForTitleAsync(mounts[i].Second, TimeSpan.FromSeconds(15)),
                     $"icecast2's listener of {mounts[i].Mount}: {PeerChecks.Describe(clients[i])}\n{D.Logs()}");
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // The frames checked below, with a metadata interval of audio past the operator's title.
+            for (int i = 0; i < mounts.Length; i++)
+            {
+                var client = clients[i];
+                await ListenerWait.ForAudioAfterTitleAsync(client, mounts[i].Second, client.MetaInt, TimeSpan.FromSeconds(15));
+                await ListenerWait.ForFramesAsync(FrameContinuity.ForFile(Repo.Fixture(mounts[i].Fixture)), client.Audio, MirrorFrames, TimeSpan.FromSeconds(30),
+                    $"from icecast2's {mounts[i].Mount}", () => client.Ended);
+            }
 
             for (int i = 0; i < mounts.Length; i++)
             {
                 var (mount, fixtureName, first, second) = mounts[i];
                 var client = clients[i];
                 Assert.False(client.Ended, $"icecast2 ended {mount}: {client}\n{D.Logs()}");
-                var report = PeerChecks.AssertFixtureRun($"icecast2's {mount}", client.Audio(), fixtureName, minFrames: 200,
+                var report = PeerChecks.AssertFixtureRun($"icecast2's {mount}", client.Audio(), fixtureName, MirrorFrames,
                     PeerChecks.IcecastLeadingBytes, D.Logs());
                 // The title set at the source, then the operator's, in that order.
                 var titles = client.Titles.Select(t => t.Title).Where(t => t.Length > 0).ToList();
@@ -196,7 +209,12 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
                 Assert.True(client.StatusCode == 200, $"edge {p.Mount}: {client.RawHeaders}\n{D.Logs()}");
                 Assert.Null(client.Header("icy-metaint"));
             }
-            await Task.Delay(TimeSpan.FromSeconds(8));
+            for (int i = 0; i < pushes.Length; i++)
+            {
+                var client = clients[i];
+                await ListenerWait.ForFramesAsync(FrameContinuity.ForFile(Repo.Fixture(pushes[i].Fixture)), client.Audio, PushedFrames, TimeSpan.FromSeconds(30),
+                    $"from the edge's {pushes[i].Mount}", () => client.Ended);
+            }
 
             for (int i = 0; i < pushes.Length; i++)
             {
@@ -206,7 +224,7 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
                 foreach (var push in ffmpegs) Assert.False(push.HasExited, $"{push.Process.Name} exited:\n{D.Logs()}");
                 var audio = client.Audio();
                 // From a frame boundary (no ID3 tag, no partial frame), then every frame in the fixture's order.
-                var report = PeerChecks.AssertFixtureRun($"edge {mount}", audio, fixtureName, minFrames: 250, leadingBytes: 0, D.Logs());
+                var report = PeerChecks.AssertFixtureRun($"edge {mount}", audio, fixtureName, PushedFrames, leadingBytes: 0, D.Logs());
                 var (exit, errors) = await Decoder.DecodeAsync(Decoder.WholeFrames(audio), Extension(fixtureName));
                 Assert.True(exit == 0 && errors.Length == 0, $"ffmpeg decoding the edge's {mount}: exit {exit}: {errors}");
                 output.WriteLine($"{mount} ({(legacy ? "SOURCE" : "PUT")}): {report}");
@@ -251,20 +269,27 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
             Assert.True(edgeListener.StatusCode == 200, $"edge: {edgeListener.RawHeaders}\n{D.Logs()}");
             Assert.Equal("audio/mpeg", edgeListener.Header("Content-Type"));
             Assert.Equal($"{IcecastEdgeFixture.MetaInt}", edgeListener.Header("icy-metaint"));
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // The second title follows the first: set it once the first has reached the edge's listener.
+            Assert.True(await edgeListener.TryWaitForTitleAsync("Upstream first", TimeSpan.FromSeconds(15)),
+                $"the edge's listener: {PeerChecks.Describe(edgeListener)}; icecast2's: {PeerChecks.Describe(upstream)}\n{D.Logs()}");
             await icecast.SetTitleAsync("/live.mp3", "Upstream second");
             Assert.True(await edgeListener.TryWaitForTitleAsync("Upstream second", TimeSpan.FromSeconds(15)),
                 $"the edge's listener: {PeerChecks.Describe(edgeListener)}; icecast2's: {PeerChecks.Describe(upstream)}\n{D.Logs()}");
-            await Task.Delay(TimeSpan.FromSeconds(4));
+            // The frames compared below: enough from each, over a common stretch, with audio past the second title.
+            await ListenerWait.ForAudioAfterTitleAsync(edgeListener, "Upstream second", IcecastEdgeFixture.MetaInt, TimeSpan.FromSeconds(15));
+            IcyClient up = upstream, edge = edgeListener;
+            await Wait.UntilAsync(() => up.Ended || edge.Ended
+                    || FrameSequences.Compare(up.Audio(), edge.Audio()) is { FramesA: >= PulledFrames, FramesB: >= PulledFrames, Overlap: >= PulledOverlap },
+                TimeSpan.FromSeconds(30), $"{PulledFrames} frames from icecast2 and from the edge, {PulledOverlap} of them in common");
 
             var fromIcecast = upstream.Audio();
             var fromEdge = edgeListener.Audio();
             Assert.False(edgeListener.Ended, $"the edge ended the stream: {edgeListener}\n{D.Logs()}");
-            PeerChecks.AssertFixtureRun("icecast2 /live.mp3", fromIcecast, "programme.mp3", minFrames: 150, PeerChecks.IcecastLeadingBytes, D.Logs());
-            var report = PeerChecks.AssertFixtureRun("edge /pulled.mp3", fromEdge, "programme.mp3", minFrames: 150, leadingBytes: 0, D.Logs());
+            PeerChecks.AssertFixtureRun("icecast2 /live.mp3", fromIcecast, "programme.mp3", PulledFrames, PeerChecks.IcecastLeadingBytes, D.Logs());
+            var report = PeerChecks.AssertFixtureRun("edge /pulled.mp3", fromEdge, "programme.mp3", PulledFrames, leadingBytes: 0, D.Logs());
             // Both listened over the same period: the edge's frames are a contiguous run of icecast2's.
             var comparison = FrameSequences.Compare(fromIcecast, fromEdge);
-            Assert.True(comparison.Identical && comparison.Overlap >= 100, $"icecast2 vs edge: {comparison}\n{D.Logs()}");
+            Assert.True(comparison.Identical && comparison.Overlap >= PulledOverlap, $"icecast2 vs edge: {comparison}\n{D.Logs()}");
             // The title that was current when the edge's listener joined came with the stream too.
             var titles = edgeListener.Titles.Select(t => t.Title).ToList();
             Assert.True(titles.Contains("Upstream first") && titles.IndexOf("Upstream first") < titles.LastIndexOf("Upstream second"),
@@ -423,9 +448,10 @@ public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutp
                 $"the edge to log that it dropped the listener that does not read\n{D.Logs()}");
             Assert.True(await stalled.DrainUntilClosedAsync(TimeSpan.FromSeconds(10)),
                 $"the stalled listener's connection is still open after {stalled.DrainedBytes} bytes; edge says: {DropLines()}\n{D.Logs()}");
-            // The reader goes on for a while after the drop.
+            // The reader goes on after the drop: three more seconds of audio (128 kbit/s) reach it.
             long before = reader.AudioLength;
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            IcyClient reading = reader;
+            await Wait.UntilAsync(() => reading.Ended || reading.AudioLength >= before + 48_000, TimeSpan.FromSeconds(15), "audio after the drop");
             Assert.False(reader.Ended, $"the reading listener was dropped too: {reader}\n{D.Logs()}");
             Assert.True(reader.AudioLength > before, $"the reading listener stalled after the drop: {reader}\n{D.Logs()}");
             var report = PeerChecks.AssertFixtureRun("reader", reader.Audio(), "programme.mp3", minFrames: 200, leadingBytes: 0, D.Logs());

@@ -152,6 +152,8 @@ internal sealed class ScenarioHost : IAsyncDisposable
             var type = await Wait.ForMountAsync(edge.Url(Mount), TimeSpan.FromSeconds(60));
             Log($"{edge.Name}: /{Mount} answers ({type})");
         }
+        // The behaviour under test, not a wait for a condition: the stream plays this long before the listener joins,
+        // which gives it its start burst, the lead the scenarios measure (and the mount answering was waited for above).
         await Task.Delay(BeforeListening);
         var recorders = new List<StreamRecorder>();
         foreach (var edge in edges)
@@ -172,6 +174,7 @@ internal sealed class ScenarioHost : IAsyncDisposable
         while (DateTime.UtcNow < end)
         {
             var step = end - DateTime.UtcNow;
+            // The scenario's recording window, not a wait for a condition: the stream must hold up for this long.
             await Task.Delay(step < TimeSpan.FromSeconds(5) ? step : TimeSpan.FromSeconds(5));
             var received = string.Join(", ", recorders.Select(r => $"{r.Length} bytes{(r.Ended ? " (CLOSED)" : "")}"));
             var health = edge is null ? "" : " | " + await EdgeHealth.SummaryAsync(edge, Mount);

@@ -126,19 +126,21 @@ public sealed class SupportTests
         proxy.UdpLoss = 0;
         proxy.TcpCut = false;
         upstream.Dispose();
-        for (ulong i = 1100; i < 1110; i++)
+        ulong next = 1100;
+        long unsent = proxy.TcpUnsent;
+        // Sent while the relay is gone, until the proxy finds that it cannot forward them.
+        await Wait.UntilAsync(async () =>
         {
-            await SendBoth(i);
-            await Task.Delay(20);
-        }
+            await SendBoth(next++);
+            return proxy.TcpUnsent > unsent;
+        }, TimeSpan.FromSeconds(5), "the proxy to find the relay gone");
         using var again = new Upstream(port);
-        await Task.Delay(300);
-        for (ulong i = 1110; i < 1130; i++)
+        // Sent until the restarted relay gets them: the proxy reconnects by itself when a packet comes.
+        await Wait.UntilAsync(async () =>
         {
-            await SendBoth(i);
-            await Task.Delay(20);
-        }
-        await Wait.UntilAsync(() => again.TcpPackets.Count > 0 && again.UdpPackets.Count > 0, TimeSpan.FromSeconds(5), "packets to the restarted relay");
+            await SendBoth(next++);
+            return again.TcpPackets.Count > 0 && again.UdpPackets.Count > 0;
+        }, TimeSpan.FromSeconds(5), "packets to the restarted relay");
         Assert.Equal(1, proxy.TcpConnections);
         Assert.True(proxy.TcpUpstreamConnects >= 2, proxy.ToString());
     }

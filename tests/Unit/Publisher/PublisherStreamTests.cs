@@ -119,6 +119,7 @@ public sealed class PublisherStreamTests(ITestOutputHelper output)
         var run = RunAsync(stop.Token, "--mount", "loop.aac", "--relay", relay.Address, "--file", audio.Path, "--loop", "--transport", "tcp");
         await Wait.UntilAsync(() => Audio(relay.Tcp).Count() >= 20, TimeSpan.FromSeconds(10), "frames on the first connection");
         relay.CloseTcp();
+        // The outage under test: the relay is away for half a second, and the publisher must reconnect after it.
         await Task.Delay(500);
         relay.ReopenTcp();
         await Wait.UntilAsync(

@@ -105,6 +105,7 @@ public sealed partial class RelayFeedClient(
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var reader = PipeReader.Create(new NetworkStream(socket, ownsSocket: false));
             bool greeted = false;
+            byte version = FeedProtocol.Version;
             try
             {
                 while (true)
@@ -127,8 +128,9 @@ public sealed partial class RelayFeedClient(
                         {
                             case FeedMessageType.Hello:
                                 var hello = FeedCodec.ReadHello(payload);
-                                if (hello.Version != FeedProtocol.Version)
-                                    throw new InvalidDataException($"relay speaks feed version {hello.Version}, this edge {FeedProtocol.Version}");
+                                if (!FeedProtocol.CanRead(hello.Version))
+                                    throw new InvalidDataException($"relay speaks feed version {hello.Version}, this edge {FeedProtocol.OldestReadable} to {FeedProtocol.Version}");
+                                version = hello.Version;
                                 if (hello.Name != Relay) throw new InvalidDataException($"the relay at {Endpoint} is '{hello.Name}', not '{Relay}'");
                                 greeted = true;
                                 Connects++;
@@ -137,10 +139,10 @@ public sealed partial class RelayFeedClient(
                                 _lostLogged = false;
                                 break;
                             case FeedMessageType.Batch when greeted:
-                                foreach (var batch in FeedCodec.ReadBatch(payload, Relay)) onBatch(batch);
+                                foreach (var batch in FeedCodec.ReadBatch(payload, Relay, version)) onBatch(batch);
                                 break;
                             case FeedMessageType.BackfillReply when greeted:
-                                var reply = FeedCodec.ReadBackfillReply(payload, Relay);
+                                var reply = FeedCodec.ReadBackfillReply(payload, Relay, version);
                                 if (_pending.TryRemove(reply.Id, out var waiting)) waiting.TrySetResult(reply.Slice);
                                 break;
                         }

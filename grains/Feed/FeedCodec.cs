@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using Davecast.Frames;
 
 namespace Davecast.Grains.Feed;
 
@@ -138,8 +139,8 @@ public static class FeedCodec
         return new FeedHello(version, ReadString(ref r), ReadString(ref r));
     }
 
-    /// <summary>The batches of one interval, each marked as coming from <paramref name="relay"/>.</summary>
-    public static List<MountBatch> ReadBatch(ReadOnlySequence<byte> payload, string relay)
+    /// <summary>The batches of one interval, each marked as coming from <paramref name="relay"/>, which speaks <paramref name="version"/>.</summary>
+    public static List<MountBatch> ReadBatch(ReadOnlySequence<byte> payload, string relay, byte version = FeedProtocol.Version)
     {
         var r = new SequenceReader<byte>(payload);
         ReadInt64(ref r);
@@ -153,7 +154,7 @@ public static class FeedCodec
             long number = ReadInt64(ref r);
             int encoders = ReadCount(ref r, 1024);
             var batches = new FrameBatch[encoders];
-            for (int j = 0; j < encoders; j++) batches[j] = ReadFrames(ref r, mount, relay);
+            for (int j = 0; j < encoders; j++) batches[j] = ReadFrames(ref r, mount, relay, version);
             list.Add(new MountBatch { Mount = mount, Relay = relay, BatchNumber = number, Encoders = batches });
         }
         return list;
@@ -169,13 +170,13 @@ public static class FeedCodec
         return new FeedBackfillRequest(id, mount, encoder, session, from, max);
     }
 
-    public static FeedBackfillReply ReadBackfillReply(ReadOnlySequence<byte> payload, string relay)
+    public static FeedBackfillReply ReadBackfillReply(ReadOnlySequence<byte> payload, string relay, byte version = FeedProtocol.Version)
     {
         var r = new SequenceReader<byte>(payload);
         uint id = (uint)ReadInt32(ref r);
         string mount = ReadString(ref r);
         ulong oldest = ReadUInt64(ref r), newest = ReadUInt64(ref r);
-        var frames = ReadByte(ref r) == 0 ? null : ReadFrames(ref r, mount, relay);
+        var frames = ReadByte(ref r) == 0 ? null : ReadFrames(ref r, mount, relay, version);
         return new FeedBackfillReply(id, mount, new WindowSlice(frames, oldest, newest));
     }
 
@@ -206,14 +207,16 @@ public static class FeedCodec
         }
     }
 
-    private static FrameBatch ReadFrames(ref SequenceReader<byte> r, string mount, string relay)
+    private static FrameBatch ReadFrames(ref SequenceReader<byte> r, string mount, string relay, byte version)
     {
+        bool measured = version >= 2;
+        int headerSize = measured ? FrameHeaderSize : FrameHeaderSizeV1;
         string encoder = ReadString(ref r);
         ulong session = ReadUInt64(ref r);
         int count = ReadCount(ref r, 1_000_000);
         // Counts and lengths are checked against what the payload holds before anything is allocated for them: a
         // corrupt message is a FormatException, never an overflow or a gigabyte array.
-        if (r.Remaining < count * (long)FrameHeaderSize) throw new FormatException("feed message ends inside frame headers");
+        if (r.Remaining < count * (long)headerSize) throw new FormatException("feed message ends inside frame headers");
         var sequences = new ulong[count];
         var timestamps = new long[count];
         var durations = new int[count];
@@ -224,8 +227,11 @@ public static class FeedCodec
         {
             sequences[i] = ReadUInt64(ref r);
             timestamps[i] = ReadInt64(ref r);
-            durations[i] = ReadCount(ref r, 10_000_000);
-            hashes[i] = ReadUInt64(ref r);
+            if (measured)
+            {
+                durations[i] = ReadCount(ref r, 10_000_000);
+                hashes[i] = ReadUInt64(ref r);
+            }
             total += ReadCount(ref r, FeedProtocol.MaxMessageSize);
             if (total > r.Remaining || total > int.MaxValue) throw new FormatException("feed message ends inside frame data");
             offsets[i + 1] = (int)total;
@@ -233,6 +239,7 @@ public static class FeedCodec
         var data = new byte[offsets[count]];
         if (!r.TryCopyTo(data)) throw new FormatException("feed message ends inside frame data");
         r.Advance(data.Length);
+        if (!measured) Measure(data, offsets, durations, hashes);
         string? title = null;
         ulong titleFrom = 0;
         if (ReadByte(ref r) != 0)
@@ -245,6 +252,20 @@ public static class FeedCodec
             Mount = mount, Relay = relay, Encoder = encoder, Session = session, Sequences = sequences, Timestamps = timestamps,
             Durations = durations, Hashes = hashes, Offsets = offsets, Data = data, Title = title, TitleFrom = titleFrom,
         };
+    }
+
+    /// <summary>Version 1 per frame: sequence (8), timestamp (8), length (4).</summary>
+    private const int FrameHeaderSizeV1 = 20;
+
+    // A version 1 relay sends neither duration nor hash: worked out here, once per copy, as edges did then.
+    private static void Measure(byte[] data, int[] offsets, int[] durations, ulong[] hashes)
+    {
+        for (int i = 0; i < durations.Length; i++)
+        {
+            var frame = data.AsSpan(offsets[i], offsets[i + 1] - offsets[i]);
+            durations[i] = FrameFormats.Detect(frame, out _, out var p) is null ? 0 : (int)p.FrameDurationMicros;
+            hashes[i] = FrameHash.Of(frame);
+        }
     }
 
     private static int Begin(ArrayBufferWriter<byte> w, FeedMessageType type)

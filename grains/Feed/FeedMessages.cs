@@ -10,6 +10,14 @@ public static class FeedProtocol
     /// <summary>2: each frame carries its duration and content hash.</summary>
     public const byte Version = 2;
 
+    /// <summary>
+    /// The oldest version an edge still reads (version 1 frames carry no duration or hash: the edge works them out),
+    /// so that edges can be upgraded before relays without a listener hearing it.
+    /// </summary>
+    public const byte OldestReadable = 1;
+
+    public static bool CanRead(byte version) => version >= OldestReadable && version <= Version;
+
     /// <summary>Every message starts with its length (4 bytes, big-endian, not counting itself) and its type.</summary>
     public const int PrefixSize = 5;
 

@@ -87,6 +87,46 @@ public class FeedCodecTests
     }
 
     [Fact]
+    public void A_version_1_batch_is_read_with_each_frames_duration_and_hash_worked_out_by_the_edge()
+    {
+        // A relay not yet upgraded sends frames without duration or hash (20-byte frame headers); edges are
+        // upgraded first and must still play it.
+        var frames = Davecast.Frames.FrameFile.ReadAll(Davecast.Tests.Support.Repo.Fixture("programme.mp3")).Take(3).ToArray();
+        var w = new ArrayBufferWriter<byte>();
+        void Bytes(ReadOnlySpan<byte> b) { b.CopyTo(w.GetSpan(b.Length)); w.Advance(b.Length); }
+        void Int32(int v) { BinaryPrimitives.WriteInt32BigEndian(w.GetSpan(4), v); w.Advance(4); }
+        void Int64(long v) { BinaryPrimitives.WriteInt64BigEndian(w.GetSpan(8), v); w.Advance(8); }
+        void Str(string v) { BinaryPrimitives.WriteUInt16BigEndian(w.GetSpan(2), (ushort)Encoding.UTF8.GetByteCount(v)); w.Advance(2); Bytes(Encoding.UTF8.GetBytes(v)); }
+        Int64(9);
+        Int32(1);
+        Str("/m.mp3");
+        Int64(4);
+        Int32(1);
+        Str("enc");
+        Int64(77);
+        Int32(frames.Length);
+        for (int i = 0; i < frames.Length; i++)
+        {
+            Int64(100 + i);
+            Int64(1_000_000 + i * 26_122);
+            Int32(frames[i].Data.Length);
+        }
+        foreach (var f in frames) Bytes(f.Data);
+        Bytes([0]);
+
+        var read = FeedCodec.ReadBatch(new ReadOnlySequence<byte>(w.WrittenMemory), Relay, version: 1).Single().Encoders.Single();
+        Assert.Equal([100UL, 101UL, 102UL], read.Sequences);
+        for (int i = 0; i < frames.Length; i++)
+        {
+            Assert.Equal(frames[i].Data, read.Frame(i).ToArray());
+            Assert.Equal((int)frames[i].Parameters.FrameDurationMicros, read.Durations[i]);
+            Assert.Equal(Davecast.Frames.FrameHash.Of(frames[i].Data), read.Hashes[i]);
+        }
+        Assert.True(FeedProtocol.CanRead(1));
+        Assert.False(FeedProtocol.CanRead(FeedProtocol.Version + 1));
+    }
+
+    [Fact]
     public void Only_the_frames_of_a_batch_are_written_when_its_data_starts_past_offset_zero()
     {
         // A batch may view the middle of a larger buffer: frame i is Data[Offsets[i]..Offsets[i+1]].

@@ -105,7 +105,7 @@ public sealed partial class IngestListener(
 
     private void ReceiveDatagrams(Socket socket, CancellationToken ct)
     {
-        var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
+        using var reader = new DatagramReader(socket);
         // Replies leave by the ingest socket (a unicast source address), also for what came by multicast.
         var reply = new UdpReply(socket, socket == _udp || _udp!.AddressFamily != socket.AddressFamily ? socket : _udp);
         var transport = socket == _udp ? IngestTransport.Udp : IngestTransport.Multicast;
@@ -115,23 +115,22 @@ public sealed partial class IngestListener(
             int n;
             try
             {
-                if (socket.Available == 0)
+                n = reader.Read();
+                if (n == 0)
                 {
                     // The queue is empty: rest after a burst, else wait for the next datagram (waking now and then to see
-                    // whether we are stopping). A zero-length datagram shows as nothing available but readable.
+                    // whether we are stopping).
                     if (burst)
                     {
                         burst = false;
                         Thread.Sleep(DatagramRest);
-                        continue;
                     }
-                    if (!socket.Poll(500_000, SelectMode.SelectRead)) continue;
+                    else socket.Poll(500_000, SelectMode.SelectRead);
+                    continue;
                 }
-                // Fills the reusable address: no allocation per datagram. A datagram is queued: this does not block.
-                n = socket.ReceiveFrom(buffer, SocketFlags.None, reply.Address);
                 burst = true;
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
             {
                 continue;
             }
@@ -139,7 +138,11 @@ public sealed partial class IngestListener(
             {
                 return;
             }
-            Handle(buffer.AsSpan(0, n), transport, reply);
+            for (int i = 0; i < n; i++)
+            {
+                reader.CopySource(i, reply.Address);
+                Handle(reader.Datagram(i), transport, reply);
+            }
         }
     }
 

@@ -20,7 +20,7 @@ internal sealed class EncoderState(string encoder, ulong session, int ringCapaci
     /// <summary>
     /// Before the first frame is kept: a ring of as many slots as the window holds frames of this codec, with a
     /// margin (the window is trimmed every report interval), at most <c>ringCapacity</c>. A 10 s window of 44.1 kHz
-    /// AAC needs 1024 slots, of MP3 512, where the most (48 kHz Layer I) needs 2048.
+    /// AAC needs 517 slots, of MP3 460, where the most (48 kHz Layer I) needs 1500.
     /// </summary>
     public void FitRing(in CodecParameters parameters, TimeSpan window)
     {

@@ -1,20 +1,20 @@
 namespace Davecast.Silo.Window;
 
 /// <summary>
-/// The recent frames of one encoder session, by sequence number: a ring of slots whose byte buffers are reused,
-/// so storing a frame allocates nothing once the ring has warmed up. Not thread-safe.
+/// The recent frames of one encoder session, by sequence number: slot <c>sequence % Capacity</c>. What is known of
+/// each frame sits in one array of structs, and the frames' bytes in one buffer at a fixed stride per slot, so a
+/// relay holding hundreds of encoders keeps a few objects each, not one per frame for the GC to trace, and storing a
+/// frame allocates nothing once the stride fits the codec's frames. Not thread-safe.
 /// </summary>
 public sealed class FrameRing
 {
     private readonly Slot[] _slots;
-    private readonly int _mask;
+    private byte[] _data = [];
+    private int _stride;
 
     public FrameRing(int capacity = 1024)
     {
-        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 16));
-        _slots = new Slot[size];
-        _mask = size - 1;
-        for (int i = 0; i < size; i++) _slots[i] = new Slot();
+        _slots = new Slot[Math.Max(capacity, 16)];
     }
 
     public int Capacity => _slots.Length;
@@ -27,43 +27,37 @@ public sealed class FrameRing
     /// <summary>Stores a frame with what was learnt when it was parsed; a slot held by an older frame is taken over.</summary>
     public void Put(ulong sequence, long timestampMicros, int durationMicros, ulong hash, ReadOnlySpan<byte> frame)
     {
-        var slot = _slots[(int)(sequence & (ulong)_mask)];
+        if (frame.Length > _stride) Widen(frame.Length);
+        int index = Index(sequence);
+        ref var slot = ref _slots[index];
         if (!slot.Used) Count++;
-        // Rounded up, so that slightly larger frames (MPEG padding, AAC's varying sizes) seldom need a new buffer.
-        if (slot.Data.Length < frame.Length) slot.Data = new byte[(frame.Length + 63) & ~63];
-        frame.CopyTo(slot.Data);
-        slot.Length = frame.Length;
-        slot.Sequence = sequence;
-        slot.Timestamp = timestampMicros;
-        slot.Duration = durationMicros;
-        slot.Hash = hash;
-        slot.Used = true;
+        frame.CopyTo(_data.AsSpan(index * _stride));
+        slot = new Slot(sequence, timestampMicros, hash, durationMicros, frame.Length, Used: true);
         if (Count == 1 || sequence > Newest) Newest = sequence;
     }
 
     /// <summary>The frame with this sequence number, if the ring still holds it.</summary>
-    public bool TryGet(ulong sequence, out ReadOnlySpan<byte> frame, out long timestampMicros)
-    {
-        var slot = _slots[(int)(sequence & (ulong)_mask)];
-        if (slot.Used && slot.Sequence == sequence)
-        {
-            frame = slot.Data.AsSpan(0, slot.Length);
-            timestampMicros = slot.Timestamp;
-            return true;
-        }
-        frame = default;
-        timestampMicros = 0;
-        return false;
-    }
+    public bool TryGet(ulong sequence, out ReadOnlySpan<byte> frame, out long timestampMicros) =>
+        TryGet(sequence, out frame, out timestampMicros, out _, out _);
 
     /// <summary>The frame with this sequence number, with its duration and content hash, if the ring still holds it.</summary>
     public bool TryGet(ulong sequence, out ReadOnlySpan<byte> frame, out long timestampMicros, out int durationMicros, out ulong hash)
     {
-        var slot = _slots[(int)(sequence & (ulong)_mask)];
-        bool found = TryGet(sequence, out frame, out timestampMicros);
-        durationMicros = found ? slot.Duration : 0;
-        hash = found ? slot.Hash : 0;
-        return found;
+        int index = Index(sequence);
+        ref readonly var slot = ref _slots[index];
+        if (slot.Used && slot.Sequence == sequence)
+        {
+            frame = _data.AsSpan(index * _stride, slot.Length);
+            timestampMicros = slot.Timestamp;
+            durationMicros = slot.Duration;
+            hash = slot.Hash;
+            return true;
+        }
+        frame = default;
+        timestampMicros = 0;
+        durationMicros = 0;
+        hash = 0;
+        return false;
     }
 
     /// <summary>Oldest sequence number that may still be held: the ring spans at most its capacity below the newest.</summary>
@@ -72,24 +66,30 @@ public sealed class FrameRing
     /// <summary>Forgets frames stamped before <paramref name="timestampMicros"/>.</summary>
     public void DropOlderThan(long timestampMicros)
     {
-        foreach (var slot in _slots)
+        for (int i = 0; i < _slots.Length; i++)
         {
+            ref var slot = ref _slots[i];
             if (slot.Used && slot.Timestamp < timestampMicros)
             {
-                slot.Used = false;
+                slot = default;
                 Count--;
             }
         }
     }
 
-    private sealed class Slot
+    private int Index(ulong sequence) => (int)(sequence % (ulong)_slots.Length);
+
+    // A frame longer than the stride: every slot gets room for it and a margin (MPEG padding, AAC's varying sizes),
+    // so this happens a few times at an encoder's start, not per frame.
+    private void Widen(int length)
     {
-        public byte[] Data = [];
-        public int Length;
-        public ulong Sequence;
-        public long Timestamp;
-        public int Duration;
-        public ulong Hash;
-        public bool Used;
+        int stride = (length + length / 8 + 63) & ~63;
+        var data = new byte[_slots.Length * stride];
+        for (int i = 0; i < _slots.Length; i++)
+            if (_slots[i].Used) _data.AsSpan(i * _stride, _slots[i].Length).CopyTo(data.AsSpan(i * stride));
+        _data = data;
+        _stride = stride;
     }
+
+    private readonly record struct Slot(ulong Sequence, long Timestamp, ulong Hash, int Duration, int Length, bool Used);
 }

@@ -188,26 +188,42 @@ public sealed partial class IngestListener(
     private readonly System.Collections.Concurrent.ConcurrentQueue<TcpConnection> _newConnections = new();
 
     /// <summary>
-    /// Reads every publisher TCP connection from one thread. Each round takes what each connection's socket holds
-    /// (non-blocking reads), handles the whole packets, sends any replies, then rests <see cref="TcpRest"/>. A
-    /// connection brings a packet every few tens of milliseconds: thousands of them then cost a system call per
-    /// packet or so, where waiting on each one would cost an epoll event, a thread-pool work item and the context
-    /// switches of both per packet.
+    /// Reads every publisher TCP connection from one thread. Each round asks which sockets have data (one system
+    /// call, <see cref="ReadySockets{T}"/>), takes what those hold (non-blocking reads), handles the whole packets,
+    /// sends any replies, then rests <see cref="TcpRest"/>. A connection brings a packet every few tens of
+    /// milliseconds: thousands of them then cost about a system call per packet, where waiting on each one would cost
+    /// an epoll event, a thread-pool work item and the context switches of both per packet, and trying every socket
+    /// every round would cost a call per connection per round.
     /// </summary>
     private void SweepTcp(CancellationToken ct)
     {
         var connections = new List<TcpConnection>();
+        using var readable = new ReadySockets<TcpConnection>();
+        var ready = new List<TcpConnection>();
         while (!ct.IsCancellationRequested && !_stopping)
         {
-            while (_newConnections.TryDequeue(out var c)) connections.Add(c);
-            for (int i = connections.Count - 1; i >= 0; i--)
+            while (_newConnections.TryDequeue(out var c))
             {
-                var c = connections[i];
-                if (Sweep(c)) continue;
-                c.Dispose();
-                LogTcpClosed(c.Remote, c.Packets);
-                connections[i] = connections[^1];
-                connections.RemoveAt(connections.Count - 1);
+                connections.Add(c);
+                readable.Add(c.Socket, c);
+            }
+            ready.Clear();
+            readable.Collect(ready);
+            bool closed = false;
+            foreach (var c in ready) closed |= !Sweep(c);
+            // Replies a full socket did not take yet.
+            foreach (var c in connections)
+                if (!c.Closed && c.Reply.Waiting) closed |= !c.Reply.Flush(c.Socket) && c.Close();
+            if (closed)
+            {
+                foreach (var c in connections)
+                {
+                    if (!c.Closed) continue;
+                    readable.Remove(c);
+                    c.Dispose();
+                    LogTcpClosed(c.Remote, c.Packets);
+                }
+                connections.RemoveAll(c => c.Closed);
             }
             Thread.Sleep(TcpRest);
         }
@@ -215,19 +231,19 @@ public sealed partial class IngestListener(
         foreach (var c in connections) c.Dispose();
     }
 
-    // One round for one connection; false once it is closed (or its stream corrupt).
+    // One round for one connection; false (and the connection marked closed) once it is closed or its stream corrupt.
     private bool Sweep(TcpConnection c)
     {
         while (true)
         {
             int n = c.Socket.Receive(c.Buffer.AsSpan(c.Length), SocketFlags.None, out var error);
             if (error == SocketError.WouldBlock) break;
-            if (error != SocketError.Success || n == 0) return false;
+            if (error != SocketError.Success || n == 0) return !c.Close();
             c.Length += n;
-            if (!TakePackets(c)) return false;
+            if (!TakePackets(c)) return !c.Close();
             if (c.Length < c.Buffer.Length) break;
         }
-        return c.Reply.Flush(c.Socket);
+        return c.Reply.Flush(c.Socket) || !c.Close();
     }
 
     // Handles every whole packet in the connection's buffer and keeps the rest; false when the stream is corrupt.
@@ -270,6 +286,10 @@ public sealed partial class IngestListener(
         public int Length;
         public long Packets;
         public TcpReply Reply { get; } = new(socket.RemoteEndPoint);
+        public bool Closed { get; private set; }
+
+        /// <summary>Marks the connection for closing at the end of the round; always true.</summary>
+        public bool Close() => Closed = true;
 
         public void Dispose() => Socket.Dispose();
     }

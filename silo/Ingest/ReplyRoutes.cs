@@ -58,6 +58,9 @@ internal sealed class TcpReply(EndPoint? remote) : ReplyRoute
         return null;
     }
 
+    /// <summary>Replies the socket did not take yet.</summary>
+    public bool Waiting => _length > 0;
+
     /// <summary>Sends what the socket takes now, without blocking; false when the connection failed.</summary>
     public bool Flush(Socket socket)
     {

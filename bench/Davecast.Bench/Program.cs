@@ -10,7 +10,7 @@ const string Usage = """
       davecast-bench scale    [--counts 250,500,1000,1500] [--seconds 25] [--check 10]
       davecast-bench fanout   [--sizes 1000,5000,10000] [--seconds 20] [--ramp 1000] [--check 5] [--read sweep|async] [--period-ms 100]
       davecast-bench latency  [--mounts 10] [--seconds 30] [--probes 200]
-      davecast-bench seed     --seed-dir DIR [--counts 0,125,250,500] [--seconds 40] [--default-shape-at 250] (--warmup 15)
+      davecast-bench seed     --seed-dir DIR [--counts 0,125,250,500] [--seconds 40] [--default-shape-at 250] [--spread 1] (--warmup 15)
         common: [--warmup 20] [--frames-per-packet 1] [--relay-args="OPTIONS"] [--edge-args "OPTIONS"] [--results DIR] [--configuration Release] [--clustering redis|localhost] [--no-quiet-wait] [--root CHECKOUT]
 
       davecast-bench load     --relay HOST:PORT ... [--mounts N] [--codecs aac,mp3] [--prefix m] [--duration S]
@@ -91,8 +91,9 @@ try
             var counts = options.Ints("--counts", [0, 125, 250, 500], 0, 20_000);
             double seconds = options.Double("--seconds", 40, 5, 3600);
             int defaultShapeAt = options.Int("--default-shape-at", 250, 0, 20_000);
+            double spread = options.Double("--spread", 1, 0, 60);
             options.Finish();
-            await Rows.SeedAsync(context, program, counts, defaultShapeAt, new LoadRunOptions { Mounts = 0, WindowSeconds = seconds, Checked = 0, WaitForQuiet = quiet, RelayArgs = relayArgs, EdgeArgs = edgeArgs, WarmupSeconds = warmup, FramesPerPacket = framesPerPacket }, cancel.Token);
+            await Rows.SeedAsync(context, program, counts, defaultShapeAt, new LoadRunOptions { Mounts = 0, WindowSeconds = seconds, Checked = 0, WaitForQuiet = quiet, RelayArgs = relayArgs, EdgeArgs = edgeArgs, WarmupSeconds = warmup, FramesPerPacket = framesPerPacket, SpreadSeconds = spread }, cancel.Token);
             return 0;
         }
         case "fanout":

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Davecast.Bench.Cli;
 using Davecast.Bench.Listen;
 using Davecast.Bench.Load;
@@ -24,6 +25,11 @@ public sealed record LoadRunOptions
     /// <summary>New listeners, one after the other, timed to their first audio byte (after the window).</summary>
     public int TimeToFirstAudioProbes { get; init; }
     public int LoadThreads { get; init; } = 2;
+    /// <summary>
+    /// Seconds over which the generator spreads the mounts' start times: 0 puts every encoder in phase (all send their
+    /// frames at the same instants), which costs a receiver less than encoders at independent phases.
+    /// </summary>
+    public double SpreadSeconds { get; init; } = 1;
     /// <summary>Frames per audio packet from the load generator (the publisher's default is 1).</summary>
     public int FramesPerPacket { get; init; } = 1;
     public string Codecs { get; init; } = "aac,mp3";
@@ -88,6 +94,7 @@ public static class LoadRun
             "load", "--mounts", $"{options.Mounts}", "--codecs", options.Codecs, "--duration", $"{duration:F0}",
             "--key-id", context.KeyId, "--key", context.Key, "--threads", $"{options.LoadThreads}",
             "--frames-per-packet", $"{options.FramesPerPacket}", "--transport", options.Transport,
+            "--spread", options.SpreadSeconds.ToString(CultureInfo.InvariantCulture),
             "--edge", $"127.0.0.1:{cluster.Edge.Port}", "--check", $"{Math.Min(options.Checked, options.Mounts)}",
             "--listeners-per-mount", $"{options.ListenersPerCheckedMount}",
         };

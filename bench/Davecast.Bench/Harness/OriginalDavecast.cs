@@ -4,6 +4,17 @@ namespace Davecast.Bench.Harness;
 
 public sealed record OriginalRelay(string Name, int IngestPort, int FeedPort, Child Process);
 
+/// <summary>Counts of the original node's complaints (see <see cref="OriginalDavecast.Trouble"/>).</summary>
+public sealed record NodeTrouble(int Stalls, int MountsDropped, int QueuesFull)
+{
+    public NodeTrouble Since(NodeTrouble before) =>
+        new(Stalls - before.Stalls, MountsDropped - before.MountsDropped, QueuesFull - before.QueuesFull);
+
+    public bool Any => Stalls > 0 || MountsDropped > 0 || QueuesFull > 0;
+
+    public override string ToString() => $"{Stalls} stalls, {MountsDropped} mounts dropped, {QueuesFull} full queues";
+}
+
 /// <summary>
 /// The original Davecast (Go), built outside this repository and run from the folder given by <c>--seed-dir</c>: its
 /// relays (<c>davecast -r INGEST FEED</c>, taking UDP and TCP on INGEST and serving their feed on FEED) and the node
@@ -84,6 +95,29 @@ public sealed class OriginalDavecast : IAsyncDisposable
     public IEnumerable<Child> Exited()
     {
         lock (_owned) return [.. _owned.Where(c => c.HasExited)];
+    }
+
+    /// <summary>
+    /// What the node has logged going wrong so far: a mount's stream stalled and was switched to another encoder's
+    /// ("~" lines), a mount dropped because its frames could not be passed on ("-" lines), a stream's queue full so that
+    /// it was cut off ("|" lines).
+    /// </summary>
+    public NodeTrouble Trouble()
+    {
+        int stalls = 0, dropped = 0, full = 0;
+        // The harness is still writing the log.
+        using var reader = new StreamReader(new FileStream(Node.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        while (reader.ReadLine() is { } line)
+        {
+            // "2026/11/30 20:35:05 ~ STREAM @ MOUNT", "2026/11/30 20:35:05 - MOUNT", "2026/11/30 20:35:05 | STREAM"
+            var fields = line.Split(' ', 4);
+            if (fields.Length < 4) continue;
+            if (fields[2] == "~") stalls++;
+            else if (fields[2] == "-") dropped++;
+            // Not "| MOUNT lost N": a listener that left (the bench's own probe) is cut off once its queue fills.
+            else if (fields[2] == "|" && !fields[3].Contains(" lost ", StringComparison.Ordinal)) full++;
+        }
+        return new NodeTrouble(stalls, dropped, full);
     }
 
     // Until the program accepts TCP connections on the port.

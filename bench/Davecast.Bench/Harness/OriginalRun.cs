@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Davecast.Bench.Cli;
 using Davecast.Bench.Listen;
@@ -21,6 +22,12 @@ public sealed record OriginalRunResult : MeasuredRun
     public required double ProbeSeconds { get; init; }
     public required string? ProbeError { get; init; }
     public required OriginalLoadReport Load { get; init; }
+    /// <summary>Stalls, dropped mounts and full queues the node logged in the window, and over the whole run.</summary>
+    public required NodeTrouble TroubleInWindow { get; init; }
+    public required NodeTrouble TroubleInRun { get; init; }
+
+    /// <summary>The original carried the load: every mount still listed at the end, and nothing stalled, dropped or cut off.</summary>
+    public bool Clean => MountsListed == Mounts && !TroubleInRun.Any;
 }
 
 /// <summary>
@@ -32,7 +39,7 @@ public static class OriginalRun
 {
     private static readonly TimeSpan Probe = TimeSpan.FromSeconds(2);
 
-    /// <param name="shape">The mounts, relays, window, warm-up, codecs and sending threads, as for this project's run.</param>
+    /// <param name="shape">The mounts, relays, window, warm-up, codecs, sending threads and spread, as for this project's run.</param>
     public static async Task<OriginalRunResult> RunAsync(BenchContext context, string program, LoadRunOptions shape, CancellationToken ct = default)
     {
         var log = context.Log;
@@ -46,7 +53,7 @@ public static class OriginalRun
         var loadArgs = new List<string>
         {
             "original-load", "--mounts", $"{shape.Mounts}", "--codecs", shape.Codecs, "--duration", $"{duration:F0}",
-            "--threads", $"{shape.LoadThreads}",
+            "--threads", $"{shape.LoadThreads}", "--spread", shape.SpreadSeconds.ToString(CultureInfo.InvariantCulture),
         };
         foreach (var r in original.Relays) loadArgs.AddRange(["--relay", $"127.0.0.1:{r.IngestPort}"]);
         var load = original.Own(context.StartDotnet("load", context.BenchDll(), loadArgs, logDir));
@@ -84,9 +91,11 @@ public static class OriginalRun
         foreach (var r in original.Relays) sampler.Add(r.Name, r.Process);
         sampler.Add("node", original.Node);
         sampler.Add("load", load);
+        var trouble0 = original.Trouble();
         sampler.Start();
         await Task.Delay(TimeSpan.FromSeconds(shape.WindowSeconds), ct);
         var window = sampler.Stop();
+        var trouble1 = original.Trouble();
         if (original.Exited().ToList() is [var gone, ..])
             throw new InvalidOperationException($"the original's {gone.Name} exited ({gone.ExitCode}) during the run:\n{gone.Tail(20)}");
         log.WriteLine($"[{row}] window {window.WallSeconds:F1} s: " + string.Join(", ", window.Processes.Select(p => $"{p.Name} {p.Cores:F3} cores")));
@@ -115,6 +124,8 @@ public static class OriginalRun
             ProbeSeconds = probe is null ? 0 : Probe.TotalSeconds,
             ProbeError = probe?.Error,
             Load = report,
+            TroubleInWindow = trouble1.Since(trouble0),
+            TroubleInRun = trouble1,
         };
         log.WriteLine($"[{row}] {Describe(result)}");
         return result;
@@ -133,7 +144,7 @@ public static class OriginalRun
     }
 
     public static string Describe(OriginalRunResult r) =>
-        $"{r.MountsListed}/{r.Mounts} mounts listed by the node; relays+node {r.RelaysAndNodeCores:F3} cores "
+        $"{r.MountsListed}/{r.Mounts} mounts listed by the node at the end; it logged {r.TroubleInWindow} in the window ({r.TroubleInRun} in the whole run); relays+node {r.RelaysAndNodeCores:F3} cores "
         + $"({string.Join(", ", r.Window.Processes.Select(p => $"{p.Name} {p.Cores:F3}"))}; machine {r.Window.SystemBusyCores:F2}, other {r.Window.OtherCores:F2}); "
         + (r.ProbeMount is null ? "no mount to listen to; " : $"the node served {r.ProbeBytes} bytes of /{r.ProbeMount} in {r.ProbeSeconds:F0} s{(r.ProbeError is { } e ? $" ({e})" : "")}; ")
         + $"generator: {r.Load.FramesSent} frames, {r.Load.Announcements} announcements, {r.Load.Datagrams} datagrams, {r.Load.SendErrors} send errors, send lateness p99 {r.Load.SendLateness.P99Ms:F1} ms; "

@@ -76,8 +76,9 @@ public static class Rows
 
         var md = new StringBuilder();
         md.AppendLine($"Machine: {result.Machine}. For each mount count, one after the other in one run: the original Davecast ({originalProgram}), then this project, on the same shape: "
-            + "N mounts (AAC 48 kbps and MP3 128 kbps in turn) × 2 encoders, every frame over UDP to 2 relays, one node (the original) or edge (this project), no listeners; each system in its own wire protocol. "
-            + string.Create(Inv, $"CPU is utime + stime from /proc over {shape.WindowSeconds:F0} s after {shape.WarmupSeconds:F0} s of warm-up, in cores; the load generators are not in the totals. The original counts no gaps (-)."));
+            + "N mounts (AAC 48 kbps and MP3 128 kbps in turn) × 2 encoders, every frame over UDP to 2 relays, one node (the original) or edge (this project), no listeners; each system in its own wire protocol; "
+            + string.Create(Inv, $"mount start times spread over {shape.SpreadSeconds:0.###} s{(shape.SpreadSeconds == 0 ? " (every encoder in phase)" : "")}. ")
+            + string.Create(Inv, $"CPU is utime + stime from /proc over {shape.WindowSeconds:F0} s after {shape.WarmupSeconds:F0} s of warm-up, in cores; the load generators are not in the totals. The original counts no gaps (-); what its node logs going wrong in the window (stalled streams, dropped mounts, full queues) is given instead, when there is any."));
         md.AppendLine();
         md.AppendLine("| mounts | system | relay-a | relay-b | node/edge | relays + node/edge | load generator | peak RSS relay-a / relay-b / node-edge | gaps | ratio ours/original |");
         md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
@@ -85,7 +86,7 @@ public static class Rows
         {
             var o = s.Original;
             md.AppendLine(string.Create(Inv,
-                $"| {s.Mounts} | original Davecast, UDP | {o.Window["relay-a"]?.Cores:F3} | {o.Window["relay-b"]?.Cores:F3} | {o.Window["node"]?.Cores:F3} | **{o.RelaysAndNodeCores:F3}** | {o.Window["load"]?.Cores:F3} | {o.PeakRssKbRelayA / 1024} / {o.PeakRssKbRelayB / 1024} / {o.PeakRssKbNode / 1024} MB | - | |"));
+                $"| {s.Mounts} | original Davecast, UDP | {o.Window["relay-a"]?.Cores:F3} | {o.Window["relay-b"]?.Cores:F3} | {o.Window["node"]?.Cores:F3} | **{o.RelaysAndNodeCores:F3}** | {o.Window["load"]?.Cores:F3} | {o.PeakRssKbRelayA / 1024} / {o.PeakRssKbRelayB / 1024} / {o.PeakRssKbNode / 1024} MB | {OriginalTrouble(o)} | |"));
             md.AppendLine(SeedLine(s.Mounts, "this project, UDP only", s.Ours, s.Ratio));
             if (s.OursDefault is { } d) md.AppendLine(SeedLine(s.Mounts, "this project, UDP + TCP (its default)", d, s.DefaultShapeRatio));
         }
@@ -99,6 +100,8 @@ public static class Rows
                 md.Append(string.Create(Inv, $"; in its default shape (UDP + TCP) {d.RelaysAndEdgeCores:F3} cores, {Times(s.DefaultShapeRatio)}: {target} the original's UDP-only figure"));
             }
             md.AppendLine(".");
+            if (!s.Original.Clean)
+                md.AppendLine(string.Create(Inv, $"  **The original did not carry this load**: its node listed {s.Original.MountsListed} of {s.Mounts} mounts at the end and logged {s.Original.TroubleInRun} over the run, so its figure is not a cost of the same work."));
         }
         md.AppendLine();
         md.AppendLine("Each run:");
@@ -115,6 +118,10 @@ public static class Rows
 
     private static string SeedLine(int mounts, string system, LoadRunResult r, double? ratio) => string.Create(Inv,
         $"| {mounts} | {system} | {r.Window["relay-a"]?.Cores:F3} | {r.Window["relay-b"]?.Cores:F3} | {r.Window["edge"]?.Cores:F3} | **{r.RelaysAndEdgeCores:F3}** | {r.Window["load"]?.Cores:F3} | {r.PeakRssKbRelayA / 1024} / {r.PeakRssKbRelayB / 1024} / {r.PeakRssKbEdge / 1024} MB | {r.EdgeGapFrames} | **{Times(ratio)}** |");
+
+    // The original counts no gaps; what it logs instead: streams that stalled and mounts it dropped.
+    private static string OriginalTrouble(OriginalRunResult o) =>
+        o.TroubleInWindow.Any ? $"- ({o.TroubleInWindow})" : "-";
 
     private static string Times(double? ratio) => ratio is { } x ? string.Create(Inv, $"{x:F2}x") : "-";
 

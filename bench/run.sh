@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Release and runs benchmark rows of BENCHMARKS.md on this machine:
 #   bench/run.sh original|scale|fanout|latency|failover|micro|all [options for davecast-bench or BenchmarkDotNet]
+#   bench/run.sh seed --seed-dir DIR [options]   (side by side with the original Davecast built in DIR; not in "all")
 # Results: bench/results/<row>.md and <row>.json (every figure), logs of every program under bench/results/logs/.
 # Each measured row first waits (up to 10 minutes) for a quiet machine: load average below 0.5.
 set -euo pipefail
@@ -8,8 +9,8 @@ cd "$(dirname "$0")/.."
 row="${1:-}"
 shift || true
 case "$row" in
-  original|scale|fanout|latency|failover|micro|all) ;;
-  *) echo "usage: bench/run.sh original|scale|fanout|latency|failover|micro|all [options]" >&2; exit 1 ;;
+  original|scale|fanout|latency|failover|micro|seed|all) ;;
+  *) echo "usage: bench/run.sh original|scale|fanout|latency|failover|micro|all [options], or bench/run.sh seed --seed-dir DIR [options]" >&2; exit 1 ;;
 esac
 
 # Thousands of listener sockets (fan-out) and publisher connections (scale): as many files as allowed.
@@ -43,6 +44,7 @@ case "$row" in
   scale) bench scale "$@" ;;
   fanout) bench fanout "$@" ;;
   latency) bench latency "$@" ;;
+  seed) bench seed "$@" ;;
   failover) failover "$@" ;;
   micro) micro "$@" ;;
   all)

@@ -158,6 +158,19 @@ public sealed class Child : IDisposable
         if (!await WaitForExitAsync(grace)) KillNow();
     }
 
+    /// <summary>
+    /// Stops programs that work together, the last started first (nobody logs the others' departure at length), each
+    /// until it has exited, and releases them.
+    /// </summary>
+    public static async Task StopAllAsync(IEnumerable<Child> startedInOrder)
+    {
+        foreach (var c in startedInOrder.Reverse())
+        {
+            await c.StopAsync(TimeSpan.FromSeconds(10));
+            c.Dispose();
+        }
+    }
+
     /// <summary>SIGKILL to this process and its children.</summary>
     public void KillNow()
     {

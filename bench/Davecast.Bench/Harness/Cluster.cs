@@ -136,12 +136,6 @@ public sealed class Cluster : IAsyncDisposable
     {
         List<Child> all;
         lock (_owned) all = [.. _owned];
-        // Edge first, then relays, then redis: nobody logs the others' departure at length.
-        all.Reverse();
-        foreach (var c in all)
-        {
-            await c.StopAsync(TimeSpan.FromSeconds(10));
-            c.Dispose();
-        }
+        await Child.StopAllAsync(all);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Davecast.Bench.Cli;
 using Davecast.Bench.Listen;
 using Davecast.Bench.Load;
@@ -24,9 +25,16 @@ public sealed record LoadRunOptions
     /// <summary>New listeners, one after the other, timed to their first audio byte (after the window).</summary>
     public int TimeToFirstAudioProbes { get; init; }
     public int LoadThreads { get; init; } = 2;
+    /// <summary>
+    /// Seconds over which the generator spreads the mounts' start times: 0 puts every encoder in phase (all send their
+    /// frames at the same instants), which costs a receiver less than encoders at independent phases.
+    /// </summary>
+    public double SpreadSeconds { get; init; } = 1;
     /// <summary>Frames per audio packet from the load generator (the publisher's default is 1).</summary>
     public int FramesPerPacket { get; init; } = 1;
     public string Codecs { get; init; } = "aac,mp3";
+    /// <summary>How the load generator sends to the relays: "both" (UDP and TCP, the publisher's default), "udp" or "tcp".</summary>
+    public string Transport { get; init; } = "both";
     public bool WaitForQuiet { get; init; } = true;
     /// <summary>Extra arguments for the relays (e.g. a non-default --batch-ms) and for the edge.</summary>
     public IReadOnlyList<string> RelayArgs { get; init; } = [];
@@ -34,16 +42,10 @@ public sealed record LoadRunOptions
 }
 
 /// <summary>Everything measured in one run of the multi-mount load.</summary>
-public sealed record LoadRunResult
+public sealed record LoadRunResult : MeasuredRun
 {
-    public required int Mounts { get; init; }
-    public required DateTime StartedUtc { get; init; }
-    public required bool MachineWasQuiet { get; init; }
-    public required double LoadAverageBefore { get; init; }
-    public required string LogDirectory { get; init; }
     public required int MountsPlaying { get; init; }
     public required double SecondsUntilAllPlaying { get; init; }
-    public required Sampler.Window Window { get; init; }
     public required double RelaysAndEdgeCores { get; init; }
     public required long EdgeGapFrames { get; init; }
     public required long EdgeLateFrames { get; init; }
@@ -60,8 +62,6 @@ public sealed record LoadRunResult
     public required long RelayUdpPackets { get; init; }
     public required long RelayTcpPackets { get; init; }
     public required LoadCommand.Result Load { get; init; }
-    public required long PeakRssKbRelayA { get; init; }
-    public required long PeakRssKbRelayB { get; init; }
     public required long PeakRssKbEdge { get; init; }
 
     /// <summary>Frames lost at the edge, over all mounts and in the checked listeners.</summary>
@@ -83,10 +83,9 @@ public static class LoadRun
     public static async Task<LoadRunResult> RunAsync(BenchContext context, string row, LoadRunOptions options, CancellationToken ct = default)
     {
         var log = context.Log;
-        var quiet = options.WaitForQuiet ? await Quiet.WaitAsync(log, ct: ct) : Quiet.Now();
-        var logDir = context.NewLogDirectory($"{row}-{options.Mounts}");
-        var started = DateTime.UtcNow;
-        log.WriteLine($"[{row}] {options.Mounts} mounts, {options.Relays} relays, 1 edge; logs in {logDir}");
+        var start = await RunStart.BeginAsync(context, row, options.Mounts, options.WaitForQuiet, ct);
+        var logDir = start.LogDirectory;
+        log.WriteLine($"[{row}] {options.Mounts} mounts, {options.Relays} relays, 1 edge, {options.Transport}; logs in {logDir}");
         await using var cluster = await Cluster.StartAsync(context, logDir, options.Relays, options.EdgeArgs, options.RelayArgs);
         var readyTimeout = TimeSpan.FromSeconds(60 + options.Mounts * 0.06);
         double duration = readyTimeout.TotalSeconds + options.WarmupSeconds + options.WindowSeconds + 120 + options.TimeToFirstAudioProbes * 0.2;
@@ -94,7 +93,8 @@ public static class LoadRun
         {
             "load", "--mounts", $"{options.Mounts}", "--codecs", options.Codecs, "--duration", $"{duration:F0}",
             "--key-id", context.KeyId, "--key", context.Key, "--threads", $"{options.LoadThreads}",
-            "--frames-per-packet", $"{options.FramesPerPacket}",
+            "--frames-per-packet", $"{options.FramesPerPacket}", "--transport", options.Transport,
+            "--spread", options.SpreadSeconds.ToString(CultureInfo.InvariantCulture),
             "--edge", $"127.0.0.1:{cluster.Edge.Port}", "--check", $"{Math.Min(options.Checked, options.Mounts)}",
             "--listeners-per-mount", $"{options.ListenersPerCheckedMount}",
         };
@@ -188,10 +188,7 @@ public static class LoadRun
         var result = new LoadRunResult
         {
             Mounts = options.Mounts,
-            StartedUtc = started,
-            MachineWasQuiet = quiet.WasQuiet,
-            LoadAverageBefore = quiet.Load,
-            LogDirectory = logDir,
+            Start = start,
             MountsPlaying = health1.Values.Count(m => m.FramesEmitted > 0),
             SecondsUntilAllPlaying = untilPlaying,
             Window = window,

@@ -7,7 +7,10 @@ namespace Davecast.Bench.Harness;
 public sealed record MountCounters(string Mount, string? Playing, long FramesEmitted, long GapFrames, long Late, long Substituted,
     long Failovers, long Switches, long Backfills, long Duplicates, int Listeners);
 
-/// <summary>Reads the programs' monitoring endpoints: the edge's per-mount health and the relays' Prometheus metrics.</summary>
+/// <summary>
+/// Reads the programs' monitoring endpoints: the edge's per-mount health, the relays' Prometheus metrics, the original
+/// Davecast node's list of mounts.
+/// </summary>
 public static class Probes
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(20) };
@@ -31,6 +34,14 @@ public static class Probes
     }
 
     private static long Long(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.TryGetInt64(out long x) ? x : 0;
+
+    /// <summary>The mounts the original Davecast's node knows, from its <c>/admin/</c> page (one "/name" a line).</summary>
+    public static async Task<List<string>> OriginalMountsAsync(int nodePort)
+    {
+        var text = await Http.GetStringAsync($"http://127.0.0.1:{nodePort}/admin/");
+        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => l.StartsWith('/')).Select(l => l[1..]).Order(StringComparer.Ordinal)];
+    }
 
     /// <summary>Every sample of a Prometheus text page, as "name{labels}" to value.</summary>
     public static async Task<Dictionary<string, double>> MetricsAsync(int port)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Davecast.Bench.Cli;
+using Davecast.Bench.Measure;
 
 namespace Davecast.Bench.Harness;
 
@@ -52,6 +53,77 @@ public static class Rows
         Save(context, "scale", results, md.ToString());
         return results;
     }
+
+    /// <summary>
+    /// The side-by-side: for each mount count, the original Davecast (Go, from <paramref name="originalProgram"/>) and
+    /// then this project, one after the other, on the same shape (UDP only, no listeners), each in its own protocol;
+    /// at <paramref name="defaultShapeAt"/> mounts this project once more in its default shape (UDP + TCP).
+    /// </summary>
+    public static async Task<SeedComparison> SeedAsync(BenchContext context, string originalProgram, IReadOnlyList<int> counts, int defaultShapeAt, LoadRunOptions shape, CancellationToken ct)
+    {
+        var steps = new List<SeedStep>();
+        foreach (int count in counts)
+        {
+            var at = shape with { Mounts = count, Checked = 0, Transport = "udp" };
+            var original = await OriginalRun.RunAsync(context, originalProgram, at, ct);
+            var ours = await LoadRun.RunAsync(context, "seed-ours", at, ct);
+            var oursDefault = defaultShapeAt > 0 && count == defaultShapeAt
+                ? await LoadRun.RunAsync(context, "seed-ours-default", at with { Transport = "both" }, ct)
+                : null;
+            steps.Add(new SeedStep(count, original, ours, oursDefault));
+        }
+        var result = new SeedComparison(Machine.Describe(), originalProgram, shape.WindowSeconds, shape.WarmupSeconds, steps);
+
+        var md = new StringBuilder();
+        md.AppendLine($"Machine: {result.Machine}. For each mount count, one after the other in one run: the original Davecast ({originalProgram}), then this project, on the same shape: "
+            + "N mounts (AAC 48 kbps and MP3 128 kbps in turn) × 2 encoders, every frame over UDP to 2 relays, one node (the original) or edge (this project), no listeners; each system in its own wire protocol; "
+            + string.Create(Inv, $"mount start times spread over {shape.SpreadSeconds:0.###} s{(shape.SpreadSeconds == 0 ? " (every encoder in phase)" : "")}. ")
+            + string.Create(Inv, $"CPU is utime + stime from /proc over {shape.WindowSeconds:F0} s after {shape.WarmupSeconds:F0} s of warm-up, in cores; the load generators are not in the totals. The original counts no gaps (-); what its node logs going wrong in the window (stalled streams, dropped mounts, full queues) is given instead, when there is any."));
+        md.AppendLine();
+        md.AppendLine("| mounts | system | relay-a | relay-b | node/edge | relays + node/edge | load generator | peak RSS relay-a / relay-b / node-edge | gaps | ratio ours/original |");
+        md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+        foreach (var s in steps)
+        {
+            var o = s.Original;
+            md.AppendLine(string.Create(Inv,
+                $"| {s.Mounts} | original Davecast, UDP | {o.Window["relay-a"]?.Cores:F3} | {o.Window["relay-b"]?.Cores:F3} | {o.Window["node"]?.Cores:F3} | **{o.RelaysAndNodeCores:F3}** | {o.Window["load"]?.Cores:F3} | {o.PeakRssKbRelayA / 1024} / {o.PeakRssKbRelayB / 1024} / {o.PeakRssKbNode / 1024} MB | {OriginalTrouble(o)} | |"));
+            md.AppendLine(SeedLine(s.Mounts, "this project, UDP only", s.Ours, s.Ratio));
+            if (s.OursDefault is { } d) md.AppendLine(SeedLine(s.Mounts, "this project, UDP + TCP (its default)", d, s.DefaultShapeRatio));
+        }
+        md.AppendLine();
+        foreach (var s in steps)
+        {
+            md.Append(string.Create(Inv, $"- **{s.Mounts} mounts{(s.Mounts == 0 ? " (idle)" : "")}**: this project {s.Ours.RelaysAndEdgeCores:F3} cores against the original's {s.Original.RelaysAndNodeCores:F3}: {Times(s.Ratio)}"));
+            if (s.OursDefault is { } d)
+            {
+                string target = d.RelaysAndEdgeCores <= s.Original.RelaysAndNodeCores ? "at or below" : "above";
+                md.Append(string.Create(Inv, $"; in its default shape (UDP + TCP) {d.RelaysAndEdgeCores:F3} cores, {Times(s.DefaultShapeRatio)}: {target} the original's UDP-only figure"));
+            }
+            md.AppendLine(".");
+            if (!s.Original.Clean)
+                md.AppendLine(string.Create(Inv, $"  **The original did not carry this load**: its node listed {s.Original.MountsListed} of {s.Mounts} mounts at the end and logged {s.Original.TroubleInRun} over the run, so its figure is not a cost of the same work."));
+        }
+        md.AppendLine();
+        md.AppendLine("Each run:");
+        md.AppendLine();
+        foreach (var s in steps)
+        {
+            md.AppendLine(string.Create(Inv, $"- original, {s.Mounts} mounts: machine quiet before: {(s.Original.Start.MachineWasQuiet ? "yes" : "NO")} (load average {s.Original.Start.LoadAverageBefore:F2}); all listed after {s.Original.SecondsUntilAllListed:F0} s; window {s.Original.Window.WallSeconds:F1} s; {OriginalRun.Describe(s.Original)}; logs: {s.Original.Start.LogDirectory}"));
+            md.AppendLine($"- this project, UDP only, {Details(s.Ours)}");
+            if (s.OursDefault is { } d) md.AppendLine($"- this project, UDP + TCP, {Details(d)}");
+        }
+        Save(context, "seed", result, md.ToString());
+        return result;
+    }
+
+    private static string SeedLine(int mounts, string system, LoadRunResult r, double? ratio) => string.Create(Inv,
+        $"| {mounts} | {system} | {r.Window["relay-a"]?.Cores:F3} | {r.Window["relay-b"]?.Cores:F3} | {r.Window["edge"]?.Cores:F3} | **{r.RelaysAndEdgeCores:F3}** | {r.Window["load"]?.Cores:F3} | {r.PeakRssKbRelayA / 1024} / {r.PeakRssKbRelayB / 1024} / {r.PeakRssKbEdge / 1024} MB | {r.EdgeGapFrames} | **{Times(ratio)}** |");
+
+    // The original counts no gaps; what it logs instead: streams that stalled and mounts it dropped.
+    private static string OriginalTrouble(OriginalRunResult o) =>
+        o.TroubleInWindow.Any ? $"- ({o.TroubleInWindow})" : "-";
+
+    private static string Times(double? ratio) => ratio is { } x ? string.Create(Inv, $"{x:F2}x") : "-";
 
     /// <summary>Row 4 (first part): latency from the generator's send to the listener's arrival, and time to first audio byte.</summary>
     public static async Task<LoadRunResult> LatencyAsync(BenchContext context, LoadRunOptions options, CancellationToken ct)
@@ -106,10 +178,10 @@ public static class Rows
     }
 
     private static string Details(LoadRunResult r) => string.Create(Inv,
-        $"{r.Mounts} mounts: machine quiet before: {(r.MachineWasQuiet ? "yes" : "NO")} (load average {r.LoadAverageBefore:F2}); all playing after {r.SecondsUntilAllPlaying:F0} s; "
+        $"{r.Mounts} mounts: machine quiet before: {(r.Start.MachineWasQuiet ? "yes" : "NO")} (load average {r.Start.LoadAverageBefore:F2}); all playing after {r.SecondsUntilAllPlaying:F0} s; "
         + $"window {r.Window.WallSeconds:F1} s; {LoadRun.Describe(r)}; edge frames emitted {r.EdgeFramesEmitted}, failovers {r.EdgeFailovers}, backfills {r.EdgeBackfills}, late {r.EdgeLateFrames}, mounts with gaps {r.MountsWithGaps}; "
         + $"generator: {r.Load.Load.FramesSent} frames, {r.Load.Load.UdpPackets} UDP + {r.Load.Load.TcpPackets} TCP packets, TCP dropped {r.Load.Load.TcpDropped}, dead {r.Load.Load.TcpDead}, UDP errors {r.Load.Load.UdpErrors}; "
-        + $"relays received {r.RelayUdpPackets} UDP + {r.RelayTcpPackets} TCP packets, rejected {r.RelayRejected}; logs: {r.LogDirectory}");
+        + $"relays received {r.RelayUdpPackets} UDP + {r.RelayTcpPackets} TCP packets, rejected {r.RelayRejected}; logs: {r.Start.LogDirectory}");
 
     private static void Save<T>(BenchContext context, string row, T result, string markdown)
     {

@@ -19,24 +19,14 @@ public static class LoadCommand
     public static async Task<int> RunAsync(Args args)
     {
         var relays = args.All("--relay").Select(IPEndPoint.Parse).ToList();
-        int mounts = args.Int("--mounts", 250, 1, 20_000);
-        var codecs = args.String("--codecs", "aac,mp3").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        string prefix = args.String("--prefix", "m");
-        string root = Harness.BenchContext.FindRoot(AppContext.BaseDirectory);
-        var aac = Programme.Load(args.String("--aac", Path.Combine(root, "fixtures", "programme.aac")));
-        var mp3 = Programme.Load(args.String("--mp3", Path.Combine(root, "fixtures", "programme.mp3")));
         var transport = args.String("--transport", "both");
+        if (transport is not ("both" or "udp" or "tcp")) throw new ArgumentException($"--transport must be both, udp or tcp, not '{transport}'");
         var edge = args.Optional("--edge") is { } e ? IPEndPoint.Parse(e) : null;
         int perMount = args.Int("--listeners-per-mount", 1, 1, 1000);
         var options = new LoadOptions
         {
             Relays = relays,
-            Mounts = [.. Enumerable.Range(0, mounts).Select(i =>
-            {
-                var codec = codecs[i % codecs.Length];
-                var p = codec == "aac" ? aac : codec == "mp3" ? mp3 : throw new ArgumentException($"--codecs: '{codec}' is not aac or mp3");
-                return new MountSpec($"{prefix}{i:D4}.{codec}", p);
-            })],
+            Mounts = MountList.Read(args),
             EncodersPerMount = args.Int("--encoders", 2, 1, 8),
             KeyId = args.String("--key-id", "dev"),
             Key = args.String("--key", "davecast-development-secret"),

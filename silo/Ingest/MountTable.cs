@@ -23,22 +23,19 @@ public sealed class MountTable(IOptions<RelayOptions> options)
     internal bool TryGet(string mount, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MountState? state) =>
         _mounts.TryGetValue(mount, out state);
 
+    /// <summary>The mount named by a packet if the relay holds it; never adds one.</summary>
+    internal MountState? Find(ReadOnlySpan<byte> mountBytes)
+    {
+        Span<char> chars = stackalloc char[Protocol.MaxMountLength];
+        return Lookup(mountBytes, chars, out _);
+    }
+
     /// <summary>The mount named by a packet, added if new; null when the name is invalid or the relay holds as many mounts as it may.</summary>
     internal MountState? GetOrAdd(ReadOnlySpan<byte> mountBytes)
     {
         Span<char> chars = stackalloc char[Protocol.MaxMountLength];
-        int n;
-        try
-        {
-            n = Encoding.UTF8.GetChars(mountBytes, chars);
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-        var lookup = _mounts.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(chars[..n], out var state)) return state;
-        if (_mounts.Count >= _options.MaxMounts) return null;
+        if (Lookup(mountBytes, chars, out int n) is { } state) return state;
+        if (n < 0 || _mounts.Count >= _options.MaxMounts) return null;
         string name;
         try
         {
@@ -49,6 +46,37 @@ public sealed class MountTable(IOptions<RelayOptions> options)
             return null;
         }
         return _mounts.GetOrAdd(name, m => new MountState(m));
+    }
+
+    // Decodes the name into chars (n < 0 when it is no UTF-8) and looks it up.
+    private MountState? Lookup(ReadOnlySpan<byte> mountBytes, Span<char> chars, out int n)
+    {
+        try
+        {
+            n = Encoding.UTF8.GetChars(mountBytes, chars);
+        }
+        catch (ArgumentException)
+        {
+            n = -1;
+            return null;
+        }
+        return _mounts.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..n], out var state) ? state : null;
+    }
+
+    /// <summary>The encoder of this name if the mount has it (call under the mount's lock); never adds one.</summary>
+    internal static EncoderState? FindEncoder(MountState mount, ReadOnlySpan<byte> encoderBytes)
+    {
+        Span<char> chars = stackalloc char[Protocol.MaxEncoderLength];
+        int n;
+        try
+        {
+            n = Encoding.UTF8.GetChars(encoderBytes, chars);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+        return mount.Encoders.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..n], out var e) ? e : null;
     }
 
     /// <summary>

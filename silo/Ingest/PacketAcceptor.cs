@@ -26,20 +26,41 @@ public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRin
         if (reason == RejectReason.None)
         {
             // Refused packets go from relays to publishers, never the other way.
+            var state = mounts.Find(view.Mount);
             if (view.Type == PacketType.Refused) reason = RejectReason.BadType;
+            else if (view.Type == PacketType.Audio && state is not null && IsKnownCopy(state, view)) return RejectReason.None;
             else if (!keys.TryGet(view.KeyId, out key)) reason = RejectReason.UnknownKey;
             else if (!key!.Verify(view)) reason = RejectReason.BadTag;
-            else reason = Take(view, out refusal);
+            else reason = Take(view, state, out refusal);
         }
         if (reason != RejectReason.None) counters.Reject(reason);
         return reason;
     }
 
+    /// <summary>
+    /// Another path's copy of frames this relay already kept: dropped and counted before its tag is checked, as
+    /// dropping it needs no proof, and at two paths per relay this spares half the tag checks. It changes nothing
+    /// else (no replay guard, no session), so a forged copy can only add to the duplicate count.
+    /// </summary>
+    private bool IsKnownCopy(MountState state, in PacketView packet)
+    {
+        lock (state.Gate)
+        {
+            var encoder = MountTable.FindEncoder(state, packet.Encoder);
+            if (encoder is null || encoder.Session != packet.Session || !AllSeen(encoder.Seen, packet.Sequence, packet.FrameCount)) return false;
+            encoder.Duplicates += packet.FrameCount;
+        }
+        counters.Duplicate(packet.FrameCount);
+        return true;
+    }
+
     /// <summary>Takes one verified packet. Returns why it was refused, or None.</summary>
-    internal RejectReason Take(in PacketView packet, out string? refusal)
+    internal RejectReason Take(in PacketView packet, out string? refusal) => Take(packet, null, out refusal);
+
+    private RejectReason Take(in PacketView packet, MountState? known, out string? refusal)
     {
         refusal = null;
-        var state = mounts.GetOrAdd(packet.Mount);
+        var state = known ?? mounts.GetOrAdd(packet.Mount);
         if (state is null) return RejectReason.BadField;
         var now = time.GetUtcNow();
         lock (state.Gate)
@@ -65,8 +86,8 @@ public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRin
 
     private RejectReason AcceptAudio(EncoderState encoder, in PacketView packet, DateTimeOffset now)
     {
-        // Another path's copy of frames already kept: its tag proved it is the publisher's, so it is counted, not
-        // parsed again. Each relay parses each frame once, whatever the number of paths.
+        // Another path's copy of frames already kept (one that came in while this packet's tag was checked): counted,
+        // not parsed again. Each relay parses each frame once, whatever the number of paths.
         if (AllSeen(encoder.Seen, packet.Sequence, packet.FrameCount))
         {
             encoder.Duplicates += packet.FrameCount;

@@ -50,7 +50,7 @@ public sealed class ForgeryTests(ITestOutputHelper output)
             using var udp = new UdpClient();
             udp.Connect("127.0.0.1", relay.IngestPort);
             var clock = Stopwatch.StartNew();
-            long n = 0;
+            long n = 0, copiedFrames = 0;
             while (clock.Elapsed < TimeSpan.FromSeconds(6))
             {
                 var frame = frames[(int)(n % frames.Count)].Data;
@@ -62,6 +62,15 @@ public sealed class ForgeryTests(ITestOutputHelper output)
                     _ => Copy(captured[(int)(n / 3 % captured.Count)], buffer),
                 };
                 await udp.SendAsync(buffer.AsMemory(0, length));
+                // A replayed audio packet carries frames the relay kept already: it is dropped as a copy before its
+                // tag or the replay guard is looked at (docs/protocol.md), and counted with the duplicates.
+                if (kind == RejectReason.Replay && PacketCodec.TryParse(buffer.AsSpan(0, length), out var replayed) == RejectReason.None
+                    && replayed.Type == PacketType.Audio)
+                {
+                    copiedFrames += replayed.FrameCount;
+                    n++;
+                    continue;
+                }
                 sent[kind]++;
                 n++;
                 // Paced in steps of 10 ms: the flood's rate (ten times the mount's) is what is under test.
@@ -69,14 +78,16 @@ public sealed class ForgeryTests(ITestOutputHelper output)
                 if (due > clock.ElapsedMilliseconds + 10) await Task.Delay(TimeSpan.FromMilliseconds(due - clock.ElapsedMilliseconds));
             }
             output.WriteLine($"sent {n} packets in {clock.Elapsed.TotalSeconds:F1} s ({n / clock.Elapsed.TotalSeconds:F0}/s; the mount's rate is {packetRate:F1}/s per path): "
-                + string.Join(", ", sent.Select(kv => $"{kv.Key} {kv.Value}")));
+                + string.Join(", ", sent.Select(kv => $"{kv.Key} {kv.Value}")) + $", replayed audio frames {copiedFrames}");
 
             // Exact counts are asserted below: wait until the relay has counted at least every packet sent.
             await Wait.UntilAsync(async () =>
             {
                 var now = await PrometheusText.ScrapeAsync(metrics);
-                return sent.All(kv => Rejected(now, kv.Key) - Rejected(before, kv.Key) >= kv.Value);
+                return sent.All(kv => Rejected(now, kv.Key) - Rejected(before, kv.Key) >= kv.Value)
+                    && Duplicates(now) - Duplicates(before) >= copiedFrames;
             }, TimeSpan.FromSeconds(20), "the relay's count of every forged packet");
+            Assert.True(sent[RejectReason.Replay] > 0 && copiedFrames > 0, $"replayed: {sent[RejectReason.Replay]} control packets, {copiedFrames} audio frames");
             var after = await PrometheusText.ScrapeAsync(metrics);
             foreach (var (reason, count) in sent)
             {
@@ -102,6 +113,8 @@ public sealed class ForgeryTests(ITestOutputHelper output)
 
     private static double Rejected(PrometheusText metrics, RejectReason reason) =>
         metrics.Sum("davecast_relay_packets_rejected_total", ("reason", RelayMetrics.SnakeCase(reason.ToString())));
+
+    private static double Duplicates(PrometheusText metrics) => metrics.Sum("davecast_relay_duplicates_total");
 
     private static int Copy(byte[] packet, byte[] buffer)
     {

@@ -185,6 +185,9 @@ public sealed partial class IngestListener(
     /// <summary>How long the TCP sweep rests between rounds over the connections.</summary>
     public static readonly TimeSpan TcpRest = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>How long the TCP sweep waits for data once a round found none.</summary>
+    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(100);
+
     private readonly System.Collections.Concurrent.ConcurrentQueue<TcpConnection> _newConnections = new();
 
     /// <summary>
@@ -200,6 +203,7 @@ public sealed partial class IngestListener(
         var connections = new List<TcpConnection>();
         using var readable = new ReadySockets<TcpConnection>();
         var ready = new List<TcpConnection>();
+        bool idle = false;
         while (!ct.IsCancellationRequested && !_stopping)
         {
             while (_newConnections.TryDequeue(out var c))
@@ -208,7 +212,10 @@ public sealed partial class IngestListener(
                 readable.Add(c.Socket, c);
             }
             ready.Clear();
-            readable.Collect(ready);
+            // After a round that found nothing, wait for data instead of resting: an idle relay then wakes ten times a
+            // second, not a hundred (a new connection waits that long at most for its first round).
+            readable.Collect(ready, idle ? IdleWait : TimeSpan.Zero);
+            idle = ready.Count == 0;
             bool closed = false;
             foreach (var c in ready) closed |= !Sweep(c);
             // Replies a full socket did not take yet.
@@ -225,7 +232,7 @@ public sealed partial class IngestListener(
                 }
                 connections.RemoveAll(c => c.Closed);
             }
-            Thread.Sleep(TcpRest);
+            if (!idle) Thread.Sleep(TcpRest);
         }
         while (_newConnections.TryDequeue(out var c)) connections.Add(c);
         foreach (var c in connections) c.Dispose();

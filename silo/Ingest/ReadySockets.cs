@@ -48,17 +48,23 @@ internal sealed unsafe partial class ReadySockets<T> : IDisposable where T : cla
         if (_epoll >= 0) Epoll.EpollCtl(_epoll, CtlDel, (int)m.Socket.SafeHandle.DangerousGetHandle(), null);
     }
 
-    /// <summary>Adds the members that have data (or an error, or were closed by the peer) to <paramref name="ready"/>; never waits.</summary>
-    public void Collect(List<T> ready)
+    /// <summary>
+    /// Adds the members that have data (or an error, or were closed by the peer) to <paramref name="ready"/>. When
+    /// none has, waits up to <paramref name="wait"/> for one (where epoll is missing, sleeps that long).
+    /// </summary>
+    public void Collect(List<T> ready, TimeSpan wait = default)
     {
         if (_epoll < 0)
         {
+            if (wait > TimeSpan.Zero) Thread.Sleep(wait);
             ready.AddRange(_members.Keys);
             return;
         }
+        int timeout = (int)wait.TotalMilliseconds;
         while (true)
         {
-            int n = Epoll.EpollWait(_epoll, _events, MaxEvents, 0);
+            int n = Epoll.EpollWait(_epoll, _events, MaxEvents, timeout);
+            timeout = 0;
             if (n < 0)
             {
                 if (Marshal.GetLastPInvokeError() == EIntr) continue;

@@ -217,10 +217,11 @@ public sealed partial class IngestListener(
             readable.Collect(ready, idle ? IdleWait : TimeSpan.Zero);
             idle = ready.Count == 0;
             bool closed = false;
-            foreach (var c in ready) closed |= !Sweep(c);
+            foreach (var c in ready)
+                if (!Sweep(c)) closed = c.Closed = true;
             // Replies a full socket did not take yet.
             foreach (var c in connections)
-                if (!c.Closed && c.Reply.Waiting) closed |= !c.Reply.Flush(c.Socket) && c.Close();
+                if (!c.Closed && c.Reply.Waiting && !c.Reply.Flush(c.Socket)) closed = c.Closed = true;
             if (closed)
             {
                 foreach (var c in connections)
@@ -238,19 +239,19 @@ public sealed partial class IngestListener(
         foreach (var c in connections) c.Dispose();
     }
 
-    // One round for one connection; false (and the connection marked closed) once it is closed or its stream corrupt.
+    // One round for one connection; false once it is closed (or its stream corrupt).
     private bool Sweep(TcpConnection c)
     {
         while (true)
         {
             int n = c.Socket.Receive(c.Buffer.AsSpan(c.Length), SocketFlags.None, out var error);
             if (error == SocketError.WouldBlock) break;
-            if (error != SocketError.Success || n == 0) return !c.Close();
+            if (error != SocketError.Success || n == 0) return false;
             c.Length += n;
-            if (!TakePackets(c)) return !c.Close();
+            if (!TakePackets(c)) return false;
             if (c.Length < c.Buffer.Length) break;
         }
-        return c.Reply.Flush(c.Socket) || !c.Close();
+        return c.Reply.Flush(c.Socket);
     }
 
     // Handles every whole packet in the connection's buffer and keeps the rest; false when the stream is corrupt.
@@ -293,10 +294,8 @@ public sealed partial class IngestListener(
         public int Length;
         public long Packets;
         public TcpReply Reply { get; } = new(socket.RemoteEndPoint);
-        public bool Closed { get; private set; }
-
-        /// <summary>Marks the connection for closing at the end of the round; always true.</summary>
-        public bool Close() => Closed = true;
+        /// <summary>Closed or failed: disposed at the end of the round.</summary>
+        public bool Closed;
 
         public void Dispose() => Socket.Dispose();
     }

@@ -67,13 +67,19 @@ public sealed class MountTable(IOptions<RelayOptions> options)
     internal static EncoderState? FindEncoder(MountState mount, ReadOnlySpan<byte> encoderBytes)
     {
         Span<char> chars = stackalloc char[Protocol.MaxEncoderLength];
-        int n;
+        return LookupEncoder(mount, encoderBytes, chars, out _);
+    }
+
+    // Decodes the encoder's name into chars (n < 0 when it is no UTF-8) and looks it up in the mount.
+    private static EncoderState? LookupEncoder(MountState mount, ReadOnlySpan<byte> encoderBytes, Span<char> chars, out int n)
+    {
         try
         {
             n = Encoding.UTF8.GetChars(encoderBytes, chars);
         }
         catch (ArgumentException)
         {
+            n = -1;
             return null;
         }
         return mount.Encoders.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..n], out var e) ? e : null;
@@ -86,9 +92,9 @@ public sealed class MountTable(IOptions<RelayOptions> options)
     internal EncoderState? GetEncoder(MountState mount, ReadOnlySpan<byte> encoderBytes, ulong session)
     {
         Span<char> chars = stackalloc char[Protocol.MaxEncoderLength];
-        int n = Encoding.UTF8.GetChars(encoderBytes, chars);
-        var lookup = mount.Encoders.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(chars[..n], out var encoder))
+        var encoder = LookupEncoder(mount, encoderBytes, chars, out int n);
+        if (n < 0) return null;
+        if (encoder is not null)
         {
             if (session == encoder.Session) return encoder;
             if (session < encoder.Session) return null; // an old run of this encoder: stale or replayed

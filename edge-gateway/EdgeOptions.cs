@@ -30,9 +30,6 @@ public sealed class EdgeOptions
     /// <summary>How often the mount list and each mount's relays and live encoder are refreshed.</summary>
     public TimeSpan Refresh { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Frames kept for listeners (at 43 frames/s, 2048 is 47 s): bounds how far a listener may lag.</summary>
-    public int RingFrames { get; set; } = 2048;
-
     /// <summary>Audio bytes between ICY metadata blocks, for listeners that send <c>Icy-MetaData: 1</c>.</summary>
     public int IcyMetaInt { get; set; } = Icy.IcyMetadata.DefaultInterval;
 

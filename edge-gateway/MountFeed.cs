@@ -23,7 +23,7 @@ public sealed class MountFeed
     public MountFeed(string mount, EdgeOptions options, Func<BackfillRequest, Action<FrameBatch>, Task> backfill, ILogger logger)
     {
         Mount = mount;
-        _icecast = new IcecastOutput(options.RingFrames, options.WriteInterval);
+        _icecast = new IcecastOutput(options.BurstBytes, options.WriteInterval);
         _listeners = new MountListeners(options.MaxListenersPerMount);
         long f = Stopwatch.Frequency;
         var timing = new SplicerTiming(

@@ -2,7 +2,7 @@ namespace Davecast.Edge.Outputs;
 
 /// <summary>
 /// A frame as the mount's outputs get it: its bytes, where it sits in the programme and the title that applies to it.
-/// The bytes are shared (the relay's batch): an output that keeps them keeps the memory, it does not copy it.
+/// The bytes are the splicer's and valid only during <see cref="IMountOutput.Write"/>: an output that keeps them copies them.
 /// </summary>
 /// <param name="Encoder">The encoder whose frame this is (a backup's when the splicer substituted or failed over).</param>
 /// <param name="Session">That encoder's session.</param>

@@ -5,13 +5,16 @@ public readonly record struct SpliceFrame(ReadOnlyMemory<byte> Data, long Timest
 
 /// <summary>
 /// Recent frames of one encoder session at an edge, by sequence number, with when each arrived and an index by
-/// content hash. Holds frames already played too, for aligning encoders. Not thread-safe.
+/// content hash. Holds frames already played too, for aligning encoders: what is known of the last
+/// <c>capacity</c> frames, and the bytes (<see cref="TrackBytes"/>) of about the last
+/// <see cref="Splicer.MaxContentLag"/>, the furthest back the splicer may take a frame from. Not thread-safe.
 /// </summary>
 public sealed class EncoderTrack
 {
     private readonly Slot[] _slots;
     private readonly int _mask;
     private readonly Dictionary<ulong, ulong> _byHash = [];
+    private readonly TrackBytes _bytes = new(Splicer.MaxContentLag);
 
     public EncoderTrack(string name, ulong session, int capacity = 1024)
     {
@@ -35,7 +38,10 @@ public sealed class EncoderTrack
     /// <summary>Lowest sequence number the ring may still hold.</summary>
     public ulong Floor => Highest >= (ulong)_slots.Length ? Highest - (ulong)_slots.Length + 1 : 0;
 
-    /// <summary>Keeps a copy of a frame; false if this frame is already held or too old to hold.</summary>
+    /// <summary>Bytes held for frames' contents.</summary>
+    public int BytesCapacity => _bytes.Capacity;
+
+    /// <summary>Copies a frame in; false if this frame is already held or too old to hold.</summary>
     public bool Put(ulong sequence, in SpliceFrame frame, long now)
     {
         if (Any && sequence < Floor) return false;
@@ -45,8 +51,12 @@ public sealed class EncoderTrack
             Duplicates++;
             return false;
         }
-        if (slot.Used && _byHash.TryGetValue(slot.Frame.Hash, out var s) && s == slot.Sequence) _byHash.Remove(slot.Frame.Hash);
-        slot = new Slot { Used = true, Sequence = sequence, Frame = frame, Arrival = now };
+        if (slot.Used && _byHash.TryGetValue(slot.Hash, out var s) && s == slot.Sequence) _byHash.Remove(slot.Hash);
+        slot = new Slot
+        {
+            Used = true, Sequence = sequence, Place = _bytes.Put(frame.Data.Span), Hash = frame.Hash,
+            TimestampMicros = frame.TimestampMicros, DurationMicros = frame.DurationMicros, Arrival = now,
+        };
         _byHash[frame.Hash] = sequence;
         if (!Any)
         {
@@ -62,12 +72,13 @@ public sealed class EncoderTrack
         return true;
     }
 
+    /// <summary>The frame with this sequence number, while its bytes are held. Its bytes are valid until the next <see cref="Put"/>.</summary>
     public bool TryGet(ulong sequence, out SpliceFrame frame)
     {
         ref var slot = ref _slots[(int)(sequence & (ulong)_mask)];
-        if (slot.Used && slot.Sequence == sequence)
+        if (slot.Used && slot.Sequence == sequence && _bytes.TryRead(slot.Place, out var data))
         {
-            frame = slot.Frame;
+            frame = new SpliceFrame(data, slot.TimestampMicros, slot.DurationMicros, slot.Hash);
             return true;
         }
         frame = default;
@@ -116,7 +127,10 @@ public sealed class EncoderTrack
     {
         public bool Used;
         public ulong Sequence;
-        public SpliceFrame Frame;
+        public TrackBytes.Place Place;
+        public ulong Hash;
+        public long TimestampMicros;
+        public long DurationMicros;
         public long Arrival;
     }
 }

@@ -109,8 +109,8 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
     public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, PipeWriter writer, CancellationToken ct)
     {
         var ring = feed.Output;
-        long next = ring.BurstStart(_options.BurstBytes);
-        session.TakenOffset = ring.StartOffset(next);
+        var cursor = ring.BurstStart(_options.BurstBytes);
+        session.TakenOffset = cursor.Offset;
         var icy = new IcyInterleaver(session.IcyMetadata ? _options.IcyMetaInt : 0);
         LogListenerStarted(feed.Mount, session.Remote, session.IcyMetadata);
         long bytes = 0;
@@ -119,21 +119,14 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
         {
             while (!stop.IsCancellationRequested)
             {
-                await ring.WaitForAsync(next).WaitAsync(stop.Token);
-                long head = ring.Head;
-                if (next < ring.Tail)
-                {
-                    // Fell out of the ring entirely: only possible with a queue limit larger than the ring.
-                    session.Drop(ring.BytesOut - session.TakenOffset);
-                    break;
-                }
+                await ring.WaitForAsync(cursor.Index).WaitAsync(stop.Token);
                 long taken = session.TakenOffset, before = bytes;
-                for (; next < head; next++)
+                // The cursor holds the frames it has still to read; the queue limit (DropSlow) bounds how many.
+                while (OutputRing.TryRead(ref cursor, out var frame))
                 {
-                    if (!ring.TryGet(next, out var entry)) break;
-                    icy.Write(writer, entry.Frame.Span, entry.Title);
-                    bytes += entry.Frame.Length;
-                    taken = entry.EndOffset;
+                    icy.Write(writer, frame.Data.Span, frame.Title);
+                    bytes += frame.Data.Length;
+                    taken = frame.EndOffset;
                 }
                 feed.CountListenerBytes(bytes - before);
                 var flushed = await writer.FlushAsync(stop.Token);

@@ -1,32 +1,37 @@
 namespace Davecast.Edge.Outputs.Icecast;
 
 /// <summary>
-/// The frames a mount has emitted, in order, shared by all its listeners: each listener keeps only its position.
-/// A single writer appends; any number of listeners read and wait for more.
+/// The frames a mount has emitted, in order, shared by all its listeners. The bytes are copied into chunks linked
+/// oldest to newest; the ring itself keeps only the newest few (enough for a new listener's burst), and each
+/// listener's <see cref="OutputCursor"/> keeps alive the chunks from where it is reading onwards. So a mount without
+/// listeners holds about its burst, a slow listener holds what it has still to take (bounded by the queue limit,
+/// <see cref="Davecast.Edge.Listeners.MountListeners.DropSlow"/>), and no relay batch outlives the splice that copied from it.
+/// A single writer appends; any number of listeners read without taking the lock.
 /// </summary>
 public sealed class OutputRing
 {
-    private readonly Entry[] _entries;
-    private readonly int _mask;
+    private const int BitrateFrames = 256;
+
+    private readonly int _retainBytes;
+    private readonly Queue<OutputChunk> _recent = new();
+    private readonly (long EndOffset, int Length, long TimestampMicros)[] _bitrate = new (long, int, long)[BitrateFrames];
     private readonly Lock _gate = new();
     private TaskCompletionSource _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private OutputChunk _newest;
     private long _head;
+    private long _bytesOut;
     private bool _awaited;
 
-    public OutputRing(int capacity = 8192)
+    /// <param name="retainBytes">Audio kept for listeners that start now: at least the largest burst they are given.</param>
+    public OutputRing(int retainBytes)
     {
-        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity);
-        _entries = new Entry[size];
-        _mask = size - 1;
+        _retainBytes = Math.Max(retainBytes, 1);
+        _newest = new OutputChunk(0, 0, OutputChunk.DefaultBytes);
+        _recent.Enqueue(_newest);
     }
 
     /// <summary>Index the next frame will get; frames are numbered from 0.</summary>
     public long Head => Volatile.Read(ref _head);
-
-    /// <summary>Oldest index still held.</summary>
-    public long Tail => Math.Max(0, Head - _entries.Length);
-
-    private long _bytesOut;
 
     /// <summary>Bytes of every frame appended so far: the stream position just after the newest frame.</summary>
     public long BytesOut => Volatile.Read(ref _bytesOut);
@@ -34,14 +39,32 @@ public sealed class OutputRing
     /// <summary>The title of the newest frame (null before the first frame, or when none is known).</summary>
     public TitleInfo? Title { get; private set; }
 
-    public void Append(ReadOnlyMemory<byte> frame, ulong sequence, long timestampMicros, TitleInfo? title = null)
+    /// <summary>Bytes the ring itself holds on to (chunks kept for bursts), whatever listeners hold besides.</summary>
+    public long RetainedBytes
+    {
+        get
+        {
+            lock (_gate) return _recent.Sum(c => (long)c.Capacity);
+        }
+    }
+
+    public void Append(ReadOnlySpan<byte> frame, long timestampMicros, TitleInfo? title = null)
     {
         lock (_gate)
         {
-            long end = _bytesOut + frame.Length;
-            _entries[_head & _mask] = new Entry(frame, sequence, timestampMicros, title, end);
+            if (!_newest.TryAppend(frame, title))
+            {
+                var next = new OutputChunk(_head, _bytesOut, Math.Max(OutputChunk.DefaultBytes, frame.Length));
+                next.TryAppend(frame, title);
+                _newest.Close(next);
+                _newest = next;
+                _recent.Enqueue(next);
+                // The oldest chunk goes once the ones after it alone hold the retained bytes.
+                while (_recent.Count > 1 && _bytesOut + frame.Length - _recent.ElementAt(1).StartOffset >= _retainBytes) _recent.Dequeue();
+            }
+            _bytesOut += frame.Length;
+            _bitrate[_head % BitrateFrames] = (_bytesOut, frame.Length, timestampMicros);
             Volatile.Write(ref _head, _head + 1);
-            Volatile.Write(ref _bytesOut, end);
             Title = title;
         }
     }
@@ -72,34 +95,50 @@ public sealed class OutputRing
         }
     }
 
-    /// <summary>The frame at <paramref name="index"/>, unless it has been overwritten or not written yet.</summary>
-    public bool TryGet(long index, out Entry entry)
+    /// <summary>Where a new listener starts: as far back as fits in <paramref name="burstBytes"/>, on a frame boundary.</summary>
+    public OutputCursor BurstStart(int burstBytes)
     {
-        entry = default;
-        if (index < 0) return false;
         lock (_gate)
         {
-            if (index >= _head || index < _head - _entries.Length) return false;
-            entry = _entries[index & _mask];
-            return true;
+            var cursor = new OutputCursor(_newest, _newest.Count);
+            long bytes = 0;
+            var chunks = _recent.ToArray();
+            for (int c = chunks.Length - 1; c >= 0; c--)
+            {
+                var chunk = chunks[c];
+                for (int k = chunk.Count; k > 0; k--)
+                {
+                    int length = chunk.Length(k - 1);
+                    if (bytes + length > burstBytes) return cursor;
+                    bytes += length;
+                    cursor = new OutputCursor(chunk, k - 1);
+                }
+            }
+            return cursor;
         }
     }
 
-    /// <summary>The index to start a new listener at: as far back as fits in <paramref name="burstBytes"/>.</summary>
-    public long BurstStart(int burstBytes)
+    /// <summary>The frame at the cursor, moving it on; false when no newer frame has been written yet.</summary>
+    public static bool TryRead(ref OutputCursor cursor, out OutputFrame frame)
     {
-        lock (_gate)
+        var (chunk, entry) = cursor;
+        while (true)
         {
-            long i = _head, tail = Math.Max(0, _head - _entries.Length + 1);
-            long bytes = 0;
-            while (i > tail)
+            if (entry < chunk.Count)
             {
-                int next = _entries[(i - 1) & _mask].Frame.Length;
-                if (bytes + next > burstBytes) break;
-                bytes += next;
-                i--;
+                frame = chunk.Read(entry);
+                cursor = new OutputCursor(chunk, entry + 1);
+                return true;
             }
-            return i;
+            // The writer links the next chunk only after closing this one: once Next is seen, Count is final.
+            if (chunk.Next is not { } next)
+            {
+                cursor = new OutputCursor(chunk, entry);
+                frame = default;
+                return false;
+            }
+            if (entry < chunk.Count) continue;
+            (chunk, entry) = (next, 0);
         }
     }
 
@@ -107,31 +146,30 @@ public sealed class OutputRing
     /// Average bitrate of the newest frames (up to <paramref name="frames"/>), from their sizes and media timestamps;
     /// 0 until there are two frames. For codecs whose headers carry no bitrate (AAC in ADTS).
     /// </summary>
-    public int MeasuredBitrateKbps(long frameDurationMicros, int frames = 256)
+    public int MeasuredBitrateKbps(long frameDurationMicros, int frames = BitrateFrames)
     {
         lock (_gate)
         {
-            long count = Math.Min(Math.Min(frames, _head), _entries.Length);
+            long count = Math.Min(Math.Min(frames, _head), BitrateFrames);
             if (count < 2) return 0;
-            var newest = _entries[(_head - 1) & _mask];
-            var oldest = _entries[(_head - count) & _mask];
-            long bytes = newest.EndOffset - oldest.EndOffset + oldest.Frame.Length;
+            var newest = _bitrate[(_head - 1) % BitrateFrames];
+            var oldest = _bitrate[(_head - count) % BitrateFrames];
+            long bytes = newest.EndOffset - oldest.EndOffset + oldest.Length;
             long micros = newest.TimestampMicros - oldest.TimestampMicros + frameDurationMicros;
             return micros <= 0 ? 0 : (int)Math.Round(bytes * 8_000.0 / micros);
         }
     }
-
-    /// <summary>The stream position (in bytes) where the frame at <paramref name="index"/> starts; the newest position if it is not held.</summary>
-    public long StartOffset(long index)
-    {
-        lock (_gate)
-        {
-            if (index >= _head || index < _head - _entries.Length || index < 0) return _bytesOut;
-            var e = _entries[index & _mask];
-            return e.EndOffset - e.Frame.Length;
-        }
-    }
-
-    /// <param name="EndOffset">Stream position just after this frame: bytes of every frame up to and including it.</param>
-    public readonly record struct Entry(ReadOnlyMemory<byte> Frame, ulong Sequence, long TimestampMicros, TitleInfo? Title, long EndOffset);
 }
+
+/// <summary>A listener's place in an <see cref="OutputRing"/>: the chunk it reads and the frame within it.</summary>
+public readonly record struct OutputCursor(OutputChunk Chunk, int Entry)
+{
+    /// <summary>Index of the frame at the cursor, as <see cref="OutputRing.Head"/> counts them.</summary>
+    public long Index => Chunk.FirstIndex + Entry;
+
+    /// <summary>Stream position (bytes of every frame before the cursor).</summary>
+    public long Offset => Entry == 0 ? Chunk.StartOffset : Chunk.Read(Entry - 1).EndOffset;
+}
+
+/// <summary>One emitted frame as a listener reads it: its bytes, its title, and the stream position after it.</summary>
+public readonly record struct OutputFrame(ReadOnlyMemory<byte> Data, TitleInfo? Title, long EndOffset);

@@ -12,12 +12,12 @@ public class OutputRingTests
     public void The_measured_bitrate_of_the_fixtures_is_their_encoding_rate(string fixture, int kbps)
     {
         var frames = FrameFile.ReadAll(Repo.Fixture(fixture));
-        var ring = new OutputRing(1024);
+        var ring = new OutputRing(64 * 1024);
         Assert.Equal(0, ring.MeasuredBitrateKbps(frames[0].Parameters.FrameDurationMicros));
         long t = 0;
         for (int i = 0; i < 600; i++)
         {
-            ring.Append(frames[i].Data, (ulong)i, t);
+            ring.Append(frames[i].Data, t);
             t += frames[i].Parameters.FrameDurationMicros;
         }
         // ffmpeg's AAC encoder aims at the average; any 256 frames land within a few kbps of it.
@@ -27,16 +27,83 @@ public class OutputRingTests
     [Fact]
     public void Stream_positions_count_every_byte_appended_and_burst_starts_on_a_frame()
     {
-        var ring = new OutputRing(8);
-        for (int i = 0; i < 20; i++) ring.Append(new byte[100 + i], (ulong)i, i * 1000);
+        var ring = new OutputRing(250);
+        for (int i = 0; i < 20; i++) ring.Append(new byte[100 + i], i * 1000);
         long expected = Enumerable.Range(0, 20).Sum(i => 100 + i);
         Assert.Equal(expected, ring.BytesOut);
-        Assert.Equal(expected - 119, ring.StartOffset(19));
-        long start = ring.BurstStart(250);
-        Assert.Equal(18, start);
-        Assert.Equal(expected - 119 - 118, ring.StartOffset(start));
-        // Not held any more (overwritten) or not written yet: the newest position.
-        Assert.Equal(expected, ring.StartOffset(3));
-        Assert.Equal(expected, ring.StartOffset(25));
+        var start = ring.BurstStart(250);
+        Assert.Equal(18, start.Index);
+        Assert.Equal(expected - 119 - 118, start.Offset);
+        Assert.True(OutputRing.TryRead(ref start, out var frame));
+        Assert.Equal(118, frame.Data.Length);
+        Assert.Equal(expected - 119, frame.EndOffset);
+        Assert.True(OutputRing.TryRead(ref start, out frame));
+        Assert.Equal(expected, frame.EndOffset);
+        Assert.False(OutputRing.TryRead(ref start, out _));
+        Assert.Equal(20, start.Index);
+    }
+
+    [Fact]
+    public void A_reader_gets_every_frame_in_order_across_chunks_while_the_ring_keeps_only_its_burst()
+    {
+        var ring = new OutputRing(4096);
+        var reader = ring.BurstStart(4096);
+        var rng = new Random(7);
+        var written = new List<byte[]>();
+        var read = new List<byte[]>();
+        for (int i = 0; i < 3000; i++)
+        {
+            // Sizes from 1 byte to over a chunk, so chunks close both on bytes and on entries.
+            var frame = new byte[i % 997 == 0 ? OutputChunk.DefaultBytes + 10 : rng.Next(1, 400)];
+            rng.NextBytes(frame);
+            written.Add(frame);
+            ring.Append(frame, i);
+            if (i % 37 == 0)
+                while (OutputRing.TryRead(ref reader, out var f)) read.Add(f.Data.ToArray());
+        }
+        while (OutputRing.TryRead(ref reader, out var f)) read.Add(f.Data.ToArray());
+        Assert.Equal(written.Count, read.Count);
+        for (int i = 0; i < written.Count; i++) Assert.Equal(written[i], read[i]);
+        Assert.Equal(ring.Head, reader.Index);
+        Assert.Equal(ring.BytesOut, reader.Offset);
+        // 3000 frames of about 200 bytes went through; the ring holds its burst and a chunk or two, not all of them.
+        Assert.InRange(ring.RetainedBytes, 4096, 4096 + 3 * (OutputChunk.DefaultBytes + 10));
+        // A new listener's burst still starts on a frame and covers at most the burst.
+        var late = ring.BurstStart(4096);
+        Assert.InRange(ring.BytesOut - late.Offset, 1, 4096);
+    }
+
+    [Fact]
+    public async Task A_reader_on_another_thread_reads_exactly_what_the_writer_wrote()
+    {
+        var ring = new OutputRing(1024);
+        var reader = ring.BurstStart(0);
+        const int frames = 200_000;
+        long sum = 0, count = 0;
+        var task = Task.Run(async () =>
+        {
+            while (count < frames)
+            {
+                await ring.WaitForAsync(reader.Index);
+                while (OutputRing.TryRead(ref reader, out var f))
+                {
+                    Assert.Equal(f.Data.Length, f.Data.Span[0]);
+                    sum += f.Data.Length;
+                    count++;
+                }
+            }
+        });
+        var buffer = new byte[256];
+        for (int i = 0; i < frames; i++)
+        {
+            int length = 1 + i % 255;
+            buffer[0] = (byte)length;
+            ring.Append(buffer.AsSpan(0, length), i);
+            if (i % 50 == 0) ring.Publish();
+        }
+        ring.Publish();
+        await task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(frames, count);
+        Assert.Equal(ring.BytesOut, sum);
     }
 }

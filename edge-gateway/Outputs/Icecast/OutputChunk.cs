@@ -1,0 +1,59 @@
+namespace Davecast.Edge.Outputs.Icecast;
+
+/// <summary>
+/// A run of emitted frames' bytes in one array, with where each frame lies and its title, linked to the chunk after
+/// it. Written once by the <see cref="OutputRing"/>'s writer and never changed after, so listeners read it without a
+/// lock: an entry is complete before <see cref="Count"/> counts it.
+/// </summary>
+public sealed class OutputChunk(long firstIndex, long startOffset, int capacity)
+{
+    /// <summary>Bytes of a chunk: a few hundred frames of typical audio, and a small object for the GC.</summary>
+    public const int DefaultBytes = 16 * 1024;
+
+    private const int MaxEntries = 256;
+
+    private readonly byte[] _bytes = new byte[capacity];
+    private readonly Slot[] _slots = new Slot[MaxEntries];
+    private int _used;
+    private int _count;
+    private OutputChunk? _next;
+
+    /// <summary>Ring index of this chunk's first frame.</summary>
+    public long FirstIndex { get; } = firstIndex;
+
+    /// <summary>Stream position of this chunk's first byte.</summary>
+    public long StartOffset { get; } = startOffset;
+
+    public int Capacity => _bytes.Length;
+
+    /// <summary>Frames written so far.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The chunk written after this one, once this one is full.</summary>
+    public OutputChunk? Next => Volatile.Read(ref _next);
+
+    /// <summary>Copies a frame in; false when it does not fit (the writer then starts a new chunk).</summary>
+    public bool TryAppend(ReadOnlySpan<byte> frame, TitleInfo? title)
+    {
+        if (_count == MaxEntries || _used + frame.Length > _bytes.Length) return false;
+        frame.CopyTo(_bytes.AsSpan(_used));
+        _slots[_count] = new Slot(_used, frame.Length, title);
+        _used += frame.Length;
+        Volatile.Write(ref _count, _count + 1);
+        return true;
+    }
+
+    /// <summary>Links the chunk that follows; this one takes no more frames.</summary>
+    public void Close(OutputChunk next) => Volatile.Write(ref _next, next);
+
+    public OutputFrame Read(int entry)
+    {
+        var slot = _slots[entry];
+        return new OutputFrame(_bytes.AsMemory(slot.Offset, slot.Length), slot.Title, StartOffset + slot.Offset + slot.Length);
+    }
+
+    /// <summary>Length of the frame at <paramref name="entry"/>.</summary>
+    public int Length(int entry) => _slots[entry].Length;
+
+    private readonly record struct Slot(int Offset, int Length, TitleInfo? Title);
+}

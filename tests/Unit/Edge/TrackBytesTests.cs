@@ -1,0 +1,85 @@
+using Davecast.Edge.Splicing;
+
+namespace Davecast.Tests.Edge;
+
+public class TrackBytesTests
+{
+    [Fact]
+    public void The_newest_frames_read_back_exactly_and_the_buffer_holds_about_the_frames_asked_for()
+    {
+        var bytes = new TrackBytes(100);
+        var rng = new Random(3);
+        var frames = new List<(byte[] Data, TrackBytes.Place Place)>();
+        for (int i = 0; i < 2000; i++)
+        {
+            var data = new byte[rng.Next(150, 250)];
+            rng.NextBytes(data);
+            frames.Add((data, bytes.Put(data)));
+        }
+        // Every one of the newest 100 is there, byte for byte; the oldest are written over.
+        for (int i = frames.Count - 100; i < frames.Count; i++)
+        {
+            Assert.True(bytes.TryRead(frames[i].Place, out var read), $"frame {i} of {frames.Count}");
+            Assert.Equal(frames[i].Data, read.ToArray());
+        }
+        Assert.False(bytes.TryRead(frames[0].Place, out _));
+        Assert.False(bytes.TryRead(frames[frames.Count - 400].Place, out _));
+        // About 100 frames of 200 bytes: not the 2000 frames put, nor a stride of the largest frame for each.
+        Assert.InRange(bytes.Capacity, 100 * 200, 100 * 200 * 2);
+    }
+
+    [Fact]
+    public void A_rising_bitrate_grows_the_buffer_and_frames_in_the_old_one_stay_readable()
+    {
+        var bytes = new TrackBytes(50);
+        var small = Enumerable.Range(0, 40).Select(i => bytes.Put(Enumerable.Repeat((byte)i, 100).ToArray())).ToList();
+        int before = bytes.Capacity;
+        var large = Enumerable.Range(0, 200).Select(i => (Data: Enumerable.Repeat((byte)i, 400).ToArray(), Place: default(TrackBytes.Place))).ToList();
+        for (int i = 0; i < large.Count; i++) large[i] = large[i] with { Place = bytes.Put(large[i].Data) };
+        Assert.True(bytes.Capacity >= 50 * 400, $"capacity {bytes.Capacity} after 400-byte frames (was {before})");
+        for (int i = large.Count - 50; i < large.Count; i++)
+        {
+            Assert.True(bytes.TryRead(large[i].Place, out var read), $"large frame {i}");
+            Assert.Equal(large[i].Data, read.ToArray());
+        }
+        // The small frames went into a buffer retired before the writer came round to them: never written again.
+        Assert.True(bytes.TryRead(small[0], out var first));
+        Assert.All(first.ToArray(), b => Assert.Equal(0, b));
+        Assert.True(bytes.TryRead(small[^1], out var last));
+        Assert.All(last.ToArray(), b => Assert.Equal(39, b));
+    }
+
+    [Fact]
+    public void Frames_the_writer_came_round_to_before_the_buffer_grew_are_gone()
+    {
+        var bytes = new TrackBytes(50);
+        var small = Enumerable.Range(0, 70).Select(i => bytes.Put(Enumerable.Repeat((byte)i, 100).ToArray())).ToList();
+        for (int i = 0; i < 200; i++) bytes.Put(new byte[400]);
+        // 62 small frames filled the first pass; the second pass wrote the last 8 small ones, then large ones over
+        // the rest of the first pass's frames, before the buffer grew.
+        Assert.False(bytes.TryRead(small[0], out _));
+        Assert.False(bytes.TryRead(small[30], out _));
+        Assert.True(bytes.TryRead(small[^1], out var last));
+        Assert.All(last.ToArray(), b => Assert.Equal(69, b));
+    }
+
+    [Fact]
+    public void A_track_holds_the_bytes_of_at_least_the_splicers_reach_and_knows_older_frames_only_by_hash()
+    {
+        var track = new EncoderTrack("a", 1);
+        for (ulong s = 0; s < 3000; s++)
+        {
+            var data = BitConverter.GetBytes(s).Concat(new byte[200]).ToArray();
+            Assert.True(track.Put(s, new SpliceFrame(data, (long)s * 23_000, 23_000, s + 1_000_000), 0));
+        }
+        for (ulong s = 3000 - Splicer.MaxContentLag; s < 3000; s++)
+        {
+            Assert.True(track.TryGet(s, out var f), $"frame {s}");
+            Assert.Equal(s, BitConverter.ToUInt64(f.Data.Span));
+            Assert.Equal((long)s * 23_000, f.TimestampMicros);
+        }
+        Assert.True(track.TryFindHash(3000 - 1000 + 1_000_000, out ulong old));
+        Assert.Equal(2000UL, old);
+        Assert.InRange(track.BytesCapacity, Splicer.MaxContentLag * 208, Splicer.MaxContentLag * 208 * 2);
+    }
+}

@@ -12,17 +12,18 @@ public readonly record struct SpliceFrame(ReadOnlyMemory<byte> Data, long Timest
 public sealed class EncoderTrack
 {
     private readonly Slot[] _slots;
-    private readonly int _mask;
-    private readonly Dictionary<ulong, ulong> _byHash = [];
+    private readonly Dictionary<ulong, ulong> _byHash;
     private readonly TrackBytes _bytes = new(Splicer.MaxContentLag);
 
-    public EncoderTrack(string name, ulong session, int capacity = 1024)
+    /// <summary>Frames a track knows of: the splicer's reach, and its look-back from a playhead a few seconds behind.</summary>
+    public const int DefaultCapacity = Splicer.MaxContentLag + 128;
+
+    public EncoderTrack(string name, ulong session, int capacity = DefaultCapacity)
     {
         Name = name;
         Session = session;
-        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 64));
-        _slots = new Slot[size];
-        _mask = size - 1;
+        _slots = new Slot[Math.Max(capacity, 64)];
+        _byHash = new Dictionary<ulong, ulong>(_slots.Length);
     }
 
     public string Name { get; }
@@ -45,7 +46,7 @@ public sealed class EncoderTrack
     public bool Put(ulong sequence, in SpliceFrame frame, long now)
     {
         if (Any && sequence < Floor) return false;
-        ref var slot = ref _slots[(int)(sequence & (ulong)_mask)];
+        ref var slot = ref _slots[(int)(sequence % (ulong)_slots.Length)];
         if (slot.Used && slot.Sequence == sequence)
         {
             Duplicates++;
@@ -75,7 +76,7 @@ public sealed class EncoderTrack
     /// <summary>The frame with this sequence number, while its bytes are held. Its bytes are valid until the next <see cref="Put"/>.</summary>
     public bool TryGet(ulong sequence, out SpliceFrame frame)
     {
-        ref var slot = ref _slots[(int)(sequence & (ulong)_mask)];
+        ref var slot = ref _slots[(int)(sequence % (ulong)_slots.Length)];
         if (slot.Used && slot.Sequence == sequence && _bytes.TryRead(slot.Place, out var data))
         {
             frame = new SpliceFrame(data, slot.TimestampMicros, slot.DurationMicros, slot.Hash);
@@ -95,7 +96,7 @@ public sealed class EncoderTrack
     {
         for (ulong s = sequence + 1; Any && s <= Highest; s++)
         {
-            ref var slot = ref _slots[(int)(s & (ulong)_mask)];
+            ref var slot = ref _slots[(int)(s % (ulong)_slots.Length)];
             if (slot.Used && slot.Sequence == s)
             {
                 found = s;

@@ -50,16 +50,17 @@ public sealed class TrackBytes(int frames)
         return true;
     }
 
-    // Back to the start of the buffer, or into a bigger one when the pass just ended held too few frames (a
-    // bitrate rising, or the first frames). The rest of the old buffer is skipped, which the position counts.
+    // Back to the start of the buffer, or into one resized for the pass just ended: bigger when it held too few
+    // frames (a bitrate rising), smaller when it held over twice as many (a large first frame). The old buffer's
+    // frames stay readable; the rest of the buffer is skipped, which the position counts.
     private void NextPass(int length)
     {
-        long want = Capacity == 0
-            ? (long)length * frames * 5 / 4
-            : _framesThisPass < frames ? (long)Capacity * frames / Math.Max(1, _framesThisPass) * 9 / 8 : Capacity;
+        long want = Capacity == 0 ? (long)length * frames * 17 / 16
+            : _framesThisPass < frames || _framesThisPass > 2 * frames ? (long)Capacity * frames / Math.Max(1, _framesThisPass) * 17 / 16
+            : Capacity;
         want = Math.Max(want, length);
         _position += Capacity - _used;
-        if (want > Capacity)
+        if (want != Capacity)
         {
             _buffer.RetiredAt = _position;
             _buffer = new Buffer(new byte[Math.Min(want, Array.MaxLength)]);

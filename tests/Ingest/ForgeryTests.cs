@@ -64,10 +64,9 @@ public sealed class ForgeryTests(ITestOutputHelper output)
                 await udp.SendAsync(buffer.AsMemory(0, length));
                 // A replayed audio packet carries frames the relay kept already: it is dropped as a copy before its
                 // tag or the replay guard is looked at (docs/protocol.md), and counted with the duplicates.
-                if (kind == RejectReason.Replay && PacketCodec.TryParse(buffer.AsSpan(0, length), out var replayed) == RejectReason.None
-                    && replayed.Type == PacketType.Audio)
+                if (kind == RejectReason.Replay && AudioFrames(buffer.AsSpan(0, length)) is int replayedFrames and >= 0)
                 {
-                    copiedFrames += replayed.FrameCount;
+                    copiedFrames += replayedFrames;
                     n++;
                     continue;
                 }
@@ -115,6 +114,10 @@ public sealed class ForgeryTests(ITestOutputHelper output)
         metrics.Sum("davecast_relay_packets_rejected_total", ("reason", RelayMetrics.SnakeCase(reason.ToString())));
 
     private static double Duplicates(PrometheusText metrics) => metrics.Sum("davecast_relay_duplicates_total");
+
+    /// <summary>The frames of a well-formed audio packet, else -1 (a parsed packet view cannot live in an async method).</summary>
+    private static int AudioFrames(ReadOnlySpan<byte> packet) =>
+        PacketCodec.TryParse(packet, out var view) == RejectReason.None && view.Type == PacketType.Audio ? view.FrameCount : -1;
 
     private static int Copy(byte[] packet, byte[] buffer)
     {

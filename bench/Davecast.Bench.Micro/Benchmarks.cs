@@ -238,7 +238,7 @@ public class EdgeSplice
         _ring = new OutputRing(2048);
         _emit = (frame, track, seq) =>
         {
-            _ring.Append(frame.Data, seq, frame.TimestampMicros);
+            _ring.Append(frame.Data, seq, frame.TimestampMicros, frame.DurationMicros);
             _emitted++;
         };
         _now = Stopwatch.GetTimestamp();

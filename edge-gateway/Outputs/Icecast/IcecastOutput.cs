@@ -13,7 +13,7 @@ public sealed class IcecastOutput(int ringFrames, TimeSpan writeInterval) : IMou
 
     public OutputRing Ring { get; } = new(ringFrames);
 
-    public void Write(in ProgrammeFrame frame) => Ring.Append(frame.Data, frame.Sequence, frame.TimestampMicros, frame.Title);
+    public void Write(in ProgrammeFrame frame) => Ring.Append(frame.Data, frame.Sequence, frame.TimestampMicros, frame.DurationMicros, frame.Title);
 
     public void Flush(int frames, long now)
     {

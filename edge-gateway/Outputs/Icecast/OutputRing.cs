@@ -34,12 +34,12 @@ public sealed class OutputRing
     /// <summary>The title of the newest frame (null before the first frame, or when none is known).</summary>
     public TitleInfo? Title { get; private set; }
 
-    public void Append(ReadOnlyMemory<byte> frame, ulong sequence, long timestampMicros, TitleInfo? title = null)
+    public void Append(ReadOnlyMemory<byte> frame, ulong sequence, long timestampMicros, long durationMicros, TitleInfo? title = null)
     {
         lock (_gate)
         {
             long end = _bytesOut + frame.Length;
-            _entries[_head & _mask] = new Entry(frame, sequence, timestampMicros, title, end);
+            _entries[_head & _mask] = new Entry(frame, sequence, timestampMicros, durationMicros, title, end);
             Volatile.Write(ref _head, _head + 1);
             Volatile.Write(ref _bytesOut, end);
             Title = title;
@@ -85,18 +85,22 @@ public sealed class OutputRing
         }
     }
 
-    /// <summary>The index to start a new listener at: as far back as fits in <paramref name="burstBytes"/>.</summary>
-    public long BurstStart(int burstBytes)
+    /// <summary>
+    /// The index to start a new listener at: as far back as fits in <paramref name="limit"/>, by the frames' bytes and
+    /// durations, and not before <paramref name="floor"/>.
+    /// </summary>
+    public long BurstStart(BurstLimit limit, long floor = 0)
     {
         lock (_gate)
         {
-            long i = _head, tail = Math.Max(0, _head - _entries.Length + 1);
-            long bytes = 0;
+            long i = _head, tail = Math.Max(floor, Math.Max(0, _head - _entries.Length + 1));
+            long bytes = 0, micros = 0;
             while (i > tail)
             {
-                int next = _entries[(i - 1) & _mask].Frame.Length;
-                if (bytes + next > burstBytes) break;
-                bytes += next;
+                ref readonly var before = ref _entries[(i - 1) & _mask];
+                if (bytes + before.Frame.Length > limit.Bytes || micros + before.DurationMicros > limit.Micros) break;
+                bytes += before.Frame.Length;
+                micros += before.DurationMicros;
                 i--;
             }
             return i;
@@ -133,5 +137,5 @@ public sealed class OutputRing
     }
 
     /// <param name="EndOffset">Stream position just after this frame: bytes of every frame up to and including it.</param>
-    public readonly record struct Entry(ReadOnlyMemory<byte> Frame, ulong Sequence, long TimestampMicros, TitleInfo? Title, long EndOffset);
+    public readonly record struct Entry(ReadOnlyMemory<byte> Frame, ulong Sequence, long TimestampMicros, long DurationMicros, TitleInfo? Title, long EndOffset);
 }

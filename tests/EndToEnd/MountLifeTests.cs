@@ -19,12 +19,13 @@ public sealed class MountLifeTests(ITestOutputHelper output)
     private const int FramesPerSecond = 38;
 
     [Fact]
-    public async Task A_failover_to_the_backup_keeps_listeners_and_a_mount_with_no_live_encoder_for_the_mount_timeout_closes_them_and_answers_404()
+    public async Task Relay_and_encoder_failovers_keep_listeners_and_a_mount_with_no_live_encoder_for_the_mount_timeout_closes_them_and_answers_404()
     {
         await using var d = new Deployment();
         try
         {
             await d.StartRelayAsync("relay-a");
+            await d.StartRelayAsync("relay-b");
             var edge = await d.StartEdgeAsync("--mount-timeout", "2");
             var startAt = Deployment.SecondsFromNow(3);
             var main = d.StartPublisherIn(null, "studio-main", Mount, Repo.Fixture("programme.mp3"), 200, d.Relays, startAt);
@@ -34,6 +35,11 @@ public sealed class MountLifeTests(ITestOutputHelper output)
             Assert.Equal("HTTP/1.0 200 OK", listener.StatusLine);
             var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.mp3"));
             await ListenerWait.ForFramesAsync(continuity, listener.Audio, 2 * FramesPerSecond, TimeSpan.FromSeconds(30), "before the failover", () => listener.Closed);
+
+            // A relay dies (not the primary silo, which holds this cluster's membership): the other relay's copies go on.
+            d.KillRelay("relay-b");
+            await Wait.HoldsAsync(() => !listener.Closed, TimeSpan.FromSeconds(8), "the listener stays connected through the relay's death");
+            await ListenerWait.ForMoreFramesAsync(continuity, listener.Audio, 2 * FramesPerSecond, TimeSpan.FromSeconds(20), "after the relay died", () => listener.Closed);
 
             // The main encoder stops: the backup goes on, well past the encoder timeout (3 s) and --mount-timeout (2 s).
             main.Kill9();
@@ -66,6 +72,38 @@ public sealed class MountLifeTests(ITestOutputHelper output)
             Assert.Equal("HTTP/1.0 200 OK", again.StatusLine);
             await ListenerWait.ForFramesAsync(continuity, again.Audio, FramesPerSecond, TimeSpan.FromSeconds(30), "after the encoder came back", () => again.Closed);
             await Wait.UntilAsync(() => edge.Process.Output.Contains("an encoder is live again"), TimeSpan.FromSeconds(10), "the edge to log the mount's return");
+        }
+        catch
+        {
+            output.WriteLine(d.Logs());
+            throw;
+        }
+    }
+
+    /// <summary>The second case: the encoder pushing to a publisher's <c>--listen-source</c> port disconnects.</summary>
+    [Fact]
+    public async Task A_listen_source_encoder_that_disconnects_ends_the_mount_after_the_mount_timeout()
+    {
+        await using var d = new Deployment();
+        try
+        {
+            await d.StartRelayAsync("relay-a");
+            var edge = await d.StartEdgeAsync("--mount-timeout", "1");
+            int sourcePort = Ports.Free();
+            d.StartPublisherWith("encoder", Mount, 100, ["--listen-source", $"127.0.0.1:{sourcePort}", "--source-password", "push-secret"]);
+            await FfmpegPush.WaitForServerAsync(sourcePort, TimeSpan.FromSeconds(30), "the publisher's source port");
+            using var ffmpeg = FfmpegPush.Start(Repo.Fixture("programme.mp3"), sourcePort, Mount, "push-secret");
+            d.Track(ffmpeg.Process);
+            await Wait.ForMountAsync(edge.Url(Mount), TimeSpan.FromSeconds(60));
+            await using var listener = await IcyClient.ConnectAsync(edge.Port, Mount, icyMetadata: false);
+            Assert.Equal("HTTP/1.0 200 OK", listener.StatusLine);
+            await Wait.UntilAsync(() => listener.Closed || listener.AudioLength > 0, TimeSpan.FromSeconds(10), "audio at the listener");
+
+            ffmpeg.Process.Kill9();
+            Assert.True(await listener.WaitForCloseAsync(TimeSpan.FromSeconds(30)), $"the listener was not closed after its source left: {listener}");
+            Assert.Null(listener.Error);
+            await using var late = await IcyClient.ConnectAsync(edge.Port, Mount, icyMetadata: false);
+            Assert.Equal(404, late.StatusCode);
         }
         catch
         {

@@ -18,14 +18,31 @@ public sealed class EdgeOptions
     /// <summary>This edge's name in mount health reports.</summary>
     public string Name { get; set; } = Environment.MachineName;
 
-    /// <summary>Bytes of recent audio a new listener gets at once, so that its player starts without waiting.</summary>
-    public int BurstBytes { get; set; } = 64 * 1024;
+    /// <summary>Icecast's default burst-size: what a new listener gets when neither burst option is given.</summary>
+    public const int DefaultBurstBytes = 64 * 1024;
+
+    /// <summary>
+    /// Bytes of recent audio a new listener gets at once, so that its player starts without waiting; null when not
+    /// given (see <see cref="Outputs.Icecast.BurstLimit.Of"/>).
+    /// </summary>
+    public int? BurstBytes { get; set; }
+
+    /// <summary>Seconds of recent audio a new listener gets at once, whatever the bitrate; null when not given.</summary>
+    public double? BurstSeconds { get; set; }
 
     /// <summary>
     /// Least time between two writes to a listener: audio emitted meanwhile goes out in one write. Zero writes each
     /// pump's frames at once.
     /// </summary>
     public TimeSpan WriteInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How long a mount may have no live encoder (none healthy by the election's encoder timeout) before it is gone:
+    /// new listeners get 404 and its listeners are closed, as Icecast does when a source leaves without a fallback.
+    /// </summary>
+    public TimeSpan MountTimeout { get; set; } = DefaultMountTimeout;
+
+    public static readonly TimeSpan DefaultMountTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>How often the mount list and each mount's relays and live encoder are refreshed.</summary>
     public TimeSpan Refresh { get; set; } = TimeSpan.FromSeconds(1);

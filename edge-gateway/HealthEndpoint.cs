@@ -27,6 +27,8 @@ public static class HealthEndpoint
                 relays = info?.Relays,
                 title = info?.Title,
                 thisEdge = local,
+                // No live encoder at this edge for --mount-timeout: listeners get 404.
+                ended = feed.Ended,
                 backfilledFrames = feed.BackfilledFrames,
                 encoders = info?.Encoders.Select(e => EncoderHealth.Of(e, now, info.HealthTimeout)),
                 edges = info?.Edges,

@@ -40,7 +40,7 @@ public sealed partial class IcecastEndpoints(
     public IResult Status(HttpContext context)
     {
         CorsPolicy.Apply(context.Response.Headers);
-        var feeds = catalog.Feeds.Where(f => f.Parameters is not null && f.Output.Head > 0)
+        var feeds = catalog.Feeds.Where(f => f.Playable)
             .OrderBy(f => f.Mount, StringComparer.Ordinal).ToList();
         using var body = new MemoryStream();
         using (var json = new Utf8JsonWriter(body, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -109,7 +109,7 @@ public sealed partial class IcecastEndpoints(
     {
         if (!Authorized(context, _options.RelayUser, _options.RelayPassword)) return Unauthorized(context, "streamlist");
         var text = new StringBuilder();
-        foreach (var f in catalog.Feeds.Where(f => f.Parameters is not null && f.Output.Head > 0).OrderBy(f => f.Mount, StringComparer.Ordinal))
+        foreach (var f in catalog.Feeds.Where(f => f.Playable).OrderBy(f => f.Mount, StringComparer.Ordinal))
             text.Append('/').Append(f.Mount).Append('\n');
         return Results.Text(text.ToString(), "text/plain; charset=utf-8");
     }

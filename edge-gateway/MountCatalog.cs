@@ -65,7 +65,11 @@ public sealed partial class MountCatalog : BackgroundService
                     try
                     {
                         feed.Pump();
-                        if (checkQueues) feed.DropSlowListeners(_options.ListenerQueueBytes);
+                        if (checkQueues)
+                        {
+                            feed.DropSlowListeners(_options.ListenerQueueBytes);
+                            LogLife(feed);
+                        }
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
@@ -83,6 +87,14 @@ public sealed partial class MountCatalog : BackgroundService
         {
         }
         await follow;
+    }
+
+    private void LogLife(MountFeed feed)
+    {
+        var change = feed.CheckLife(out int closed);
+        if (change == MountLifeChange.Ended) LogMountEnded(feed.Mount, _options.MountTimeout.TotalSeconds, closed);
+        else if (change == MountLifeChange.Resumed) LogMountResumed(feed.Mount);
+        else if (closed > 0) LogLateListenersClosed(feed.Mount, closed);
     }
 
     private long _lastPumpError = -1000;
@@ -122,6 +134,15 @@ public sealed partial class MountCatalog : BackgroundService
 
     [LoggerMessage(LogLevel.Warning, "Output pump stalled for {Milliseconds} ms (this process was starved of CPU or threads)")]
     private partial void LogPumpStalled(long milliseconds);
+
+    [LoggerMessage(LogLevel.Warning, "Mount {Mount}: no live encoder for {Seconds} s (--mount-timeout): closed its {Listeners} listener(s); new listeners get 404 until an encoder is live again")]
+    private partial void LogMountEnded(string mount, double seconds, int listeners);
+
+    [LoggerMessage(LogLevel.Information, "Mount {Mount}: an encoder is live again; listeners are served")]
+    private partial void LogMountResumed(string mount);
+
+    [LoggerMessage(LogLevel.Information, "Mount {Mount}: ended; closed {Listeners} more listener(s)")]
+    private partial void LogLateListenersClosed(string mount, int listeners);
 
     [LoggerMessage(LogLevel.Information, "New mount {Mount}")]
     private partial void LogNewMount(string mount);

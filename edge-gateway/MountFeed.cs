@@ -18,13 +18,17 @@ public sealed class MountFeed
     private readonly SpliceFeed _splice;
     private readonly IcecastOutput _icecast;
     private readonly MountListeners _listeners;
+    private readonly TimeSpan _mountTimeout;
+    private bool _ended;
+    private long _burstFloor;
 
     /// <param name="backfill">Asks the relays for a backfill request's frames and offers each answer as it comes.</param>
     public MountFeed(string mount, EdgeOptions options, Func<BackfillRequest, Action<FrameBatch>, Task> backfill, ILogger logger)
     {
         Mount = mount;
-        _icecast = new IcecastOutput(options.BurstBytes, options.WriteInterval);
+        _icecast = new IcecastOutput(BurstLimit.Of(options), options.WriteInterval);
         _listeners = new MountListeners(options.MaxListenersPerMount);
+        _mountTimeout = options.MountTimeout;
         long f = Stopwatch.Frequency;
         var timing = new SplicerTiming(
             Hold: (long)(options.Hold.TotalSeconds * f),
@@ -43,6 +47,33 @@ public sealed class MountFeed
     public MountInfo? Info { get; private set; }
 
     public CodecParameters? Parameters => Info?.Parameters;
+
+    /// <summary>
+    /// Whether the mount has had no live encoder at this edge for <c>--mount-timeout</c>: it is then gone, as an
+    /// Icecast mount whose source left. A failover to a backup encoder or another relay keeps an encoder live.
+    /// </summary>
+    public bool Ended => _splice.SinceLive(Stopwatch.GetTimestamp()) is { } since && since > _mountTimeout;
+
+    /// <summary>Whether listeners can have it now: its codec known, audio emitted, and not <see cref="Ended"/>.</summary>
+    public bool Playable => Parameters is not null && Output.Head > 0 && !Ended;
+
+    /// <summary>The oldest frame a new listener's burst may start at: none from before the mount last ended.</summary>
+    public long BurstFloor => Interlocked.Read(ref _burstFloor);
+
+    /// <summary>
+    /// The catalog's check, a few times a second: closes the listeners of an ended mount (those admitted just before
+    /// it ended too), and says whether it ended or came back since the last check.
+    /// </summary>
+    public MountLifeChange CheckLife(out int closed)
+    {
+        bool ended = Ended;
+        closed = ended ? _listeners.CloseAll() : 0;
+        if (ended == _ended) return MountLifeChange.None;
+        _ended = ended;
+        if (!ended) return MountLifeChange.Resumed;
+        Interlocked.Exchange(ref _burstFloor, Output.Head);
+        return MountLifeChange.Ended;
+    }
 
     /// <summary>Listeners connected to this mount at this edge now.</summary>
     public int Listeners => _listeners.Count;
@@ -107,3 +138,6 @@ public sealed class MountFeed
     /// <summary>Moves every frame that is ready to the outputs. Called on each batch and by the catalog's timer.</summary>
     public void Pump() => _splice.Pump();
 }
+
+/// <summary>What <see cref="MountFeed.CheckLife"/> found changed.</summary>
+public enum MountLifeChange { None, Ended, Resumed }

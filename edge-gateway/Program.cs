@@ -19,7 +19,9 @@ var clusterId = new Option<string>("--cluster-id") { Description = "Without --si
 var holdMs = new Option<int>("--hold-ms") { Description = "Milliseconds a missing frame is waited for before it is given up", DefaultValueFactory = _ => 400 };
 var backfillMs = new Option<int>("--backfill-ms") { Description = "Milliseconds a backfill from the relays' windows may take before a backup encoder's frame is used", DefaultValueFactory = _ => 300 };
 var edgeName = new Option<string>("--name") { Description = "This edge's name in mount health", DefaultValueFactory = _ => Environment.MachineName };
-var burst = new Option<int>("--burst-bytes") { Description = "Bytes of recent audio sent at once to a new listener", DefaultValueFactory = _ => 64 * 1024 };
+var burst = new Option<int>("--burst-bytes") { Description = "Bytes of recent audio sent at once to a new listener (64 KiB unless --burst-seconds is given; with it, the smaller burst applies)" };
+var burstSeconds = new Option<double?>("--burst-seconds") { Description = "Seconds of recent audio sent at once to a new listener, whatever the bitrate (at most --listener-queue-bytes; with --burst-bytes, the smaller burst applies)" };
+var mountTimeout = new Option<double>("--mount-timeout") { Description = "Seconds a mount may have no live encoder (none healthy by the election's encoder timeout) before new listeners get 404 and its listeners are closed, as Icecast does when a source leaves; a failover to a backup encoder or another relay keeps it live", DefaultValueFactory = _ => EdgeOptions.DefaultMountTimeout.TotalSeconds };
 var writeMs = new Option<int>("--write-interval-ms") { Description = "Least milliseconds between two writes to a listener; audio emitted meanwhile goes in one write", DefaultValueFactory = _ => 200 };
 var metaint = new Option<int>("--icy-metaint") { Description = "Audio bytes between ICY metadata blocks for listeners that send Icy-MetaData: 1", DefaultValueFactory = _ => 16000 };
 var maxListeners = new Option<int>("--max-listeners") { Description = "Listeners this edge serves at once over all mounts; more are refused with 503", DefaultValueFactory = _ => 10_000 };
@@ -57,6 +59,8 @@ holdMs.Rule(v => v is < 0 or > 10_000 ? "--hold-ms must be between 0 and 10000" 
 backfillMs.Rule(v => v is < 10 or > 10_000 ? "--backfill-ms must be between 10 and 10000" : null);
 edgeName.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--name must not be empty"); });
 burst.Rule(v => v is < 0 or > 16 * 1024 * 1024 ? "--burst-bytes must be between 0 and 16777216" : null);
+burstSeconds.Rule(v => v is < 0 or > 30 or double.NaN ? "--burst-seconds must be between 0 and 30" : null);
+mountTimeout.Rule(v => v is < 0 or > 86_400 or double.NaN ? "--mount-timeout must be between 0 and 86400 (seconds)" : null);
 writeMs.Rule(v => v is < 0 or > 1000 ? "--write-interval-ms must be between 0 and 1000" : null);
 metaint.Rule(v => v is < 256 or > 1024 * 1024 ? "--icy-metaint must be between 256 and 1048576" : null);
 maxListeners.Rule(v => v is < 1 or > 1_000_000 ? "--max-listeners must be between 1 and 1000000" : null);
@@ -76,7 +80,7 @@ foreach (var o in new[] { relayUser, relayPassword, adminUser, adminPassword, ho
 
 var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP audio stream per mount from the relays' copies.")
 {
-    port, address, sites, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, writeMs, metaint, maxListeners, maxPerMount,
+    port, address, sites, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, burstSeconds, mountTimeout, writeMs, metaint, maxListeners, maxPerMount,
     queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
 };
 
@@ -94,7 +98,9 @@ root.SetAction(async (parse, ct) =>
     {
         Sites = siteList,
         Hold = TimeSpan.FromMilliseconds(parse.GetValue(holdMs)),
-        BurstBytes = parse.GetValue(burst),
+        BurstBytes = parse.GetResult(burst) is null ? null : parse.GetValue(burst),
+        BurstSeconds = parse.GetValue(burstSeconds),
+        MountTimeout = TimeSpan.FromSeconds(parse.GetValue(mountTimeout)),
         WriteInterval = TimeSpan.FromMilliseconds(parse.GetValue(writeMs)),
         BackfillWait = TimeSpan.FromMilliseconds(parse.GetValue(backfillMs)),
         Name = parse.GetValue(edgeName)!,

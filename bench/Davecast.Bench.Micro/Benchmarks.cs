@@ -235,10 +235,10 @@ public class EdgeSplice
         long f = Stopwatch.Frequency;
         _splicer = new Splicer(new SplicerTiming(Hold: f * 4 / 10, BackfillWait: f * 3 / 10, EncoderTimeout: 3 * f, BackupWait: 2 * f));
         _splicer.Elect("enc-a", 1, null);
-        _ring = new OutputRing(64 * 1024);
+        _ring = new OutputRing(new BurstLimit(64 * 1024, long.MaxValue));
         _emit = (frame, track, seq) =>
         {
-            _ring.Append(frame.Data.Span, frame.TimestampMicros);
+            _ring.Append(frame.Data.Span, frame.TimestampMicros, frame.DurationMicros);
             _emitted++;
         };
         _now = Stopwatch.GetTimestamp();

@@ -23,7 +23,7 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
         set => Volatile.Write(ref _takenOffset, value);
     }
 
-    /// <summary>Cancelled when the listener is dropped for falling behind.</summary>
+    /// <summary>Cancelled when the listener is dropped for falling behind, or closed because its mount ended.</summary>
     public CancellationToken Dropping => _drop.Token;
 
     /// <summary>The queue it had when dropped, or -1 if it was not dropped.</summary>
@@ -33,4 +33,7 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
     {
         if (Interlocked.CompareExchange(ref _droppedWithQueue, queuedBytes, -1) == -1) _drop.Cancel();
     }
+
+    /// <summary>Ends the listener's stream cleanly (what it was sent is delivered, then the connection closes).</summary>
+    public void Close() => _drop.Cancel();
 }

@@ -60,4 +60,13 @@ public sealed class MountListeners(int limit)
         if (slow is null) return;
         foreach (var l in slow) l.Drop(produced - l.TakenOffset);
     }
+
+    /// <summary>Closes every listener (see <see cref="ListenerSession.Close"/>); returns how many there were.</summary>
+    public int CloseAll()
+    {
+        ListenerSession[] all;
+        lock (_gate) all = [.. _listeners];
+        foreach (var l in all) l.Close();
+        return all.Length;
+    }
 }

@@ -23,6 +23,7 @@ public sealed partial class SpliceFeed
     private readonly MountTitles _titles = new();
     private bool _codecKnown;
     private long _lastFailovers, _lastGaps, _lastSubstituted, _lastSwitches;
+    private long _lastLive = long.MinValue;
 
     /// <param name="backfill">Asks the relays for a backfill request's frames and offers each answer as it comes.</param>
     public SpliceFeed(string mount, SplicerTiming timing, IReadOnlyList<IMountOutput> outputs, Func<BackfillRequest, Action<FrameBatch>, Task> backfill, ILogger logger)
@@ -38,6 +39,16 @@ public sealed partial class SpliceFeed
 
     /// <summary>When this edge emitted the mount's first frame.</summary>
     public DateTimeOffset? StreamStart { get; private set; }
+
+    /// <summary>
+    /// How long the mount has had no live encoder at this edge (none healthy by the election's rule, see
+    /// <see cref="Splicer.AnyHealthy"/>): zero while one is, null before the first.
+    /// </summary>
+    public TimeSpan? SinceLive(long now)
+    {
+        long last = Interlocked.Read(ref _lastLive);
+        return last == long.MinValue ? null : Stopwatch.GetElapsedTime(last, Math.Max(last, now));
+    }
 
     /// <summary>Frames the relays' windows brought for backfill requests (copies the splicer may then drop included).</summary>
     public long BackfilledFrames { get; private set; }
@@ -105,6 +116,7 @@ public sealed partial class SpliceFeed
         {
             long now = Stopwatch.GetTimestamp();
             emitted = _splicer.Pump(now, _emit);
+            if (_splicer.AnyHealthy(now)) Interlocked.Exchange(ref _lastLive, now);
             foreach (var output in _outputs) output.Flush(emitted, now);
             backfills = _splicer.TakeBackfillRequests();
             LogRepairs();

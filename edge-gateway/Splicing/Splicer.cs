@@ -221,6 +221,14 @@ public sealed class Splicer(SplicerTiming timing)
 
     private bool Healthy(EncoderTrack t, long now) => ElectionRule.IsHealthy(t.Any, t.LastArrival, now, EncoderTimeout);
 
+    /// <summary>Whether some encoder of the mount is healthy at this edge now: the election's rule, on the frames that arrive here.</summary>
+    public bool AnyHealthy(long now)
+    {
+        foreach (var t in _tracks.Values)
+            if (Healthy(t, now)) return true;
+        return false;
+    }
+
     /// <summary>The healthy encoder other than <paramref name="current"/> that the election would prefer.</summary>
     private EncoderTrack? BestBackup(EncoderTrack current, long now)
     {

@@ -120,13 +120,17 @@ public sealed class Deployment : IAsyncDisposable
     /// </summary>
     private async Task<Relay> LaunchRelayAsync(string name, Site? site, string[] extra)
     {
-        int ingest = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free(), dashboard = Ports.Free(), feed = Ports.Free();
+        int ingest = Ports.Free(), silo = Ports.Free(), dashboard = Ports.Free(), feed = Ports.Free();
+        // A gateway port the test chose (an edge already pointed at it) is kept; else a free one.
+        int givenGateway = Array.IndexOf(extra, "--gateway-port");
+        int gateway = givenGateway >= 0 ? int.Parse(extra[givenGateway + 1], System.Globalization.CultureInfo.InvariantCulture) : Ports.Free();
         string address = site?.Address ?? "127.0.0.1";
         var args = new List<string>
         {
             "--name", name, "--ingest-port", $"{ingest}", "--ingest-address", address, "--advertise", address, "--silo-port", $"{silo}",
-            "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}",
+            "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}",
         };
+        if (givenGateway < 0) args.AddRange(["--gateway-port", $"{gateway}"]);
         if (site is not null)
             args.AddRange(["--site", site.Name, "--clustering", "redis", "--redis", site.Redis]);
         else if (Redis is null)

@@ -6,14 +6,14 @@ namespace Davecast.Edge.Outputs.Icecast;
 /// The Icecast listener stream of a mount: every frame goes into the <see cref="OutputRing"/> its listeners read
 /// (<see cref="ListenerEndpoint"/>), and the listeners are woken at most once per write interval.
 /// </summary>
-public sealed class IcecastOutput(int burstBytes, TimeSpan writeInterval) : IMountOutput
+public sealed class IcecastOutput(BurstLimit burst, TimeSpan writeInterval) : IMountOutput
 {
     private long _lastPublish;
     private bool _unpublished;
 
-    public OutputRing Ring { get; } = new(burstBytes);
+    public OutputRing Ring { get; } = new(burst);
 
-    public void Write(in ProgrammeFrame frame) => Ring.Append(frame.Data.Span, frame.TimestampMicros, frame.Title);
+    public void Write(in ProgrammeFrame frame) => Ring.Append(frame.Data.Span, frame.TimestampMicros, frame.DurationMicros, frame.Title);
 
     public void Flush(int frames, long now)
     {

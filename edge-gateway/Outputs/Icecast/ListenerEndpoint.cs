@@ -13,6 +13,7 @@ namespace Davecast.Edge.Outputs.Icecast;
 public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<EdgeOptions> options, ILogger<ListenerEndpoint> logger)
 {
     private readonly EdgeOptions _options = options.Value;
+    private readonly BurstLimit _burst = BurstLimit.Of(options.Value);
     private int _listeners;
     private long _refusedEdgeFull, _refusedMountFull, _droppedSlow;
 
@@ -27,8 +28,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
     public long DroppedSlow => Interlocked.Read(ref _droppedSlow);
 
     /// <summary>The mount's feed if it can be listened to now.</summary>
-    public bool TryGetPlayable(string mount, out MountFeed feed) =>
-        catalog.TryGet(mount, out feed) && feed.Parameters is not null && feed.Output.Head > 0;
+    public bool TryGetPlayable(string mount, out MountFeed feed) => catalog.TryGet(mount, out feed) && feed.Playable;
 
     /// <summary>
     /// Counts a new listener in, or says why it is refused (the edge or the mount is full). A session that is
@@ -109,7 +109,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
     public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, PipeWriter writer, CancellationToken ct)
     {
         var ring = feed.Output;
-        var cursor = ring.BurstStart(_options.BurstBytes);
+        var cursor = ring.BurstStart(_burst, feed.BurstFloor);
         session.TakenOffset = cursor.Offset;
         var icy = new IcyInterleaver(session.IcyMetadata ? _options.IcyMetaInt : 0);
         LogListenerStarted(feed.Mount, session.Remote, session.IcyMetadata);

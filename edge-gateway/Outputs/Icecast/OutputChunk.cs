@@ -15,6 +15,7 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity)
     private readonly byte[] _bytes = new byte[capacity];
     private readonly Slot[] _slots = new Slot[MaxEntries];
     private int _used;
+    private long _micros;
     private int _count;
     private OutputChunk? _next;
 
@@ -26,6 +27,10 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity)
 
     public int Capacity => _bytes.Length;
 
+    /// <summary>Bytes and media time of the frames written so far (read by the writer).</summary>
+    public int Bytes => _used;
+    public long Micros => _micros;
+
     /// <summary>Frames written so far.</summary>
     public int Count => Volatile.Read(ref _count);
 
@@ -33,12 +38,13 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity)
     public OutputChunk? Next => Volatile.Read(ref _next);
 
     /// <summary>Copies a frame in; false when it does not fit (the writer then starts a new chunk).</summary>
-    public bool TryAppend(ReadOnlySpan<byte> frame, TitleInfo? title)
+    public bool TryAppend(ReadOnlySpan<byte> frame, long durationMicros, TitleInfo? title)
     {
         if (_count == MaxEntries || _used + frame.Length > _bytes.Length) return false;
         frame.CopyTo(_bytes.AsSpan(_used));
-        _slots[_count] = new Slot(_used, frame.Length, title);
+        _slots[_count] = new Slot(_used, frame.Length, (int)Math.Min(durationMicros, int.MaxValue), title);
         _used += frame.Length;
+        _micros += durationMicros;
         Volatile.Write(ref _count, _count + 1);
         return true;
     }
@@ -52,8 +58,8 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity)
         return new OutputFrame(_bytes.AsMemory(slot.Offset, slot.Length), slot.Title, StartOffset + slot.Offset + slot.Length);
     }
 
-    /// <summary>Length of the frame at <paramref name="entry"/>.</summary>
-    public int Length(int entry) => _slots[entry].Length;
+    /// <summary>Length and duration of the frame at <paramref name="entry"/>.</summary>
+    public (int Length, long DurationMicros) Size(int entry) => (_slots[entry].Length, _slots[entry].Duration);
 
-    private readonly record struct Slot(int Offset, int Length, TitleInfo? Title);
+    private readonly record struct Slot(int Offset, int Length, int Duration, TitleInfo? Title);
 }

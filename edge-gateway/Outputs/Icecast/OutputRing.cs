@@ -12,7 +12,7 @@ public sealed class OutputRing
 {
     private const int BitrateFrames = 256;
 
-    private readonly int _retainBytes;
+    private readonly BurstLimit _retain;
     private readonly Queue<OutputChunk> _recent = new();
     private readonly (long EndOffset, int Length, long TimestampMicros)[] _bitrate = new (long, int, long)[BitrateFrames];
     private readonly Lock _gate = new();
@@ -22,10 +22,10 @@ public sealed class OutputRing
     private long _bytesOut;
     private bool _awaited;
 
-    /// <param name="retainBytes">Audio kept for listeners that start now: at least the largest burst they are given.</param>
-    public OutputRing(int retainBytes)
+    /// <param name="retain">Audio kept for listeners that start now: the burst they are given.</param>
+    public OutputRing(BurstLimit retain)
     {
-        _retainBytes = Math.Max(retainBytes, 1);
+        _retain = retain;
         _newest = new OutputChunk(0, 0, OutputChunk.DefaultBytes);
         _recent.Enqueue(_newest);
     }
@@ -48,24 +48,45 @@ public sealed class OutputRing
         }
     }
 
-    public void Append(ReadOnlySpan<byte> frame, long timestampMicros, TitleInfo? title = null)
+    public void Append(ReadOnlySpan<byte> frame, long timestampMicros, long durationMicros, TitleInfo? title = null)
     {
         lock (_gate)
         {
-            if (!_newest.TryAppend(frame, title))
+            if (!_newest.TryAppend(frame, durationMicros, title))
             {
                 var next = new OutputChunk(_head, _bytesOut, Math.Max(OutputChunk.DefaultBytes, frame.Length));
-                next.TryAppend(frame, title);
+                next.TryAppend(frame, durationMicros, title);
                 _newest.Close(next);
                 _newest = next;
                 _recent.Enqueue(next);
-                // The oldest chunk goes once the ones after it alone hold the retained bytes.
-                while (_recent.Count > 1 && _bytesOut + frame.Length - _recent.ElementAt(1).StartOffset >= _retainBytes) _recent.Dequeue();
+                DropUnneeded();
             }
             _bytesOut += frame.Length;
             _bitrate[_head % BitrateFrames] = (_bytesOut, frame.Length, timestampMicros);
             Volatile.Write(ref _head, _head + 1);
             Title = title;
+        }
+    }
+
+    // The oldest chunk goes once the ones after it alone hold a whole burst, by bytes or by media time.
+    private void DropUnneeded()
+    {
+        while (_recent.Count > 1)
+        {
+            long bytes = 0, micros = 0;
+            bool first = true;
+            foreach (var chunk in _recent)
+            {
+                if (first)
+                {
+                    first = false;
+                    continue;
+                }
+                bytes += chunk.Bytes;
+                micros += chunk.Micros;
+            }
+            if (bytes < _retain.Bytes && micros < _retain.Micros) return;
+            _recent.Dequeue();
         }
     }
 
@@ -95,22 +116,26 @@ public sealed class OutputRing
         }
     }
 
-    /// <summary>Where a new listener starts: as far back as fits in <paramref name="burstBytes"/>, on a frame boundary.</summary>
-    public OutputCursor BurstStart(int burstBytes)
+    /// <summary>
+    /// Where a new listener starts: as far back as fits in <paramref name="limit"/>, by the frames' bytes and
+    /// durations, on a frame boundary, and not before the frame numbered <paramref name="floor"/>.
+    /// </summary>
+    public OutputCursor BurstStart(BurstLimit limit, long floor = 0)
     {
         lock (_gate)
         {
             var cursor = new OutputCursor(_newest, _newest.Count);
-            long bytes = 0;
+            long bytes = 0, micros = 0;
             var chunks = _recent.ToArray();
             for (int c = chunks.Length - 1; c >= 0; c--)
             {
                 var chunk = chunks[c];
                 for (int k = chunk.Count; k > 0; k--)
                 {
-                    int length = chunk.Length(k - 1);
-                    if (bytes + length > burstBytes) return cursor;
+                    var (length, duration) = chunk.Size(k - 1);
+                    if (chunk.FirstIndex + k - 1 < floor || bytes + length > limit.Bytes || micros + duration > limit.Micros) return cursor;
                     bytes += length;
+                    micros += duration;
                     cursor = new OutputCursor(chunk, k - 1);
                 }
             }

@@ -70,7 +70,7 @@ public class MountOutputTests
         var interval = TimeSpan.FromMilliseconds(200);
         long tick = Stopwatch.Frequency / 1000; // 1 ms
         long t0 = Stopwatch.GetTimestamp();
-        var output = new IcecastOutput(64, interval);
+        var output = new IcecastOutput(new BurstLimit(64 * 1024, long.MaxValue), interval);
         var ring = output.Ring;
 
         var waiting = ring.WaitForAsync(0);

@@ -1,3 +1,4 @@
+using Davecast.Edge;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Frames;
 using Davecast.Tests.Support;
@@ -12,12 +13,12 @@ public class OutputRingTests
     public void The_measured_bitrate_of_the_fixtures_is_their_encoding_rate(string fixture, int kbps)
     {
         var frames = FrameFile.ReadAll(Repo.Fixture(fixture));
-        var ring = new OutputRing(64 * 1024);
+        var ring = new OutputRing(Bytes(64 * 1024));
         Assert.Equal(0, ring.MeasuredBitrateKbps(frames[0].Parameters.FrameDurationMicros));
         long t = 0;
         for (int i = 0; i < 600; i++)
         {
-            ring.Append(frames[i].Data, t);
+            ring.Append(frames[i].Data, t, frames[i].Parameters.FrameDurationMicros);
             t += frames[i].Parameters.FrameDurationMicros;
         }
         // ffmpeg's AAC encoder aims at the average; any 256 frames land within a few kbps of it.
@@ -27,11 +28,11 @@ public class OutputRingTests
     [Fact]
     public void Stream_positions_count_every_byte_appended_and_burst_starts_on_a_frame()
     {
-        var ring = new OutputRing(250);
-        for (int i = 0; i < 20; i++) ring.Append(new byte[100 + i], i * 1000);
+        var ring = new OutputRing(Bytes(250));
+        for (int i = 0; i < 20; i++) ring.Append(new byte[100 + i], i * 1000, 1000);
         long expected = Enumerable.Range(0, 20).Sum(i => 100 + i);
         Assert.Equal(expected, ring.BytesOut);
-        var start = ring.BurstStart(250);
+        var start = ring.BurstStart(Bytes(250));
         Assert.Equal(18, start.Index);
         Assert.Equal(expected - 119 - 118, start.Offset);
         Assert.True(OutputRing.TryRead(ref start, out var frame));
@@ -46,8 +47,8 @@ public class OutputRingTests
     [Fact]
     public void A_reader_gets_every_frame_in_order_across_chunks_while_the_ring_keeps_only_its_burst()
     {
-        var ring = new OutputRing(4096);
-        var reader = ring.BurstStart(4096);
+        var ring = new OutputRing(Bytes(4096));
+        var reader = ring.BurstStart(Bytes(4096));
         var rng = new Random(7);
         var written = new List<byte[]>();
         var read = new List<byte[]>();
@@ -57,7 +58,7 @@ public class OutputRingTests
             var frame = new byte[i % 997 == 0 ? OutputChunk.DefaultBytes + 10 : rng.Next(1, 400)];
             rng.NextBytes(frame);
             written.Add(frame);
-            ring.Append(frame, i);
+            ring.Append(frame, i, 1000);
             if (i % 37 == 0)
                 while (OutputRing.TryRead(ref reader, out var f)) read.Add(f.Data.ToArray());
         }
@@ -69,15 +70,15 @@ public class OutputRingTests
         // 3000 frames of about 200 bytes went through; the ring holds its burst and a chunk or two, not all of them.
         Assert.InRange(ring.RetainedBytes, 4096, 4096 + 3 * (OutputChunk.DefaultBytes + 10));
         // A new listener's burst still starts on a frame and covers at most the burst.
-        var late = ring.BurstStart(4096);
+        var late = ring.BurstStart(Bytes(4096));
         Assert.InRange(ring.BytesOut - late.Offset, 1, 4096);
     }
 
     [Fact]
     public async Task A_reader_on_another_thread_reads_exactly_what_the_writer_wrote()
     {
-        var ring = new OutputRing(1024);
-        var reader = ring.BurstStart(0);
+        var ring = new OutputRing(Bytes(1024));
+        var reader = ring.BurstStart(Bytes(0));
         const int frames = 200_000;
         long sum = 0, count = 0;
         var task = Task.Run(async () =>
@@ -98,7 +99,7 @@ public class OutputRingTests
         {
             int length = 1 + i % 255;
             buffer[0] = (byte)length;
-            ring.Append(buffer.AsSpan(0, length), i);
+            ring.Append(buffer.AsSpan(0, length), i, 1000);
             if (i % 50 == 0) ring.Publish();
         }
         ring.Publish();
@@ -106,4 +107,47 @@ public class OutputRingTests
         Assert.Equal(frames, count);
         Assert.Equal(ring.BytesOut, sum);
     }
+
+    [Theory]
+    [InlineData("programme.aac")]
+    [InlineData("programme.mp3")]
+    public void A_burst_in_seconds_is_that_much_audio_whatever_the_bitrate(string fixture)
+    {
+        var frames = FrameFile.ReadAll(Repo.Fixture(fixture));
+        var options = new EdgeOptions { BurstSeconds = 2.5 };
+        var ring = new OutputRing(BurstLimit.Of(options));
+        long t = 0;
+        for (int i = 0; i < 600; i++)
+        {
+            ring.Append(frames[i].Data, t, frames[i].Parameters.FrameDurationMicros);
+            t += frames[i].Parameters.FrameDurationMicros;
+        }
+        long frameMicros = frames[0].Parameters.FrameDurationMicros;
+        var start = ring.BurstStart(BurstLimit.Of(options));
+        // The newest frames whose durations add up to at most 2.5 s: one frame more would pass it.
+        Assert.Equal(2_500_000 / frameMicros, ring.Head - start.Index);
+
+        // Both given: the smaller burst applies, here the bytes.
+        options.BurstBytes = 4000;
+        start = ring.BurstStart(BurstLimit.Of(options));
+        long bytes = ring.BytesOut - start.Offset;
+        Assert.InRange(bytes, 1, 4000);
+        Assert.True(bytes + frames[(int)start.Index - 1].Data.Length > 4000, "one frame more would pass --burst-bytes");
+
+        // Neither given: Icecast's 64 KiB.
+        Assert.Equal(new BurstLimit(64 * 1024, long.MaxValue), BurstLimit.Of(new EdgeOptions()));
+        // Seconds alone: never more than the listener queue limit, which would drop the listener at once.
+        Assert.Equal(16384, BurstLimit.Of(new EdgeOptions { BurstSeconds = 30, ListenerQueueBytes = 16384 }).Bytes);
+    }
+
+    [Fact]
+    public void A_burst_never_reaches_back_before_its_floor()
+    {
+        var ring = new OutputRing(Bytes(64 * 1024));
+        for (int i = 0; i < 40; i++) ring.Append(new byte[100], i * 1000, 1000);
+        Assert.Equal(30, ring.BurstStart(new BurstLimit(long.MaxValue, long.MaxValue), floor: 30).Index);
+        Assert.Equal(35, ring.BurstStart(new BurstLimit(500, long.MaxValue), floor: 30).Index);
+    }
+
+    private static BurstLimit Bytes(long bytes) => new(bytes, long.MaxValue);
 }

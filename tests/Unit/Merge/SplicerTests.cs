@@ -35,6 +35,24 @@ public sealed class SplicerTests
     }
 
     [Fact]
+    public void A_mount_is_live_while_any_encoder_is_healthy_by_the_election_rule_a_backup_included()
+    {
+        var s = new Splicer(Timing);
+        Assert.False(s.AnyHealthy(0)); // no frame yet
+        s.Elect("a", 1, null);
+        s.Offer("a", 1, 0, Frame(0), now: 0);
+        Assert.True(s.AnyHealthy(3000)); // last frame exactly the encoder timeout old: still healthy, as the election has it
+        Assert.False(s.AnyHealthy(3001));
+        // The live encoder stopped at 0; a backup still sends: the mount stays live.
+        s.Offer("b", 9, 100, Frame(0), now: 2500);
+        Assert.True(s.AnyHealthy(5500));
+        Assert.False(s.AnyHealthy(5501));
+        // The sites' encoder timeout applies as soon as it is set.
+        s.EncoderTimeout = 10_000;
+        Assert.True(s.AnyHealthy(12_500));
+    }
+
+    [Fact]
     public void Frame_lost_everywhere_is_backfilled_first_then_taken_from_the_backup_by_content()
     {
         var s = new Splicer(Timing);

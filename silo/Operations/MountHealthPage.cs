@@ -46,9 +46,8 @@ public static class MountHealthPage
             try
             {
                 var grain = cluster.GetGrain<IMountGrain>(name);
-                var info = grain.GetInfoAsync().WaitAsync(CallTimeout);
-                var history = grain.GetHistoryAsync().WaitAsync(CallTimeout);
-                return (name, info: await info, history: await history, error: (string?)null);
+                var history = HistoryAsync(grain);
+                return (name, info: await grain.GetInfoAsync().WaitAsync(CallTimeout), history: await history, error: (string?)null);
             }
             catch (Exception e) when (e is TimeoutException or OrleansException)
             {
@@ -69,5 +68,18 @@ public static class MountHealthPage
             history = m.history is { } h ? new { intervalSeconds = h.Interval.TotalSeconds, points = h.Points, events = h.Events } : null,
         });
         return Results.Json(new { relay = relay.Value.Name, at = now, mounts }, HealthJson.Options);
+    }
+
+    // A grain on a relay of an older release has no history (a rolling upgrade): the page shows the rest without it.
+    private static async Task<MountHistorySnapshot?> HistoryAsync(IMountGrain grain)
+    {
+        try
+        {
+            return await grain.GetHistoryAsync().WaitAsync(CallTimeout);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
+        }
     }
 }

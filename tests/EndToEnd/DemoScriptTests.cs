@@ -48,6 +48,10 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
             // Two sites, each its own cluster: the edge takes frames from a relay of each.
             var followed = await SitesFollowedAsync(health, TimeSpan.FromSeconds(30));
             Assert.Equal(["a", "b"], followed);
+            // The edge has a name of its own (not the machine's), as the relays' mount health shows it.
+            using (var http = new HttpClient())
+            using (var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(health)))
+                Assert.Equal("edge", doc.RootElement.GetProperty("edge").GetString());
 
             await using var listener = new StreamRecorder();
             var response = await listener.StartAsync(listen);

@@ -233,11 +233,11 @@ echo "Dashboard of site b: http://127.0.0.1:$dash_b/"
 echo "Mount health: http://127.0.0.1:$dash_a/mounts (dashboard and mount health: user admin, password hackme)"
 echo "Edge health: http://127.0.0.1:$edge_port/davecast/health"
 echo "Relays: relay-a pid ${pids[relay-a]}, relay-b pid ${pids[relay-b]} (kill one: the stream goes on, and it is started again)"
-echo "Parts: relay-a, relay-b, publisher-main, publisher-backup, edge. In another terminal, in $root:"
-echo "  ./demo.sh kill relay-a              as a crash would (SIGKILL); the demo starts it again after 2 s"
-echo "  ./demo.sh stop publisher-main       stop it and keep it stopped (the backup publisher takes over)"
-echo "  ./demo.sh start publisher-main      start it again"
-echo "  (the same for relay-b, publisher-backup and edge; ./demo.sh failover walks through them)"
+echo "Each part, from another terminal in $root: kill it as a crash would (the demo starts it again after 2 s),"
+echo "or stop it and keep it stopped until you start it (./demo.sh failover walks through them):"
+for name in "${parts[@]}"; do
+  printf '  %-17s pid %-8s ./demo.sh kill %-17s ./demo.sh stop %-17s ./demo.sh start %s\n' "$name" "${pids[$name]}" "$name" "$name" "$name"
+done
 echo "Logs: $logs (Ctrl-C stops everything)"
 
 # The edge's counter summed over the mount's series on its /metrics (Prometheus text).

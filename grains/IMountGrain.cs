@@ -14,6 +14,9 @@ public interface IMountGrain : IGrainWithStringKey
 
     Task<MountInfo> GetInfoAsync();
 
+    /// <summary>The last 15 minutes: frame rate, listeners and elections (<see cref="MountHistory"/>), for <c>/mounts</c>.</summary>
+    Task<MountHistorySnapshot> GetHistoryAsync();
+
     /// <summary>An edge's periodic report (listeners, repairs); shown with the mount's health.</summary>
     Task ReportEdgeAsync(EdgeReport report);
 

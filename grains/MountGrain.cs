@@ -34,6 +34,7 @@ public sealed class MountGrain(
     private readonly Dictionary<string, DateTimeOffset> _relays = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EncoderEntry> _encoders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EdgeReport> _edges = new(StringComparer.Ordinal);
+    private readonly MountHistory _history = new();
     private CodecParameters? _parameters;
     private EncoderEntry? _live;
     private ulong _liveSession;
@@ -90,6 +91,8 @@ public sealed class MountGrain(
             }
         }
         Elect(now);
+        // The relays' reports (every second) are the history's clock: no timer keeps an idle grain awake.
+        _history.Sample(now, () => (_live?.FramesPerSecond ?? 0, _edges.Values.Where(e => now - e.At <= EdgeTimeout).Sum(e => e.Listeners), _live?.Encoder));
         await SaveAsync();
         if (now - _registeredAt > DirectoryRefresh)
         {
@@ -102,8 +105,11 @@ public sealed class MountGrain(
     public Task ReportEdgeAsync(EdgeReport report)
     {
         _edges[report.Edge] = report;
+        _history.OnEdgeReport(report, time.GetUtcNow());
         return Task.CompletedTask;
     }
+
+    public Task<MountHistorySnapshot> GetHistoryAsync() => Task.FromResult(_history.Snapshot(time.GetUtcNow()));
 
     private OperatorTitle? _adminTitle;
 
@@ -155,6 +161,7 @@ public sealed class MountGrain(
         _switchAt = outcome.SwitchAtMicros;
         _live = next;
         _liveSession = outcome.Session;
+        _history.OnElection(now, previous?.Encoder, next.Encoder, planned: _switchAt is not null);
         logger.LogInformation(
             "Mount {Mount}: live encoder {Previous} -> {Next} ({How})",
             Mount, previous?.Encoder ?? "(none)", next.Encoder, _switchAt is null ? "at once" : "planned, at media time " + _switchAt);

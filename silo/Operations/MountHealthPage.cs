@@ -6,8 +6,9 @@ namespace Davecast.Silo.Operations;
 /// <summary>
 /// <c>/mounts</c> and <c>/mounts.json</c> on the relay's HTTP port: every mount of the cluster with its live encoder,
 /// each encoder's frame rate, age of its last frame and gaps, and what each edge reported (listeners, backfills,
-/// failovers), as the mount grains know it. The HTML page has no external assets; its script reads
-/// <c>/mounts.json</c> every 2 s.
+/// failovers), which relays carry each encoder, and the last 15 minutes (<see cref="MountHistory"/>), as the mount
+/// grains know it. The HTML page has no external assets (the machine may be offline); its script reads
+/// <c>/mounts.json</c> every 2 s and draws the history as inline SVG.
 /// </summary>
 public static class MountHealthPage
 {
@@ -44,11 +45,13 @@ public static class MountHealthPage
         {
             try
             {
-                return (name, info: await cluster.GetGrain<IMountGrain>(name).GetInfoAsync().WaitAsync(CallTimeout), error: (string?)null);
+                var grain = cluster.GetGrain<IMountGrain>(name);
+                var history = HistoryAsync(grain);
+                return (name, info: await grain.GetInfoAsync().WaitAsync(CallTimeout), history: await history, error: (string?)null);
             }
             catch (Exception e) when (e is TimeoutException or OrleansException)
             {
-                return (name, info: (MountInfo?)null, error: e.Message);
+                return (name, info: (MountInfo?)null, history: (MountHistorySnapshot?)null, error: e.Message);
             }
         }));
         var now = DateTimeOffset.UtcNow;
@@ -62,7 +65,21 @@ public static class MountHealthPage
             relays = info.Relays,
             encoders = info.Encoders.Select(e => EncoderHealth.Of(e, now, timeout)),
             edges = info.Edges ?? [],
+            history = m.history is { } h ? new { intervalSeconds = h.Interval.TotalSeconds, points = h.Points, events = h.Events } : null,
         });
         return Results.Json(new { relay = relay.Value.Name, at = now, mounts }, HealthJson.Options);
+    }
+
+    // A grain on a relay of an older release has no history (a rolling upgrade): the page shows the rest without it.
+    private static async Task<MountHistorySnapshot?> HistoryAsync(IMountGrain grain)
+    {
+        try
+        {
+            return await grain.GetHistoryAsync().WaitAsync(CallTimeout);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
+        }
     }
 }

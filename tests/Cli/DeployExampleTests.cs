@@ -92,6 +92,59 @@ public sealed class DeployExampleTests
         Assert.Contains("Restart=always", unit);
     }
 
+    [Fact]
+    public void The_edge_unit_may_bind_port_80_and_only_that()
+    {
+        var unit = File.ReadAllLines(Path.Combine(Repo.Root, "deploy", "systemd", "davecast-edge.service")).Select(l => l.Trim()).ToList();
+        Assert.Contains("AmbientCapabilities=CAP_NET_BIND_SERVICE", unit);
+        Assert.Contains("CapabilityBoundingSet=CAP_NET_BIND_SERVICE", unit);
+    }
+
+    [Fact]
+    public void The_example_and_the_docs_give_the_same_listen_source_port()
+    {
+        var listen = Settings(Path.Combine(Repo.Root, "deploy", "example", "site-b", "publisher-studio-backup")).GetProperty("ListenSource").GetString()!;
+        var port = listen[(listen.LastIndexOf(':') + 1)..];
+        Assert.Contains($"| publisher with `ListenSource` | {port} (", File.ReadAllText(Path.Combine(Repo.Root, "docs", "deploy.md")));
+        Assert.Contains($"--listen-source 0.0.0.0:{port}", File.ReadAllText(Path.Combine(Repo.Root, "docs", "icecast.md")));
+    }
+
+    /// <summary>
+    /// deploy/publish.sh (dotnet publish) lays out /opt/davecast as the units name it: every path in their
+    /// ExecStart and Documentation exists in what it publishes, and the published programs run.
+    /// </summary>
+    [Fact]
+    public async Task Publish_script_makes_every_path_the_units_name_and_the_published_programs_run()
+    {
+        var dest = Directory.CreateTempSubdirectory("davecast-publish-").FullName;
+        try
+        {
+            using (var publish = new ChildProcess("publish.sh", "bash", [Path.Combine(Repo.Root, "deploy", "publish.sh"), dest]))
+                Assert.True(await publish.WaitForExitAsync(TimeSpan.FromMinutes(10)) == 0, $"deploy/publish.sh failed:\n{publish.Output}");
+            const string opt = "/opt/davecast/";
+            var dlls = new List<string>();
+            foreach (var unit in Directory.GetFiles(Path.Combine(Repo.Root, "deploy", "systemd"), "*.service"))
+            {
+                var named = File.ReadAllLines(unit).Where(l => l.StartsWith("ExecStart=") || l.StartsWith("Documentation="))
+                    .SelectMany(l => System.Text.RegularExpressions.Regex.Matches(l, @"/opt/davecast/\S+").Select(m => m.Value)).ToList();
+                Assert.Equal(2, named.Count);
+                foreach (var path in named)
+                    Assert.True(File.Exists(Path.Combine(dest, path[opt.Length..])), $"{Path.GetFileName(unit)} names {path}, which deploy/publish.sh does not make");
+                Assert.True(File.Exists(Path.Combine(dest, "systemd", Path.GetFileName(unit))), $"{Path.GetFileName(unit)} is not published");
+                dlls.AddRange(named.Where(p => p.EndsWith(".dll")).Select(p => Path.Combine(dest, p[opt.Length..])));
+            }
+            foreach (var dll in dlls)
+            {
+                using var help = ChildProcess.Dotnet(Path.GetFileNameWithoutExtension(dll), dll, "--help");
+                Assert.True(await help.WaitForExitAsync(TimeSpan.FromSeconds(30)) == 0, $"{dll} --help:\n{help.Output}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dest, recursive: true);
+        }
+    }
+
     private static JsonElement Settings(string folder)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "appsettings.json")));

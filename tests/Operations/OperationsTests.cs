@@ -36,16 +36,25 @@ public sealed class OperationsTests(OperationsDeployment ops, ITestOutputHelper 
             using (var wrong = await GetAsAdminAsync(OperationsDeployment.Dashboard(relay, "/mounts"), password: "wrong"))
                 Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
 
-            // The page shows what the grains know: wait until both mounts have elected their encoder.
+            // A listener, so that the edge reports one to the mount grains and the history counts it.
+            await using var listener = new StreamRecorder();
+            await listener.StartAsync(ops.Edge.Url("programme.aac"));
+
+            // The page shows what the grains know: wait until both mounts have elected their encoder, both relays
+            // carry each encoder, and the history (a sample every 10 s) has two samples, one with the listener.
+            string[] relays = [.. ops.Relays.Select(r => r.Name).Order(StringComparer.Ordinal)];
             await Wait.UntilAsync(async () =>
             {
                 using var response = await GetAsAdminAsync(OperationsDeployment.Dashboard(relay, "/mounts.json"));
                 if (!response.IsSuccessStatusCode) return false;
                 using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-                var live = doc.RootElement.GetProperty("mounts").EnumerateArray()
-                    .ToDictionary(m => m.GetProperty("mount").GetString()!, m => m.TryGetProperty("live", out var l) ? l.GetString() : null);
-                return OperationsDeployment.Mounts.All(m => live.GetValueOrDefault(m.Mount) == m.Encoder);
-            }, TimeSpan.FromSeconds(30), "both mounts' live encoders in /mounts.json");
+                var mounts = doc.RootElement.GetProperty("mounts").EnumerateArray().ToDictionary(m => m.GetProperty("mount").GetString()!, m => m.Clone());
+                return OperationsDeployment.Mounts.All(m => mounts.TryGetValue(m.Mount, out var mount)
+                    && mount.TryGetProperty("live", out var live) && live.GetString() == m.Encoder
+                    && mount.GetProperty("encoders").EnumerateArray().All(e => e.GetProperty("relays").EnumerateArray().Select(r => r.GetString()).SequenceEqual(relays))
+                    && mount.GetProperty("history").GetProperty("points").GetArrayLength() >= 2)
+                    && mounts["programme.aac"].GetProperty("history").GetProperty("points").EnumerateArray().Any(p => p.GetProperty("listeners").GetInt32() >= 1);
+            }, TimeSpan.FromSeconds(60), "both mounts' live encoders, both relays and two history samples in /mounts.json");
 
             var screenshot = Path.Combine(AppContext.BaseDirectory, "TestResults", "mount-health.png");
             Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
@@ -54,9 +63,25 @@ public sealed class OperationsTests(OperationsDeployment ops, ITestOutputHelper 
             var dom = await HeadlessChromium.LoadAsync(url, screenshot, TimeSpan.FromSeconds(60));
             output.WriteLine($"Screenshot of the mount-health page: {screenshot}");
 
-            // Rendered by the page's script from /mounts.json: a row per mount, its live encoder in the row.
+            // Rendered by the page's script from /mounts.json: a row per mount, its live encoder and the relays that
+            // carry it in the row, and the same relays beside the encoder.
+            var carried = Regex.Escape(string.Join(", ", relays));
             foreach (var (mount, encoder) in OperationsDeployment.Mounts)
-                Assert.Matches(new Regex($"data-mount=\"{Regex.Escape(mount)}\".*?<td class=\"live\">{Regex.Escape(encoder)}</td>", RegexOptions.Singleline), dom);
+            {
+                Assert.Matches(new Regex($"data-mount=\"{Regex.Escape(mount)}\".*?<td class=\"live\">{Regex.Escape(encoder)}</td><td class=\"relays\">{carried}</td>", RegexOptions.Singleline), dom);
+                Assert.Matches(new Regex($"<td class=\"live encoder\">{Regex.Escape(encoder)} \\(live\\)</td>(<td[^>]*>[^<]*</td>){{4}}<td class=\"relays\">{carried}</td>", RegexOptions.Singleline), dom);
+                // The history graph: an SVG per mount with its samples drawn as lines (frame rate, listeners), and
+                // the first election as a mark.
+                var graph = Regex.Match(dom, $"<svg class=\"history\"[^>]*data-mount=\"{Regex.Escape(mount)}\" data-points=\"(\\d+)\".*?</svg>", RegexOptions.Singleline);
+                Assert.True(graph.Success, $"no history graph of {mount}");
+                Assert.True(int.Parse(graph.Groups[1].Value) >= 2, $"{mount}'s graph has {graph.Groups[1].Value} samples");
+                foreach (var series in new[] { "fps", "listeners" })
+                {
+                    var line = Regex.Match(graph.Value, $"<polyline class=\"{series}\" points=\"([^\"]*)\"");
+                    Assert.True(line.Success && line.Groups[1].Value.Split(' ').Length >= 2, $"{mount}'s graph draws no {series} line");
+                }
+                Assert.Matches(new Regex($"<line class=\"mark first\"[^>]*><title>[^<]*first: \\(none\\) -&gt; {Regex.Escape(encoder)}</title>"), graph.Value);
+            }
             Assert.Contains("updated ", dom);
             Assert.True(new FileInfo(screenshot).Length > 1000, "the screenshot is missing or empty");
 

@@ -1,3 +1,5 @@
+using Davecast.Frames;
+
 namespace Davecast.Edge.Splicing;
 
 /// <summary>A frame as the edge holds it: bytes, programme position and content hash (<see cref="Davecast.Frames.FrameHash"/>), all as the relay sent them.</summary>
@@ -6,14 +8,14 @@ public readonly record struct SpliceFrame(ReadOnlyMemory<byte> Data, long Timest
 /// <summary>
 /// Recent frames of one encoder session at an edge, by sequence number, with when each arrived and an index by
 /// content hash. Holds frames already played too, for aligning encoders: what is known of the last
-/// <c>capacity</c> frames, and the bytes (<see cref="TrackBytes"/>) of about the last
+/// <c>capacity</c> frames, and the bytes (<see cref="FrameBytes"/>) of about the last
 /// <see cref="Splicer.MaxContentLag"/>, the furthest back the splicer may take a frame from. Not thread-safe.
 /// </summary>
 public sealed class EncoderTrack
 {
     private readonly Slot[] _slots;
     private readonly Dictionary<ulong, ulong> _byHash;
-    private readonly TrackBytes _bytes = new(Splicer.MaxContentLag);
+    private readonly FrameBytes _bytes = new(Splicer.MaxContentLag);
 
     /// <summary>Frames a track knows of: the splicer's reach, and its look-back from a playhead a few seconds behind.</summary>
     public const int DefaultCapacity = Splicer.MaxContentLag + 128;
@@ -128,7 +130,7 @@ public sealed class EncoderTrack
     {
         public bool Used;
         public ulong Sequence;
-        public TrackBytes.Place Place;
+        public FrameBytes.Place Place;
         public ulong Hash;
         public long TimestampMicros;
         public long DurationMicros;

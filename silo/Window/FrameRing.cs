@@ -1,20 +1,22 @@
+using Davecast.Frames;
+
 namespace Davecast.Silo.Window;
 
 /// <summary>
 /// The recent frames of one encoder session, by sequence number: slot <c>sequence % Capacity</c>. What is known of
-/// each frame sits in one array of structs, and the frames' bytes in one buffer at a fixed stride per slot, so a
-/// relay holding hundreds of encoders keeps a few objects each, not one per frame for the GC to trace, and storing a
-/// frame allocates nothing once the stride fits the codec's frames. Not thread-safe.
+/// each frame sits in one array of structs, and the frames' bytes one after another in a <see cref="FrameBytes"/>, so a
+/// relay holding hundreds of encoders keeps a few objects each, not one per frame for the GC to trace, a frame costs
+/// its own length, and storing a frame allocates nothing once the buffer fits the codec's bitrate. Not thread-safe.
 /// </summary>
 public sealed class FrameRing
 {
     private readonly Slot[] _slots;
-    private byte[] _data = [];
-    private int _stride;
+    private readonly FrameBytes _bytes;
 
     public FrameRing(int capacity = 1024)
     {
         _slots = new Slot[Math.Max(capacity, 16)];
+        _bytes = new FrameBytes(_slots.Length);
     }
 
     public int Capacity => _slots.Length;
@@ -27,12 +29,10 @@ public sealed class FrameRing
     /// <summary>Stores a frame with what was learnt when it was parsed; a slot held by an older frame is taken over.</summary>
     public void Put(ulong sequence, long timestampMicros, int durationMicros, ulong hash, ReadOnlySpan<byte> frame)
     {
-        if (frame.Length > _stride) Widen(frame.Length);
         int index = Index(sequence);
         ref var slot = ref _slots[index];
         if (!slot.Used) Count++;
-        frame.CopyTo(_data.AsSpan(index * _stride));
-        slot = new Slot(sequence, timestampMicros, hash, durationMicros, frame.Length, Used: true);
+        slot = new Slot(sequence, timestampMicros, hash, durationMicros, _bytes.Put(frame), Used: true);
         if (Count == 1 || sequence > Newest) Newest = sequence;
     }
 
@@ -45,9 +45,9 @@ public sealed class FrameRing
     {
         int index = Index(sequence);
         ref readonly var slot = ref _slots[index];
-        if (slot.Used && slot.Sequence == sequence)
+        if (slot.Used && slot.Sequence == sequence && _bytes.TryRead(slot.Place, out var data))
         {
-            frame = _data.AsSpan(index * _stride, slot.Length);
+            frame = data.Span;
             timestampMicros = slot.Timestamp;
             durationMicros = slot.Duration;
             hash = slot.Hash;
@@ -79,17 +79,5 @@ public sealed class FrameRing
 
     private int Index(ulong sequence) => (int)(sequence % (ulong)_slots.Length);
 
-    // A frame longer than the stride: every slot gets room for it and a margin (MPEG padding, AAC's varying sizes),
-    // so this happens a few times at an encoder's start, not per frame.
-    private void Widen(int length)
-    {
-        int stride = (length + length / 8 + 63) & ~63;
-        var data = new byte[_slots.Length * stride];
-        for (int i = 0; i < _slots.Length; i++)
-            if (_slots[i].Used) _data.AsSpan(i * _stride, _slots[i].Length).CopyTo(data.AsSpan(i * stride));
-        _data = data;
-        _stride = stride;
-    }
-
-    private readonly record struct Slot(ulong Sequence, long Timestamp, ulong Hash, int Duration, int Length, bool Used);
+    private readonly record struct Slot(ulong Sequence, long Timestamp, ulong Hash, int Duration, FrameBytes.Place Place, bool Used);
 }

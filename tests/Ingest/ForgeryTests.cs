@@ -64,10 +64,9 @@ public sealed class ForgeryTests(ITestOutputHelper output)
                 await udp.SendAsync(buffer.AsMemory(0, length));
                 // A replayed audio packet carries frames the relay kept already: it is dropped as a copy before its
                 // tag or the replay guard is looked at (docs/protocol.md), and counted with the duplicates.
-                if (kind == RejectReason.Replay && PacketCodec.TryParse(buffer.AsSpan(0, length), out var replayed) == RejectReason.None
-                    && replayed.Type == PacketType.Audio)
+                if (kind == RejectReason.Replay && AudioFrames(buffer.AsSpan(0, length)) is int replayedFrames)
                 {
-                    copiedFrames += replayed.FrameCount;
+                    copiedFrames += replayedFrames;
                     n++;
                     continue;
                 }
@@ -121,4 +120,8 @@ public sealed class ForgeryTests(ITestOutputHelper output)
         packet.CopyTo(buffer, 0);
         return packet.Length;
     }
+
+    // A parsed packet is a ref struct, which an async method may not keep across an await: only its frame count leaves here.
+    private static int? AudioFrames(ReadOnlySpan<byte> packet) =>
+        PacketCodec.TryParse(packet, out var view) == RejectReason.None && view.Type == PacketType.Audio ? view.FrameCount : null;
 }

@@ -52,56 +52,27 @@ public static class HeadlessChromium
     public static OpenPage Open(string url)
     {
         var profile = Directory.CreateTempSubdirectory("davecast-chromium-");
-        var process = Start(profile, ["--autoplay-policy=no-user-gesture-required", "--disable-audio-output", "--window-size=800,600", url]);
+        var process = new ChildProcess("chromium", ExternalTools.Require("chromium"),
+            Flags(profile, ["--autoplay-policy=no-user-gesture-required", "--disable-audio-output", "--window-size=800,600", url]));
         return new OpenPage(process, profile);
     }
 
     /// <summary>A page left open by <see cref="Open"/>: disposing closes Chromium. Its output is kept for failure messages.</summary>
-    public sealed class OpenPage : IDisposable
+    public sealed class OpenPage(ChildProcess process, DirectoryInfo profile) : IDisposable
     {
-        private readonly Process _process;
-        private readonly DirectoryInfo _profile;
-        private readonly System.Text.StringBuilder _output = new();
+        public bool HasExited => process.HasExited;
 
-        internal OpenPage(Process process, DirectoryInfo profile)
-        {
-            (_process, _profile) = (process, profile);
-            process.OutputDataReceived += (_, e) => Add(e.Data);
-            process.ErrorDataReceived += (_, e) => Add(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public bool HasExited => _process.HasExited;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output) return _output.ToString();
-            }
-        }
-
-        private void Add(string? line)
-        {
-            if (line is null) return;
-            lock (_output) _output.AppendLine(line);
-        }
+        public string Output => process.Output;
 
         public void Dispose()
         {
-            try
-            {
-                if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            _process.Dispose();
-            DeleteProfile(_profile);
+            process.Dispose();
+            DeleteProfile(profile);
         }
     }
+
+    private static IEnumerable<string> Flags(DirectoryInfo profile, IEnumerable<string> flags) =>
+        CommonFlags.Append($"--user-data-dir={profile.FullName}").Concat(flags);
 
     private static Process Start(DirectoryInfo profile, IEnumerable<string> flags)
     {
@@ -111,7 +82,7 @@ public static class HeadlessChromium
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in CommonFlags.Append($"--user-data-dir={profile.FullName}").Concat(flags)) psi.ArgumentList.Add(a);
+        foreach (var a in Flags(profile, flags)) psi.ArgumentList.Add(a);
         return Process.Start(psi)!;
     }
 

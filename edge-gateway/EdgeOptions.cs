@@ -49,7 +49,7 @@ public sealed class EdgeOptions
     public string RelayUser { get; set; } = "relay";
     public string RelayPassword { get; set; } = DevelopmentPassword;
 
-    /// <summary>Basic-auth user and password for the other admin endpoints (<c>/admin/metadata</c>).</summary>
+    /// <summary>Basic-auth user and password for the other admin endpoints (<c>/admin/metadata</c>, <c>/admin/stats</c>, <c>/admin/listmounts</c>, <c>/admin/listclients</c>, <c>/admin/killclient</c>).</summary>
     public string AdminUser { get; set; } = "admin";
     public string AdminPassword { get; set; } = DevelopmentPassword;
 

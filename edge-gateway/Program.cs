@@ -28,7 +28,7 @@ var maxPerMount = new Option<int>("--max-listeners-per-mount") { Description = "
 var queueBytes = new Option<int>("--listener-queue-bytes") { Description = "A listener whose unsent audio passes this many bytes is dropped", DefaultValueFactory = _ => 512 * 1024 };
 var relayUser = new Option<string>("--relay-user") { Description = "User an Icecast slave gives for /admin/streamlist.txt (HTTP basic)", DefaultValueFactory = _ => "relay" };
 var relayPassword = new Option<string>("--relay-password") { Description = "Password of --relay-user; the default is for development only", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
-var adminUser = new Option<string>("--admin-user") { Description = "User for /admin/metadata (HTTP basic)", DefaultValueFactory = _ => "admin" };
+var adminUser = new Option<string>("--admin-user") { Description = "User for the admin endpoints: /admin/metadata, /admin/stats, /admin/listmounts, /admin/listclients, /admin/killclient (HTTP basic)", DefaultValueFactory = _ => "admin" };
 var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
 var hostname = new Option<string>("--hostname") { Description = "Host name listeners reach this edge by, for listen URLs in /status-json.xsl", DefaultValueFactory = _ => "localhost" };
 var publicPort = new Option<int?>("--public-port") { Description = "Port listeners reach this edge on, for listen URLs (default: --port)" };

@@ -52,6 +52,11 @@ public sealed partial class ListenerAuthHook(IOptions<EdgeOptions> options, ILog
         {
             return Down(session, $"no answer within {_options.ListenerAuthTimeout.TotalMilliseconds:F0} ms");
         }
+        catch (OperationCanceledException)
+        {
+            // The listener left while the hook was asked: nobody is there to admit.
+            return ListenerAuthVerdict.Refused;
+        }
         catch (HttpRequestException e)
         {
             return Down(session, e.Message);

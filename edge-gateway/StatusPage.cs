@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Microsoft.Extensions.Options;
 
 namespace Davecast.Edge;
@@ -10,9 +11,12 @@ namespace Davecast.Edge;
 /// </summary>
 public sealed class StatusPage(IcecastEndpoints icecast, IOptions<EdgeOptions> options)
 {
+    // Titles in any script stay readable in the page's source; only HTML's own characters are escaped.
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
+
     public IResult Get(HttpContext context)
     {
-        var html = HtmlEncoder.Default;
+        var html = Html;
         var page = new StringBuilder();
         page.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         page.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");

@@ -26,7 +26,7 @@ public sealed class EdgeAdminTests(ITestOutputHelper output)
             await d.StartRelayAsync("relay-a");
             var production = await d.StartEdgeAsync();
             var development = await d.StartEdgeInAsync(new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development", ["ASPNETCORE_ENVIRONMENT"] = "Development" });
-            d.StartPublisher("studio", "page.mp3", Repo.Fixture("programme.mp3"), priority: 100, extra: ["--title", "Page <title> & more"]);
+            d.StartPublisher("studio", "page.mp3", Repo.Fixture("programme.mp3"), priority: 100, extra: ["--title", "Page <title> & more – ü"]);
             d.StartPublisher("music", "page.aac", Repo.Fixture("programme.aac"), priority: 100);
             foreach (var edge in new[] { production, development })
                 foreach (var m in new[] { "page.mp3", "page.aac" }) await Wait.ForMountAsync(edge.Url(m), TimeSpan.FromSeconds(60));
@@ -42,7 +42,7 @@ public sealed class EdgeAdminTests(ITestOutputHelper output)
                     Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                     Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
                     page = await response.Content.ReadAsStringAsync();
-                    return page.Contains("Page &lt;title&gt; &amp; more") && page.Contains($"<td class=\"listeners\">{(edge == development ? 1 : 0)}</td>");
+                    return page.Contains("Page &lt;title&gt; &amp; more – ü") && page.Contains($"<td class=\"listeners\">{(edge == development ? 1 : 0)}</td>");
                 }, TimeSpan.FromSeconds(20), $"the front page of {edge.Name} to show the title and its listeners");
                 output.WriteLine(page);
                 var row = Row(page, "page.mp3");

@@ -82,7 +82,8 @@ public sealed partial class AdminXmlEndpoints(IcecastEndpoints icecast, MountCat
         if (!long.TryParse(context.Request.Query["id"], NumberStyles.None, CultureInfo.InvariantCulture, out long id))
             return IcecastEndpoints.IceResponse(StatusCodes.Status400BadRequest, "Missing or bad parameter: id", false);
         var listener = feed.ListenerSessions.FirstOrDefault(l => l.Id == id);
-        if (listener is null) return IcecastEndpoints.IceResponse(StatusCodes.Status404NotFound, $"Client {id} not found", false);
+        // Icecast answers 200 here too: tools read <return>.
+        if (listener is null) return IcecastEndpoints.IceResponse(StatusCodes.Status200OK, $"Client {id} not found", false);
         listener.Kick();
         LogKicked(feed.Mount, id, listener.Remote);
         return IcecastEndpoints.IceResponse(StatusCodes.Status200OK, $"Client {id} removed", true);

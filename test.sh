@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # command -> Debian package
-declare -A tools=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [redis-server]=redis-server [curl]=curl [chromium]=chromium [ip]=iproute2)
+declare -A tools=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [redis-server]=redis-server [curl]=curl [chromium]=chromium [ip]=iproute2 [npm]=npm)
 
 missing_packages() {
   local pkgs=()
@@ -31,6 +31,21 @@ if [ -n "$pkgs" ]; then
     exit 1
   fi
 fi
+
+# npm packages the browser tests load, pinned, into the git-ignored .test-packages/ (tests/Support/NpmPackages.cs).
+npm_packages=(icecast-metadata-player@1.17.13)
+for pkg in "${npm_packages[@]}"; do
+  name=${pkg%@*}
+  version=${pkg##*@}
+  installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' ".test-packages/node_modules/$name/package.json" 2>/dev/null | head -1)
+  if [ "$installed" != "$version" ]; then
+    echo "test.sh: installing $pkg from npm into .test-packages/"
+    if ! npm install --no-audit --no-fund --no-save --prefix .test-packages "$pkg" >/dev/null; then
+      echo "test.sh: ERROR: npm could not install $pkg into .test-packages/ (the browser tests need it)." >&2
+      exit 1
+    fi
+  fi
+done
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: ERROR: the .NET 10 SDK (dotnet) is not on PATH." >&2

@@ -63,7 +63,7 @@ public sealed class EdgeOptions
     public string RelayUser { get; set; } = "relay";
     public string RelayPassword { get; set; } = DevelopmentPassword;
 
-    /// <summary>Basic-auth user and password for the other admin endpoints (<c>/admin/metadata</c>).</summary>
+    /// <summary>Basic-auth user and password for the other admin endpoints (<c>/admin/metadata</c>, <c>/admin/stats</c>, <c>/admin/listmounts</c>, <c>/admin/listclients</c>, <c>/admin/killclient</c>).</summary>
     public string AdminUser { get; set; } = "admin";
     public string AdminPassword { get; set; } = DevelopmentPassword;
 
@@ -76,4 +76,17 @@ public sealed class EdgeOptions
     /// <summary>status-json's location and admin fields.</summary>
     public string Location { get; set; } = "Earth";
     public string AdminContact { get; set; } = "icemaster@localhost";
+
+    /// <summary>Listener authentication by URL (Icecast's url authenticator): which hook decides on which mount.</summary>
+    public Listeners.ListenerAuthSettings ListenerAuth { get; set; } = Listeners.ListenerAuthSettings.None;
+
+    /// <summary>The response header (name and value) by which the hook admits a listener, as Icecast's auth_header.</summary>
+    public string ListenerAuthHeader { get; set; } = "icecast-auth-user";
+    public string ListenerAuthHeaderValue { get; set; } = "1";
+
+    /// <summary>How long the hook may take to answer before it counts as down.</summary>
+    public TimeSpan ListenerAuthTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Whether listeners are admitted (true) or refused with 503 (false) while the hook is down.</summary>
+    public bool ListenerAuthFailOpen { get; set; }
 }

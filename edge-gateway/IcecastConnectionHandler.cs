@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using Davecast.Edge.Listeners;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Http;
 using Microsoft.AspNetCore.Connections;
@@ -13,7 +14,7 @@ namespace Davecast.Edge;
 /// "HTTP/1.0 200 OK", Icecast's headers, then the raw audio with no chunked transfer encoding (which Icecast's own
 /// relay client and older players do not expect). Any other request is handed to ASP.NET Core untouched.
 /// </summary>
-public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
+public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, ListenerAuthHook auth, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
 {
     /// <summary>Send buffer of a listener's socket (Linux doubles it): seconds of audio, not the megabytes autotuning allows.</summary>
     public const int SocketSendBuffer = 64 * 1024;
@@ -62,20 +63,23 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
 
         var output = connection.Transport.Output;
         bool icy = ListenerEndpoint.WantsIcyMetadata(head!.Header("Icy-MetaData"));
-        var session = listeners.TryAdmit(feed, connection.RemoteEndPoint?.ToString(), icy, out var refusal);
+        var session = listeners.TryAdmit(feed, connection.RemoteEndPoint?.ToString(), icy, out var refusal, head.Header("User-Agent"));
         if (session is null)
         {
-            var body = Encoding.UTF8.GetBytes(refusal + "\n");
-            output.Write(Encoding.Latin1.GetBytes(
-                $"HTTP/1.0 503 Service Unavailable\r\nServer: {IcecastHeaders.Server}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                + $"Content-Length: {body.Length}\r\nRetry-After: 30\r\nConnection: Close\r\n\r\n"));
-            output.Write(body);
-            await output.FlushAsync();
-            await output.CompleteAsync();
+            await RefuseAsync(output, new ListenerRefusal(503, "Service Unavailable", refusal!, false));
             return;
         }
+        var login = ListenerLogin.From(head.Target, head.Header("Authorization"));
+        bool admitted = false;
         try
         {
+            var verdict = await auth.AddAsync(session, login, connection.ConnectionClosed);
+            if (verdict != ListenerAuthVerdict.Admitted)
+            {
+                await RefuseAsync(output, ListenerAuthHook.Refusal(verdict, feed.Mount, login));
+                return;
+            }
+            admitted = true;
             // Keep the kernel's share of the listener's queue small, so that the queue limit sees a stalled listener.
             if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket) socket.SendBufferSize = SocketSendBuffer;
             var response = new StringBuilder("HTTP/1.0 200 OK\r\n");
@@ -100,7 +104,23 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Microso
         finally
         {
             listeners.Release(feed, session);
+            if (admitted) auth.Removed(session, login);
         }
+    }
+
+    /// <summary>A listener that is not admitted: the status, a line saying why, and the connection closed.</summary>
+    private static async Task RefuseAsync(PipeWriter output, ListenerRefusal refusal)
+    {
+        var body = Encoding.UTF8.GetBytes(refusal.Message + "\n");
+        var head = new StringBuilder($"HTTP/1.0 {refusal.Status} {refusal.Reason}\r\nServer: {IcecastHeaders.Server}\r\n");
+        head.Append($"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {body.Length}\r\n");
+        if (refusal.Status == 503) head.Append("Retry-After: 30\r\n");
+        if (refusal.Challenge) head.Append($"WWW-Authenticate: {Security.BasicCredentials.IcecastChallenge}\r\n");
+        head.Append("Connection: Close\r\n\r\n");
+        output.Write(Encoding.Latin1.GetBytes(head.ToString()));
+        output.Write(body);
+        await output.FlushAsync();
+        await output.CompleteAsync();
     }
 
     private static async Task WatchForCloseAsync(PipeReader input, CancellationTokenSource gone)

@@ -12,7 +12,7 @@ namespace Davecast.Edge;
 /// <summary>
 /// The Icecast-compatible endpoints besides the mounts themselves: <c>/status-json.xsl</c> (Icecast's icestats
 /// schema), <c>/admin/streamlist.txt</c> for Icecast slaves (relay credentials) and <c>/admin/metadata</c> for title
-/// updates (admin credentials).
+/// updates (admin credentials). The XML admin endpoints are <see cref="AdminXmlEndpoints"/>, the HTML page <see cref="StatusPage"/>.
 /// </summary>
 public sealed partial class IcecastEndpoints(
     MountCatalog catalog, IOptions<EdgeOptions> options, ILogger<IcecastEndpoints> logger)
@@ -40,8 +40,7 @@ public sealed partial class IcecastEndpoints(
     public IResult Status(HttpContext context)
     {
         CorsPolicy.Apply(context.Response.Headers);
-        var feeds = catalog.Feeds.Where(f => f.Playable)
-            .OrderBy(f => f.Mount, StringComparer.Ordinal).ToList();
+        var feeds = Playable.ToList();
         using var body = new MemoryStream();
         using (var json = new Utf8JsonWriter(body, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -72,35 +71,54 @@ public sealed partial class IcecastEndpoints(
 
     private void WriteSource(Utf8JsonWriter json, MountFeed feed)
     {
-        var p = feed.Parameters!.Value;
-        var headers = feed.Info?.Headers ?? new Dictionary<string, string>();
-        string? Header(string name) => headers.TryGetValue(name, out var v) ? v : null;
         json.WriteStartObject();
-        int bitrate = feed.BitrateKbps;
-        json.WriteString("audio_info", IcecastHeaders.AudioInfo(p, bitrate));
-        if (bitrate > 0) json.WriteNumber("bitrate", bitrate);
-        json.WriteNumber("channels", p.Channels);
-        json.WriteNumber("samplerate", p.SampleRate);
-        WriteOptional(json, "genre", Header("icy-genre"));
-        json.WriteNumber("listener_peak", feed.ListenerPeak);
-        json.WriteNumber("listeners", feed.Listeners);
-        json.WriteString("listenurl", ListenUrl(feed.Mount));
-        WriteOptional(json, "server_description", Header("icy-description"));
-        WriteOptional(json, "server_name", Header("icy-name"));
-        json.WriteString("server_type", p.ContentType);
-        WriteOptional(json, "server_url", Header("icy-url"));
-        var start = feed.StreamStart ?? _started;
-        json.WriteString("stream_start", Rfc822(start));
-        json.WriteString("stream_start_iso8601", Iso8601(start));
-        WriteOptional(json, "title", feed.Title);
+        foreach (var (name, value) in SourceFields(feed))
+        {
+            if (value is long number) json.WriteNumber(name, number);
+            else json.WriteString(name, (string)value);
+        }
         json.WriteNull("dummy");
         json.WriteEndObject();
     }
 
-    private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
+    /// <summary>
+    /// A mount's icestats fields, in Icecast's (alphabetical) order, as status-json and <c>/admin/stats</c> both give
+    /// them: each value a string or a long; a field with nothing to say is left out.
+    /// </summary>
+    public IEnumerable<(string Name, object Value)> SourceFields(MountFeed feed)
     {
-        if (value is not null) json.WriteString(name, value);
+        var p = feed.Parameters!.Value;
+        var headers = feed.Info?.Headers ?? new Dictionary<string, string>();
+        int bitrate = feed.BitrateKbps;
+        var start = feed.StreamStart ?? _started;
+        (string, object?)[] fields =
+        [
+            ("audio_info", IcecastHeaders.AudioInfo(p, bitrate)),
+            ("bitrate", bitrate > 0 ? (long)bitrate : null),
+            ("channels", (long)p.Channels),
+            ("samplerate", (long)p.SampleRate),
+            ("genre", headers.GetValueOrDefault("icy-genre")),
+            ("listener_peak", (long)feed.ListenerPeak),
+            ("listeners", (long)feed.Listeners),
+            ("listenurl", ListenUrl(feed.Mount)),
+            ("server_description", headers.GetValueOrDefault("icy-description")),
+            ("server_name", headers.GetValueOrDefault("icy-name")),
+            ("server_type", p.ContentType),
+            ("server_url", headers.GetValueOrDefault("icy-url")),
+            ("stream_start", Rfc822(start)),
+            ("stream_start_iso8601", Iso8601(start)),
+            ("title", feed.Title),
+        ];
+        foreach (var (name, value) in fields)
+            if (value is not null) yield return (name, value);
     }
+
+    /// <summary>The mounts that can be listened to now, by name.</summary>
+    public IEnumerable<MountFeed> Playable =>
+        catalog.Feeds.Where(f => f.Playable).OrderBy(f => f.Mount, StringComparer.Ordinal);
+
+    /// <summary>When this edge started (icestats' server_start).</summary>
+    public DateTimeOffset Started => _started;
 
     public string ListenUrl(string mount) => $"http://{_options.Hostname}:{_options.PublicPort}/{mount}";
 
@@ -109,7 +127,7 @@ public sealed partial class IcecastEndpoints(
     {
         if (!Authorized(context, _options.RelayUser, _options.RelayPassword)) return Unauthorized(context, "streamlist");
         var text = new StringBuilder();
-        foreach (var f in catalog.Feeds.Where(f => f.Playable).OrderBy(f => f.Mount, StringComparer.Ordinal))
+        foreach (var f in Playable)
             text.Append('/').Append(f.Mount).Append('\n');
         return Results.Text(text.ToString(), "text/plain; charset=utf-8");
     }
@@ -117,7 +135,7 @@ public sealed partial class IcecastEndpoints(
     /// <summary><c>/admin/metadata?mode=updinfo&amp;mount=/m&amp;song=Title</c>: sets the title on every edge.</summary>
     public async Task<IResult> MetadataAsync(HttpContext context)
     {
-        if (!Authorized(context, _options.AdminUser, _options.AdminPassword)) return Unauthorized(context, "metadata");
+        if (RequireAdmin(context, "metadata") is { } refused) return refused;
         if (!Updinfo.TryParse(context.Request.QueryString.Value, out var update, out var error))
             return IceResponse(StatusCodes.Status400BadRequest, error, false);
         var (mount, song) = update!;
@@ -133,6 +151,10 @@ public sealed partial class IcecastEndpoints(
         return IceResponse(StatusCodes.Status200OK, "Metadata update successful", true);
     }
 
+    /// <summary>Null when the request carries the admin credentials, else the 401 answer (logged) to return.</summary>
+    public IResult? RequireAdmin(HttpContext context, string what) =>
+        Authorized(context, _options.AdminUser, _options.AdminPassword) ? null : Unauthorized(context, what);
+
     private IResult Unauthorized(HttpContext context, string what)
     {
         LogUnauthorized(what, context.Connection.RemoteIpAddress?.ToString());
@@ -144,7 +166,7 @@ public sealed partial class IcecastEndpoints(
     public static bool Authorized(HttpContext context, string user, string password) =>
         BasicCredentials.Match(context.Request.Headers.Authorization.ToString(), user, password);
 
-    private static IResult IceResponse(int status, string message, bool ok) => Results.Text(Updinfo.Reply(message, ok), "text/xml", Encoding.UTF8, status);
+    public static IResult IceResponse(int status, string message, bool ok) => Results.Text(Updinfo.Reply(message, ok), "text/xml", Encoding.UTF8, status);
 
     /// <summary>Icecast's date format: "Tue, 24 Nov 2026 09:00:00 +0000".</summary>
     public static string Rfc822(DateTimeOffset t) => t.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture);

@@ -78,6 +78,9 @@ public sealed class MountFeed
     /// <summary>Listeners connected to this mount at this edge now.</summary>
     public int Listeners => _listeners.Count;
 
+    /// <summary>The listeners connected to this mount at this edge now, oldest first.</summary>
+    public IReadOnlyList<ListenerSession> ListenerSessions => _listeners.Snapshot();
+
     /// <summary>The most listeners this mount has had at once at this edge.</summary>
     public int ListenerPeak => _listeners.Peak;
 

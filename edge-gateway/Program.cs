@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
 using Davecast.Edge;
+using Davecast.Edge.Listeners;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Edge.Sites;
 using Microsoft.Extensions.Options;
@@ -29,12 +30,17 @@ var maxPerMount = new Option<int>("--max-listeners-per-mount") { Description = "
 var queueBytes = new Option<int>("--listener-queue-bytes") { Description = "A listener whose unsent audio passes this many bytes is dropped", DefaultValueFactory = _ => 512 * 1024 };
 var relayUser = new Option<string>("--relay-user") { Description = "User an Icecast slave gives for /admin/streamlist.txt (HTTP basic)", DefaultValueFactory = _ => "relay" };
 var relayPassword = new Option<string>("--relay-password") { Description = "Password of --relay-user; the default is for development only", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
-var adminUser = new Option<string>("--admin-user") { Description = "User for /admin/metadata (HTTP basic)", DefaultValueFactory = _ => "admin" };
+var adminUser = new Option<string>("--admin-user") { Description = "User for the admin endpoints: /admin/metadata, /admin/stats, /admin/listmounts, /admin/listclients, /admin/killclient (HTTP basic)", DefaultValueFactory = _ => "admin" };
 var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
 var hostname = new Option<string>("--hostname") { Description = "Host name listeners reach this edge by, for listen URLs in /status-json.xsl", DefaultValueFactory = _ => "localhost" };
 var publicPort = new Option<int?>("--public-port") { Description = "Port listeners reach this edge on, for listen URLs (default: --port)" };
 var location = new Option<string>("--location") { Description = "status-json's location field", DefaultValueFactory = _ => "Earth" };
 var adminContact = new Option<string>("--admin-contact") { Description = "status-json's admin field (a contact address)", DefaultValueFactory = _ => "icemaster@localhost" };
+var listenerAuthUrl = new Option<string[]>("--listener-auth-url") { Description = "Listener authentication by URL (Icecast's url authenticator): URL for every mount, MOUNT=URL for one mount, MOUNT=none for a public mount; repeatable. The hook gets form-encoded listener_add and listener_remove POSTs", AllowMultipleArgumentsPerToken = false };
+var listenerAuthHeader = new Option<string>("--listener-auth-header") { Description = "The header, NAME: VALUE, by which the hook's answer admits a listener", DefaultValueFactory = _ => "icecast-auth-user: 1" };
+var listenerAuthTimeoutMs = new Option<int>("--listener-auth-timeout-ms") { Description = "Milliseconds the hook may take to answer before it counts as down", DefaultValueFactory = _ => 5000 };
+var listenerAuthDown = new Option<string>("--listener-auth-down") { Description = "While the hook is down (no answer, or 5xx): 'closed' refuses listeners with 503, 'open' admits them", DefaultValueFactory = _ => "closed" };
+listenerAuthDown.AcceptOnlyFromAmong("closed", "open");
 
 port.Rule(v => v is < 0 or > 65535 ? "--port must be a port number (1-65535, or 0)" : null);
 address.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError("--address must be an IP address"); });
@@ -66,6 +72,12 @@ metaint.Rule(v => v is < 256 or > 1024 * 1024 ? "--icy-metaint must be between 2
 maxListeners.Rule(v => v is < 1 or > 1_000_000 ? "--max-listeners must be between 1 and 1000000" : null);
 maxPerMount.Rule(v => v is < 0 or > 1_000_000 ? "--max-listeners-per-mount must be between 0 and 1000000" : null);
 queueBytes.Rule(v => v is < 16 * 1024 or > 256 * 1024 * 1024 ? "--listener-queue-bytes must be between 16384 and 268435456" : null);
+listenerAuthUrl.Validators.Add(r =>
+{
+    if (!ListenerAuthSettings.TryParse(r.GetValueOrDefault<string[]>() ?? [], out _, out var error)) r.AddError(error!);
+});
+listenerAuthHeader.Rule(v => v is null || v.IndexOf(':') <= 0 || v[(v.IndexOf(':') + 1)..].Trim().Length == 0 ? "--listener-auth-header must be NAME: VALUE" : null);
+listenerAuthTimeoutMs.Rule(v => v is < 100 or > 60_000 ? "--listener-auth-timeout-ms must be between 100 and 60000" : null);
 publicPort.Rule(v => v is < 1 or > 65535 ? "--public-port must be a port number (1-65535)" : null);
 foreach (var o in new[] { relayUser, relayPassword, adminUser, adminPassword, hostname })
 {
@@ -82,6 +94,7 @@ var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP au
 {
     port, address, sites, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, burstSeconds, mountTimeout, writeMs, metaint, maxListeners, maxPerMount,
     queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
+    listenerAuthUrl, listenerAuthHeader, listenerAuthTimeoutMs, listenerAuthDown,
 };
 
 root.SetAction(async (parse, ct) =>
@@ -116,12 +129,20 @@ root.SetAction(async (parse, ct) =>
         PublicPort = parse.GetValue(publicPort) ?? parse.GetValue(port),
         Location = parse.GetValue(location)!,
         AdminContact = parse.GetValue(adminContact)!,
+        ListenerAuthTimeout = TimeSpan.FromMilliseconds(parse.GetValue(listenerAuthTimeoutMs)),
+        ListenerAuthFailOpen = parse.GetValue(listenerAuthDown) == "open",
     };
+    ListenerAuthSettings.TryParse(parse.GetValue(listenerAuthUrl) ?? [], out var listenerAuth, out _);
+    edge.ListenerAuth = listenerAuth;
+    var authHeader = parse.GetValue(listenerAuthHeader)!.Split(':', 2);
+    (edge.ListenerAuthHeader, edge.ListenerAuthHeaderValue) = (authHeader[0].Trim(), authHeader[1].Trim());
     var builder = WebApplication.CreateBuilder();
     builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
     builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), listen =>
         listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<IcecastConnectionHandler>().OnConnectionAsync(connection, next))));
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+    // A request that does not bind gets a plain 400, never Development's exception page.
+    builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
     EdgeLogging.Configure(builder.Logging);
     builder.Services.AddSingleton(Options.Create(edge));
     builder.Services.AddSingleton<MountCatalog>();
@@ -129,6 +150,9 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<ListenerEndpoint>();
     builder.Services.AddSingleton<IcecastConnectionHandler>();
     builder.Services.AddSingleton<IcecastEndpoints>();
+    builder.Services.AddSingleton<AdminXmlEndpoints>();
+    builder.Services.AddSingleton<StatusPage>();
+    builder.Services.AddSingleton<ListenerAuthHook>();
     builder.Services.AddSingleton<EdgeMetrics>();
     builder.Services.AddOpenTelemetry()
         .ConfigureResource(r => r.AddService("davecast-edge", serviceInstanceId: edge.Name))
@@ -137,6 +161,15 @@ root.SetAction(async (parse, ct) =>
 
     var app = builder.Build();
     app.Services.GetRequiredService<EdgeMetrics>();
+    // Errors are logged; the client gets one line, in every environment (Development's page would show the stack).
+    app.UseExceptionHandler(new ExceptionHandlerOptions
+    {
+        ExceptionHandler = context =>
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return context.Response.WriteAsync("Internal server error.\n");
+        },
+    });
     app.Use((context, next) =>
     {
         context.Response.Headers.Server = IcecastHeaders.Server;
@@ -146,6 +179,9 @@ root.SetAction(async (parse, ct) =>
     app.MapPrometheusScrapingEndpoint();
     app.MapGet("/davecast/health", HealthEndpoint.Get);
     app.Services.GetRequiredService<IcecastEndpoints>().Map(app);
+    app.Services.GetRequiredService<AdminXmlEndpoints>().Map(app);
+    app.MapMethods("/", ["GET", "HEAD"], app.Services.GetRequiredService<StatusPage>().Get);
+    app.MapMethods("/status.xsl", ["GET", "HEAD"], app.Services.GetRequiredService<StatusPage>().Get);
     app.MapMethods("/{**mount}", ["GET", "HEAD"], (HttpContext context, string mount, ListenerEndpoint listeners) => listeners.ServeAsync(context, mount));
     await app.RunAsync(ct);
     return 0;

@@ -4,7 +4,8 @@ namespace Davecast.Http;
 
 /// <summary>
 /// The CORS headers Icecast 2.4 sends, so that web players on other origins can fetch streams and status-json and
-/// ask for ICY metadata.
+/// ask for ICY metadata; and, beyond Icecast, the response headers such a player must read through <c>fetch</c>
+/// (a browser hides every header but a few simple ones unless they are exposed).
 /// </summary>
 public static class CorsPolicy
 {
@@ -16,7 +17,11 @@ public static class CorsPolicy
         new("Access-Control-Allow-Origin", "*"),
         new("Access-Control-Allow-Headers", "Origin, Accept, X-Requested-With, Content-Type, Icy-MetaData"),
         new("Access-Control-Allow-Methods", Methods),
+        new("Access-Control-Expose-Headers", ExposedHeaders),
     ];
+
+    /// <summary>The mount headers a web player reads: the metadata interval, the stream's description, its codec.</summary>
+    public const string ExposedHeaders = "icy-metaint, icy-br, icy-name, icy-genre, icy-url, icy-description, icy-pub, ice-audio-info, content-type";
 
     /// <summary>Sets the CORS headers on an ASP.NET Core response.</summary>
     public static void Apply(IHeaderDictionary headers)

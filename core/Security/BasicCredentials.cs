@@ -14,19 +14,32 @@ public static class BasicCredentials
     /// Whether an <c>Authorization</c> header carries exactly <paramref name="user"/> and <paramref name="password"/>
     /// (UTF-8). The comparison takes the same time wherever the given credentials differ.
     /// </summary>
-    public static bool Match(string? authorization, string user, string password)
+    public static bool Match(string? authorization, string user, string password) =>
+        Decode(authorization) is { } decoded && CryptographicOperations.FixedTimeEquals(decoded, Encoding.UTF8.GetBytes($"{user}:{password}"));
+
+    /// <summary>The user and password an <c>Authorization</c> header carries (HTTP basic, UTF-8); false when it carries none.</summary>
+    public static bool TryRead(string? authorization, out string user, out string password)
     {
-        if (authorization is null || !authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return false;
-        byte[] decoded;
+        user = password = "";
+        if (Decode(authorization) is not { } decoded) return false;
+        var text = Encoding.UTF8.GetString(decoded);
+        int colon = text.IndexOf(':');
+        if (colon < 0) return false;
+        (user, password) = (text[..colon], text[(colon + 1)..]);
+        return true;
+    }
+
+    private static byte[]? Decode(string? authorization)
+    {
+        if (authorization is null || !authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {
-            decoded = Convert.FromBase64String(authorization[6..].Trim());
+            return Convert.FromBase64String(authorization[6..].Trim());
         }
         catch (FormatException)
         {
-            return false;
+            return null;
         }
-        return CryptographicOperations.FixedTimeEquals(decoded, Encoding.UTF8.GetBytes($"{user}:{password}"));
     }
 
     /// <summary>

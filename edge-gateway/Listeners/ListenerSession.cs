@@ -1,13 +1,17 @@
+using System.Net;
+
 namespace Davecast.Edge.Listeners;
 
-/// <summary>One connected listener: where it is in the mount's stream, and how to drop it.</summary>
+/// <summary>One connected listener: who it is (for <c>/admin/listclients</c>), where it is in the mount's stream, and how to drop it.</summary>
 /// <remarks>
 /// Its token source has no timer and is never disposed: the edge's queue check may drop a listener at the very
 /// moment it leaves, and cancelling must then still be harmless.
 /// </remarks>
-public sealed class ListenerSession(string mount, string? remote, bool icyMetadata)
+public sealed class ListenerSession(string mount, string? remote, bool icyMetadata, string? userAgent = null)
 {
+    private static long _lastId;
     private readonly CancellationTokenSource _drop = new();
+    private int _kicked;
     private long _takenOffset;
     private long _droppedWithQueue = -1;
 
@@ -16,6 +20,17 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
     public bool IcyMetadata { get; } = icyMetadata;
     public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
 
+    /// <summary>Unique in this edge process, as Icecast's client ids are: what <c>/admin/killclient?id=</c> names.</summary>
+    public long Id { get; } = Interlocked.Increment(ref _lastId);
+
+    public string? UserAgent { get; } = userAgent;
+
+    /// <summary>The remote address without its port.</summary>
+    public string? Ip => IPEndPoint.TryParse(Remote ?? "", out var endpoint) ? endpoint.Address.ToString() : Remote;
+
+    /// <summary>Whether an operator closed it (<see cref="Kick"/>).</summary>
+    public bool Kicked => Volatile.Read(ref _kicked) == 1;
+
     /// <summary>Stream position (audio bytes) up to which the listener's connection has taken the audio.</summary>
     public long TakenOffset
     {
@@ -23,7 +38,7 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
         set => Volatile.Write(ref _takenOffset, value);
     }
 
-    /// <summary>Cancelled when the listener is dropped for falling behind, or closed because its mount ended.</summary>
+    /// <summary>Cancelled when the listener is dropped for falling behind, kicked, or closed because its mount ended.</summary>
     public CancellationToken Dropping => _drop.Token;
 
     /// <summary>The queue it had when dropped, or -1 if it was not dropped.</summary>
@@ -36,4 +51,10 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
 
     /// <summary>Ends the listener's stream cleanly (what it was sent is delivered, then the connection closes).</summary>
     public void Close() => _drop.Cancel();
+
+    /// <summary>Ends the listener's stream at an operator's request: its connection is closed, not reset.</summary>
+    public void Kick()
+    {
+        if (Interlocked.Exchange(ref _kicked, 1) == 0) _drop.Cancel();
+    }
 }

@@ -43,6 +43,12 @@ public sealed class MountListeners(int limit)
         lock (_gate) _listeners.Remove(listener);
     }
 
+    /// <summary>The listeners connected now, oldest first.</summary>
+    public IReadOnlyList<ListenerSession> Snapshot()
+    {
+        lock (_gate) return [.. _listeners.OrderBy(l => l.Id)];
+    }
+
     public void CountBytes(long bytes) => Interlocked.Add(ref _bytes, bytes);
 
     /// <summary>

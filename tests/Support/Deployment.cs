@@ -170,7 +170,10 @@ public sealed class Deployment : IAsyncDisposable
     }
 
     /// <summary>Starts an edge gateway; unless <paramref name="extra"/> names it (--name), it is "edge-1", "edge-2"...</summary>
-    public async Task<Edge> StartEdgeAsync(params string[] extra)
+    public Task<Edge> StartEdgeAsync(params string[] extra) => StartEdgeInAsync(null, extra);
+
+    /// <summary>An edge with more environment variables (e.g. DOTNET_ENVIRONMENT), named as <see cref="StartEdgeAsync(string[])"/> does.</summary>
+    public async Task<Edge> StartEdgeInAsync(IDictionary<string, string>? environment, params string[] extra)
     {
         int port = Ports.Free();
         string name;
@@ -185,7 +188,7 @@ public sealed class Deployment : IAsyncDisposable
             args.AddRange(["--clustering", "redis", "--redis", Redis]);
         AddUnlessGiven(args, extra, ("--relay-password", RelayPassword), ("--admin-password", AdminPassword));
         args.AddRange(extra);
-        var process = Track(ChildProcess.Dotnet(name, Repo.ProgramDll("edge-gateway", "davecast-edge"), [.. args]));
+        var process = Track(new ChildProcess(name, "dotnet", [Repo.ProgramDll("edge-gateway", "davecast-edge"), .. args], environment));
         var edge = new Edge(port, process);
         lock (_edges) _edges.Add(edge);
         await process.WaitForOutputAsync("Application started", TimeSpan.FromSeconds(60));

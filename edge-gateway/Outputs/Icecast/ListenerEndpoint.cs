@@ -10,7 +10,7 @@ namespace Davecast.Edge.Outputs.Icecast;
 /// <c>GET</c> is answered on the raw connection (see <see cref="IcecastConnectionHandler"/>) as Icecast does: an
 /// HTTP/1.0 response with no chunked encoding. <c>HEAD</c> and unknown mounts go through ASP.NET Core.
 /// </summary>
-public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<EdgeOptions> options, ILogger<ListenerEndpoint> logger)
+public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthHook auth, IOptions<EdgeOptions> options, ILogger<ListenerEndpoint> logger)
 {
     private readonly EdgeOptions _options = options.Value;
     private readonly BurstLimit _burst = BurstLimit.Of(options.Value);
@@ -34,7 +34,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
     /// Counts a new listener in, or says why it is refused (the edge or the mount is full). A session that is
     /// returned must be given back with <see cref="Release"/>.
     /// </summary>
-    public ListenerSession? TryAdmit(MountFeed feed, string? remote, bool icyMetadata, out string? refusal)
+    public ListenerSession? TryAdmit(MountFeed feed, string? remote, bool icyMetadata, out string? refusal, string? userAgent = null)
     {
         refusal = null;
         if (Interlocked.Increment(ref _listeners) > _options.MaxListeners)
@@ -45,7 +45,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
             LogRefused(feed.Mount, remote, refusal);
             return null;
         }
-        var session = new ListenerSession(feed.Mount, remote, icyMetadata);
+        var session = new ListenerSession(feed.Mount, remote, icyMetadata, userAgent);
         if (!feed.TryAddListener(session))
         {
             Interlocked.Decrement(ref _listeners);
@@ -80,7 +80,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
             response.StatusCode = StatusCodes.Status200OK;
             return;
         }
-        var session = TryAdmit(feed, context.Connection.RemoteIpAddress?.ToString(), icy, out var refusal);
+        var session = TryAdmit(feed, context.Connection.RemoteIpAddress?.ToString(), icy, out var refusal, context.Request.Headers.UserAgent);
         if (session is null)
         {
             response.Headers.Clear();
@@ -88,14 +88,28 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, IOptions<Edge
             await response.WriteAsync(refusal + "\n");
             return;
         }
+        var login = ListenerLogin.From($"{context.Request.Path}{context.Request.QueryString}", context.Request.Headers.Authorization);
+        bool admitted = false;
         try
         {
+            var verdict = await auth.AddAsync(session, login, context.RequestAborted);
+            if (verdict != ListenerAuthVerdict.Admitted)
+            {
+                var no = ListenerAuthHook.Refusal(verdict, feed.Mount, login);
+                response.Headers.Clear();
+                if (no.Challenge) response.Headers.WWWAuthenticate = Security.BasicCredentials.IcecastChallenge;
+                response.StatusCode = no.Status;
+                await response.WriteAsync(no.Message + "\n");
+                return;
+            }
+            admitted = true;
             response.StatusCode = StatusCodes.Status200OK;
             await StreamAsync(feed, session, response.BodyWriter, context.RequestAborted);
         }
         finally
         {
             Release(feed, session);
+            if (admitted) auth.Removed(session, login);
         }
     }
 

@@ -17,6 +17,17 @@ public sealed class BasicCredentialsTests
     }
 
     [Fact]
+    public void A_listeners_login_is_read_with_a_colon_kept_in_the_password()
+    {
+        Assert.True(BasicCredentials.TryRead(Basic("ann", "p:w\u00e9"), out var user, out var password));
+        Assert.Equal(("ann", "p:w\u00e9"), (user, password));
+        Assert.False(BasicCredentials.TryRead("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("no-colon")), out _, out _));
+        Assert.False(BasicCredentials.TryRead("Basic !!", out _, out _));
+        Assert.False(BasicCredentials.TryRead("Bearer x", out _, out _));
+        Assert.False(BasicCredentials.TryRead(null, out _, out _));
+    }
+
+    [Fact]
     public void Basic_authentication_matches_the_user_and_the_whole_password()
     {
         var request = Head($"GET /admin/metadata HTTP/1.0\r\nAuthorization: {Basic("admin", "p:w\u00e9")}\r\n\r\n");

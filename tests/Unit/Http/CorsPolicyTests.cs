@@ -14,6 +14,9 @@ public sealed class CorsPolicyTests
         Assert.Equal("*", headers.AccessControlAllowOrigin);
         Assert.Contains("Icy-MetaData", headers.AccessControlAllowHeaders.ToString());
         Assert.Equal(["GET", "OPTIONS", "HEAD"], headers.AccessControlAllowMethods.ToString().Split(", "));
+        var exposed = headers.AccessControlExposeHeaders.ToString().Split(", ");
+        foreach (var name in new[] { "icy-metaint", "icy-br", "icy-name", "icy-genre", "icy-url", "icy-description", "icy-pub", "content-type" })
+            Assert.Contains(name, exposed);
         Assert.Equal(CorsPolicy.Headers.Select(h => h.Key).Order(), headers.Keys.Order());
     }
 }

@@ -64,10 +64,9 @@ public sealed class ForgeryTests(ITestOutputHelper output)
                 await udp.SendAsync(buffer.AsMemory(0, length));
                 // A replayed audio packet carries frames the relay kept already: it is dropped as a copy before its
                 // tag or the replay guard is looked at (docs/protocol.md), and counted with the duplicates.
-                if (kind == RejectReason.Replay && PacketCodec.TryParse(buffer.AsSpan(0, length), out var replayed) == RejectReason.None
-                    && replayed.Type == PacketType.Audio)
+                if (kind == RejectReason.Replay && AudioFrameCount(buffer, length) is int replayedFrames and > 0)
                 {
-                    copiedFrames += replayed.FrameCount;
+                    copiedFrames += replayedFrames;
                     n++;
                     continue;
                 }
@@ -115,6 +114,10 @@ public sealed class ForgeryTests(ITestOutputHelper output)
         metrics.Sum("davecast_relay_packets_rejected_total", ("reason", RelayMetrics.SnakeCase(reason.ToString())));
 
     private static double Duplicates(PrometheusText metrics) => metrics.Sum("davecast_relay_duplicates_total");
+
+    // Outside the async method: a parsed packet is a ref struct, which cannot live across an await.
+    private static int AudioFrameCount(byte[] buffer, int length) =>
+        PacketCodec.TryParse(buffer.AsSpan(0, length), out var packet) == RejectReason.None && packet.Type == PacketType.Audio ? packet.FrameCount : 0;
 
     private static int Copy(byte[] packet, byte[] buffer)
     {

@@ -129,6 +129,10 @@ root.SetAction(async (parse, ct) =>
         .WithMetrics(m => m.AddMeter(EdgeMetrics.MeterName).AddPrometheusExporter());
     builder.Services.AddHealthChecks().AddCheck<EdgeHealthCheck>("edge");
 
+    // Kestrel binds inside the host's start: a port in use names its option.
+    builder.Services.NameListenerPorts([(parse.GetValue(port), port.Name)]);
+    builder.Logging.WithoutListenFailureTraces();
+
     var app = builder.Build();
     app.Services.GetRequiredService<EdgeMetrics>();
     app.Use((context, next) =>

@@ -136,6 +136,12 @@ root.SetAction(async (parse, ct) =>
         o.EncoderTimeout = TimeSpan.FromSeconds(parse.GetValue(encoderTimeout));
     });
 
+    // Before the silo: a feed or ingest port in use stops the relay before it joins the cluster (hosts start services in order).
+    builder.Services.AddSingleton<FeedServer>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedServer>());
+    builder.Services.AddSingleton<IngestListener>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
+
     builder.UseOrleans(silo =>
     {
         silo.Configure<SiloOptions>(o => o.SiloName = relay.Name);
@@ -164,10 +170,6 @@ root.SetAction(async (parse, ct) =>
         });
         if (dashboard != 0) silo.AddDashboard();
     });
-    builder.Services.AddSingleton<FeedServer>();
-    builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedServer>());
-    builder.Services.AddSingleton<IngestListener>();
-    builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
     builder.Services.AddSingleton<RelayPump>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayPump>());
     builder.Services.AddSingleton<RelayMetrics>();
@@ -176,7 +178,11 @@ root.SetAction(async (parse, ct) =>
         .WithMetrics(m => m.AddMeter(RelayMetrics.MeterName).AddPrometheusExporter());
     builder.Services.AddHealthChecks().AddCheck<RelayHealthCheck>("relay");
 
-    var app = builder.Build();
+    // Orleans and Kestrel bind these inside the host's start: a port in use names its option.
+    builder.Services.NameListenerPorts([(parse.GetValue(siloPort), siloPort.Name), (parse.GetValue(gatewayPort), gatewayPort.Name), (dashboard, dashboardPort.Name)]);
+    builder.Logging.WithoutListenFailureTraces();
+
+    await using var app = builder.Build();
     app.Services.GetRequiredService<RelayMetrics>();
     app.UseAdminCredentials(parse.GetValue(adminUser)!, parse.GetValue(adminPassword)!);
     if (dashboard != 0)
@@ -187,7 +193,17 @@ root.SetAction(async (parse, ct) =>
     app.MapHealthChecks("/healthz");
     app.MapPrometheusScrapingEndpoint();
     app.MapMountHealth();
-    await app.RunAsync(ct);
+    try
+    {
+        await app.StartAsync(ct);
+    }
+    catch (Exception e) when (ListenFailure.Find(e) is not null && app.Services.GetRequiredService<ISiloStatusOracle>().CurrentStatus == SiloStatus.Active)
+    {
+        // The dashboard's port in use, found after the silo started: it leaves the cluster cleanly before the relay exits.
+        await app.StopAsync(CancellationToken.None);
+        throw;
+    }
+    await app.WaitForShutdownAsync(ct);
     return 0;
 });
 

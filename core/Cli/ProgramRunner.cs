@@ -11,7 +11,8 @@ public sealed record SecretOption(Option Option, string DevelopmentValue, Func<P
 
 /// <summary>
 /// Runs a Davecast program's command line: settings from every layer (<see cref="LayeredSettings"/>), errors that
-/// name the option and where its value was set, and, outside the Development environment, a refusal to start with
+/// name the option and where its value was set, a port that cannot be bound reported as one line naming its option
+/// (<see cref="ListenFailure"/>), and, outside the Development environment, a refusal to start with
 /// a development or empty secret. A secret's value is never printed.
 /// </summary>
 public static class ProgramRunner
@@ -24,6 +25,22 @@ public static class ProgramRunner
         output ??= Console.Out;
         error ??= Console.Error;
         configuration ??= new InvocationConfiguration { Output = output, Error = error };
+        if (root.Action is AsynchronousCommandLineAction action)
+        {
+            // A port that cannot be bound is one line naming its option; any other failure keeps the parser's report.
+            root.SetAction(async (parse, token) =>
+            {
+                try
+                {
+                    return await action.InvokeAsync(parse, token);
+                }
+                catch (Exception e) when (ListenFailure.Find(e) is { } failure)
+                {
+                    await error.WriteLineAsync(failure.Message);
+                    return 1;
+                }
+            });
+        }
         var layered = LayeredSettings.Apply(root, args);
         if (layered.Errors.Count > 0)
         {

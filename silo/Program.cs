@@ -52,7 +52,8 @@ name.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<str
 keys.Validators.Add(r =>
 {
     foreach (var k in r.GetValueOrDefault<string[]>() ?? [])
-        if (k.IndexOf('=') is <= 0 || k.EndsWith('=')) r.AddError($"--key '{k}' is not id=secret");
+        // The value may be a secret alone: it is never shown.
+        if (k.IndexOf('=') is <= 0 || k.EndsWith('=')) r.AddError("--key takes id=secret: a value given has no id or no secret (values are not shown)");
 });
 foreach (var o in new Option[] { primary })
     o.Validators.Add(r => { try { HostPort.Split(r.GetValueOrDefault<string>()!); } catch (FormatException e) { r.AddError($"{r.Option.Name}: {e.Message}"); } });

@@ -316,7 +316,15 @@ public sealed class PublisherCommand
         if (string.IsNullOrWhiteSpace(text)) return "needs a URL";
         return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0
             ? null
-            : $"'{text}' is not an http:// or https:// URL";
+            : $"'{WithoutLogin(text)}' is not an http:// or https:// URL";
+    }
+
+    // A URL as it may be shown: its user:password@, if any, masked.
+    private static string WithoutLogin(string url)
+    {
+        int start = url.IndexOf("://", StringComparison.Ordinal) is int scheme and >= 0 ? scheme + 3 : 0;
+        int at = url.LastIndexOf('@');
+        return at >= start ? url[..start] + "***" + url[at..] : url;
     }
 
     private static string? ValidateUser(string? user) =>

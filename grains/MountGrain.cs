@@ -1,4 +1,5 @@
 using Davecast.Frames;
+using Davecast.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -157,7 +158,7 @@ public sealed class MountGrain(
         _liveSession = outcome.Session;
         logger.LogInformation(
             "Mount {Mount}: live encoder {Previous} -> {Next} ({How})",
-            Mount, previous?.Encoder ?? "(none)", next.Encoder, _switchAt is null ? "at once" : "planned, at media time " + _switchAt);
+            Mount, previous?.Encoder ?? "(none)", next.Encoder, _switchAt is { } at ? "planned, at media time " + MediaTime.ToIso(at) : "at once");
     }
 
     private sealed class EncoderEntry(string encoder, int order)

@@ -76,5 +76,5 @@ public static class PublisherApp
             console.SingleLine = true;
             console.TimestampFormat = "HH:mm:ss.fff ";
         })
-        .WithoutListenFailureTraces());
+        .Sieve());
 }

@@ -32,11 +32,11 @@ var window = new Option<double>("--window") { Description = "Seconds of recent f
 var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per relay-feed batch to the edges", DefaultValueFactory = _ => 100 };
 var preferredHold = new Option<double>("--preferred-hold") { Description = "Seconds a returning preferred encoder must be healthy before it is live again", DefaultValueFactory = _ => 10 };
 var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Seconds without frames after which an encoder is not healthy (for the election)", DefaultValueFactory = _ => 3 };
-var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret (repeatable); default: the development key", AllowMultipleArgumentsPerToken = false };
+var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret, repeatable (default: the development key)", AllowMultipleArgumentsPerToken = false };
 var multicast = new Option<string[]>("--multicast") { Description = "Multicast group to join and take publishers' packets from, as group:port (e.g. 239.255.0.1:9002; IPv6 in brackets); repeatable", AllowMultipleArgumentsPerToken = false };
-var multicastInterface = new Option<string>("--multicast-interface") { Description = "IP address of the interface to join --multicast groups on; the default, loopback, hears publishers on this machine only", DefaultValueFactory = _ => "127.0.0.1" };
+var multicastInterface = new Option<string>("--multicast-interface") { Description = "IP address of the interface to join --multicast groups on; loopback hears publishers on this machine only", DefaultValueFactory = _ => "127.0.0.1" };
 var adminUser = new Option<string>("--admin-user") { Description = "User for the dashboard and /mounts on the dashboard port (HTTP basic)", DefaultValueFactory = _ => "admin" };
-var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => "hackme" };
+var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user", DefaultValueFactory = _ => "hackme" };
 
 ValidatePort(ingestPort, allowZero: true);
 ValidatePort(feedPort, allowZero: true);
@@ -181,7 +181,8 @@ root.SetAction(async (parse, ct) =>
 
     // Orleans and Kestrel bind these inside the host's start: a port in use names its option.
     builder.Services.NameListenerPorts([(parse.GetValue(siloPort), siloPort.Name), (parse.GetValue(gatewayPort), gatewayPort.Name), (dashboard, dashboardPort.Name)]);
-    builder.Logging.WithoutListenFailureTraces();
+    // Workstation GC is chosen on purpose (ServerRuntime.props: less CPU on a few vCPUs): Orleans' advice to use server GC (event 100405) is left out.
+    builder.Logging.Sieve(("Orleans.Runtime.Silo", 100405));
 
     await using var app = builder.Build();
     app.Services.GetRequiredService<RelayMetrics>();

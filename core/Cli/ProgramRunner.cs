@@ -17,6 +17,9 @@ public sealed record SecretOption(Option Option, string DevelopmentValue, Func<P
 /// </summary>
 public static class ProgramRunner
 {
+    /// <summary>Ends the help of every secret option.</summary>
+    public const string SecretNote = "; outside Development, a secret of your own";
+
     public static async Task<int> RunAsync(
         RootCommand root, string[] args, string program, IReadOnlyList<SecretOption> secrets,
         TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default, string? environmentName = null,
@@ -40,6 +43,11 @@ public static class ProgramRunner
                     return 1;
                 }
             });
+        }
+        foreach (var secret in secrets)
+        {
+            // Said once here for every secret, so that no description repeats its default.
+            if (secret.Option.Description?.EndsWith(SecretNote, StringComparison.Ordinal) != true) secret.Option.Description += SecretNote;
         }
         var layered = LayeredSettings.Apply(root, args);
         if (layered.Errors.Count > 0)

@@ -59,7 +59,7 @@ public static class ProgramRunner
         var parse = root.Parse(layered.Arguments);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) await error.WriteLineAsync(layered.Explain(e.Message));
+            foreach (var e in parse.Errors) await error.WriteLineAsync(layered.Explain(HideStraySecrets(e.Message, layered.Arguments, secrets)));
             await error.WriteLineAsync($"Run {program} --help for the options.");
             return 1;
         }
@@ -99,6 +99,22 @@ public static class ProgramRunner
                 + "or appsettings.json), or run with DOTNET_ENVIRONMENT=Development on a test machine.");
         }
         return refusals;
+    }
+
+    /// <summary>
+    /// A token after a secret's value (<c>--key my secret</c>) is one the parser cannot place, and it names it: it is
+    /// likely part of the secret, so the message says where it was instead.
+    /// </summary>
+    private static string HideStraySecrets(string message, string[] args, IReadOnlyList<SecretOption> secrets)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (secrets.FirstOrDefault(s => args[i] == s.Option.Name || args[i].StartsWith(s.Option.Name + "=", StringComparison.Ordinal)) is not { } secret) continue;
+            string name = secret.Option.Name;
+            for (int j = args[i] == name ? i + 2 : i + 1; j < args.Length && !args[j].StartsWith('-'); j++)
+                message = message.Replace($"'{args[j]}'", $"(a word after the value of {name}, not shown: {name} takes one value each time)", StringComparison.Ordinal);
+        }
+        return message;
     }
 
     private static List<string> ValuesOf(ParseResult parse, Option option)

@@ -17,10 +17,12 @@ public sealed class SecretMessageTests
         // program, arguments, environment variable (NAME=VALUE or ""), what the message names
         { "relay", ["--key", Secret], "", "--key" },
         { "relay", ["--key", $"ops={Secret}", "--key", $"{Secret}="], "", "--key" },
+        { "relay", ["--key", "ops=abc", $"extra={Secret}"], "", "--key" },
         { "relay", [], $"Davecast__Key__0={Secret}", "Davecast__Key" },
         { "relay", ["--config", "CONFIG"], "", "--key" },
         { "edge", ["--site", $"eu=redis-host,password={Secret}"], "", "--site" },
         { "edge", [], $"Davecast__Site__0=eu=127.0.0.1:6379,password={Secret}", "--site" },
+        { "publisher", ["--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--key", "two words", Secret], "", "--key" },
         { "publisher", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", $"htp://source:{Secret}@radio.example/live"], "", "--source-url" },
         { "publisher", ["--mount", "m", "--relay", "127.0.0.1:9", "--source-url", $"source:{Secret}@radio.example/live"], "", "--source-url" },
     };

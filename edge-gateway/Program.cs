@@ -29,9 +29,9 @@ var maxListeners = new Option<int>("--max-listeners") { Description = "Listeners
 var maxPerMount = new Option<int>("--max-listeners-per-mount") { Description = "Listeners one mount may have at this edge; 0: only --max-listeners applies", DefaultValueFactory = _ => 0 };
 var queueBytes = new Option<int>("--listener-queue-bytes") { Description = "A listener whose unsent audio passes this many bytes is dropped", DefaultValueFactory = _ => 512 * 1024 };
 var relayUser = new Option<string>("--relay-user") { Description = "User an Icecast slave gives for /admin/streamlist.txt (HTTP basic)", DefaultValueFactory = _ => "relay" };
-var relayPassword = new Option<string>("--relay-password") { Description = "Password of --relay-user; the default is for development only", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
+var relayPassword = new Option<string>("--relay-password") { Description = "Password of --relay-user", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
 var adminUser = new Option<string>("--admin-user") { Description = "User for the admin endpoints: /admin/metadata, /admin/stats, /admin/listmounts, /admin/listclients, /admin/killclient (HTTP basic)", DefaultValueFactory = _ => "admin" };
-var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
+var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
 var hostname = new Option<string>("--hostname") { Description = "Host name listeners reach this edge by, for listen URLs in /status-json.xsl", DefaultValueFactory = _ => "localhost" };
 var publicPort = new Option<int?>("--public-port") { Description = "Port listeners reach this edge on, for listen URLs (default: --port)" };
 var location = new Option<string>("--location") { Description = "status-json's location field", DefaultValueFactory = _ => "Earth" };
@@ -158,6 +158,10 @@ root.SetAction(async (parse, ct) =>
         .ConfigureResource(r => r.AddService("davecast-edge", serviceInstanceId: edge.Name))
         .WithMetrics(m => m.AddMeter(EdgeMetrics.MeterName).AddPrometheusExporter());
     builder.Services.AddHealthChecks().AddCheck<EdgeHealthCheck>("edge");
+
+    // Kestrel binds inside the host's start: a port in use names its option.
+    builder.Services.NameListenerPorts([(parse.GetValue(port), port.Name)]);
+    builder.Logging.Sieve();
 
     var app = builder.Build();
     app.Services.GetRequiredService<EdgeMetrics>();

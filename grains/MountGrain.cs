@@ -1,4 +1,5 @@
 using Davecast.Frames;
+using Davecast.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -164,7 +165,7 @@ public sealed class MountGrain(
         _history.OnElection(now, previous?.Encoder, next.Encoder, planned: _switchAt is not null);
         logger.LogInformation(
             "Mount {Mount}: live encoder {Previous} -> {Next} ({How})",
-            Mount, previous?.Encoder ?? "(none)", next.Encoder, _switchAt is null ? "at once" : "planned, at media time " + _switchAt);
+            Mount, previous?.Encoder ?? "(none)", next.Encoder, _switchAt is { } at ? "planned, at media time " + MediaTime.ToIso(at) : "at once");
     }
 
     private sealed class EncoderEntry(string encoder, int order)

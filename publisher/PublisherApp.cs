@@ -40,17 +40,8 @@ public static class PublisherApp
             using var sigint = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop) : null;
 
             var sourceLogger = logging.CreateLogger("Davecast.Publisher.Source");
-            IFrameSource source;
-            try
-            {
-                source = await CreateSourceAsync(options, logging, sourceLogger, stop.Token);
-            }
-            catch (IOException e) when (options.ListenSource is not null)
-            {
-                sourceLogger.LogError("Cannot listen for source clients on {Endpoint} (--listen-source): {Error}", options.ListenSource, e.Message);
-                return 1;
-            }
-            await using var _ = source;
+            // A --listen-source port that cannot be bound is a ListenFailure, which ProgramRunner reports.
+            await using var source = await CreateSourceAsync(options, logging, sourceLogger, stop.Token);
             var session = new PublishSession(
                 options, source, (packetsPerSecond, replies) => PathFactory.Create(options, packetsPerSecond, replies, logging), logging);
             return await session.RunAsync(stop.Token);
@@ -84,5 +75,6 @@ public static class PublisherApp
         {
             console.SingleLine = true;
             console.TimestampFormat = "HH:mm:ss.fff ";
-        }));
+        })
+        .Sieve());
 }

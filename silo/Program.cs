@@ -32,11 +32,11 @@ var window = new Option<double>("--window") { Description = "Seconds of recent f
 var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per relay-feed batch to the edges", DefaultValueFactory = _ => 100 };
 var preferredHold = new Option<double>("--preferred-hold") { Description = "Seconds a returning preferred encoder must be healthy before it is live again", DefaultValueFactory = _ => 10 };
 var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Seconds without frames after which an encoder is not healthy (for the election)", DefaultValueFactory = _ => 3 };
-var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret (repeatable); default: the development key", AllowMultipleArgumentsPerToken = false };
+var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret, repeatable (default: the development key)", AllowMultipleArgumentsPerToken = false };
 var multicast = new Option<string[]>("--multicast") { Description = "Multicast group to join and take publishers' packets from, as group:port (e.g. 239.255.0.1:9002; IPv6 in brackets); repeatable", AllowMultipleArgumentsPerToken = false };
-var multicastInterface = new Option<string>("--multicast-interface") { Description = "IP address of the interface to join --multicast groups on; the default, loopback, hears publishers on this machine only", DefaultValueFactory = _ => "127.0.0.1" };
+var multicastInterface = new Option<string>("--multicast-interface") { Description = "IP address of the interface to join --multicast groups on; loopback hears publishers on this machine only", DefaultValueFactory = _ => "127.0.0.1" };
 var adminUser = new Option<string>("--admin-user") { Description = "User for the dashboard and /mounts on the dashboard port (HTTP basic)", DefaultValueFactory = _ => "admin" };
-var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user; the default is for development only", DefaultValueFactory = _ => "hackme" };
+var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user", DefaultValueFactory = _ => "hackme" };
 
 ValidatePort(ingestPort, allowZero: true);
 ValidatePort(feedPort, allowZero: true);
@@ -52,7 +52,8 @@ name.Validators.Add(r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<str
 keys.Validators.Add(r =>
 {
     foreach (var k in r.GetValueOrDefault<string[]>() ?? [])
-        if (k.IndexOf('=') is <= 0 || k.EndsWith('=')) r.AddError($"--key '{k}' is not id=secret");
+        // The value may be a secret alone: it is never shown.
+        if (k.IndexOf('=') is <= 0 || k.EndsWith('=')) r.AddError("--key takes id=secret: a value given has no id or no secret (values are not shown)");
 });
 foreach (var o in new Option[] { primary })
     o.Validators.Add(r => { try { HostPort.Split(r.GetValueOrDefault<string>()!); } catch (FormatException e) { r.AddError($"{r.Option.Name}: {e.Message}"); } });
@@ -136,6 +137,12 @@ root.SetAction(async (parse, ct) =>
         o.EncoderTimeout = TimeSpan.FromSeconds(parse.GetValue(encoderTimeout));
     });
 
+    // Before the silo: a feed or ingest port in use stops the relay before it joins the cluster (hosts start services in order).
+    builder.Services.AddSingleton<FeedServer>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedServer>());
+    builder.Services.AddSingleton<IngestListener>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
+
     builder.UseOrleans(silo =>
     {
         silo.Configure<SiloOptions>(o => o.SiloName = relay.Name);
@@ -164,10 +171,6 @@ root.SetAction(async (parse, ct) =>
         });
         if (dashboard != 0) silo.AddDashboard();
     });
-    builder.Services.AddSingleton<FeedServer>();
-    builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedServer>());
-    builder.Services.AddSingleton<IngestListener>();
-    builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
     builder.Services.AddSingleton<RelayPump>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayPump>());
     builder.Services.AddSingleton<RelayMetrics>();
@@ -176,7 +179,12 @@ root.SetAction(async (parse, ct) =>
         .WithMetrics(m => m.AddMeter(RelayMetrics.MeterName).AddPrometheusExporter());
     builder.Services.AddHealthChecks().AddCheck<RelayHealthCheck>("relay");
 
-    var app = builder.Build();
+    // Orleans and Kestrel bind these inside the host's start: a port in use names its option.
+    builder.Services.NameListenerPorts([(parse.GetValue(siloPort), siloPort.Name), (parse.GetValue(gatewayPort), gatewayPort.Name), (dashboard, dashboardPort.Name)]);
+    // Workstation GC is chosen on purpose (ServerRuntime.props: less CPU on a few vCPUs): Orleans' advice to use server GC (event 100405) is left out.
+    builder.Logging.Sieve(("Orleans.Runtime.Silo", 100405));
+
+    await using var app = builder.Build();
     app.Services.GetRequiredService<RelayMetrics>();
     app.UseAdminCredentials(parse.GetValue(adminUser)!, parse.GetValue(adminPassword)!);
     if (dashboard != 0)
@@ -187,7 +195,17 @@ root.SetAction(async (parse, ct) =>
     app.MapHealthChecks("/healthz");
     app.MapPrometheusScrapingEndpoint();
     app.MapMountHealth();
-    await app.RunAsync(ct);
+    try
+    {
+        await app.StartAsync(ct);
+    }
+    catch (Exception e) when (ListenFailure.Find(e) is not null && app.Services.GetRequiredService<ISiloStatusOracle>().CurrentStatus == SiloStatus.Active)
+    {
+        // The dashboard's port in use, found after the silo started: it leaves the cluster cleanly before the relay exits.
+        await app.StopAsync(CancellationToken.None);
+        throw;
+    }
+    await app.WaitForShutdownAsync(ct);
     return 0;
 });
 

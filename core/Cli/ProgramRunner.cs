@@ -11,11 +11,15 @@ public sealed record SecretOption(Option Option, string DevelopmentValue, Func<P
 
 /// <summary>
 /// Runs a Davecast program's command line: settings from every layer (<see cref="LayeredSettings"/>), errors that
-/// name the option and where its value was set, and, outside the Development environment, a refusal to start with
+/// name the option and where its value was set, a port that cannot be bound reported as one line naming its option
+/// (<see cref="ListenFailure"/>), and, outside the Development environment, a refusal to start with
 /// a development or empty secret. A secret's value is never printed.
 /// </summary>
 public static class ProgramRunner
 {
+    /// <summary>Ends the help of every secret option.</summary>
+    public const string SecretNote = "; outside Development, a secret of your own";
+
     public static async Task<int> RunAsync(
         RootCommand root, string[] args, string program, IReadOnlyList<SecretOption> secrets,
         TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default, string? environmentName = null,
@@ -24,6 +28,27 @@ public static class ProgramRunner
         output ??= Console.Out;
         error ??= Console.Error;
         configuration ??= new InvocationConfiguration { Output = output, Error = error };
+        if (root.Action is AsynchronousCommandLineAction action)
+        {
+            // A port that cannot be bound is one line naming its option; any other failure keeps the parser's report.
+            root.SetAction(async (parse, token) =>
+            {
+                try
+                {
+                    return await action.InvokeAsync(parse, token);
+                }
+                catch (Exception e) when (ListenFailure.Find(e) is { } failure)
+                {
+                    await error.WriteLineAsync(failure.Message);
+                    return 1;
+                }
+            });
+        }
+        foreach (var secret in secrets)
+        {
+            // Said once here for every secret, so that no description repeats its default.
+            if (secret.Option.Description?.EndsWith(SecretNote, StringComparison.Ordinal) != true) secret.Option.Description += SecretNote;
+        }
         var layered = LayeredSettings.Apply(root, args);
         if (layered.Errors.Count > 0)
         {
@@ -34,7 +59,7 @@ public static class ProgramRunner
         var parse = root.Parse(layered.Arguments);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) await error.WriteLineAsync(layered.Explain(e.Message));
+            foreach (var e in parse.Errors) await error.WriteLineAsync(layered.Explain(HideStraySecrets(e.Message, layered.Arguments, secrets)));
             await error.WriteLineAsync($"Run {program} --help for the options.");
             return 1;
         }
@@ -74,6 +99,22 @@ public static class ProgramRunner
                 + "or appsettings.json), or run with DOTNET_ENVIRONMENT=Development on a test machine.");
         }
         return refusals;
+    }
+
+    /// <summary>
+    /// A token after a secret's value (<c>--key my secret</c>) is one the parser cannot place, and it names it: it is
+    /// likely part of the secret, so the message says where it was instead.
+    /// </summary>
+    private static string HideStraySecrets(string message, string[] args, IReadOnlyList<SecretOption> secrets)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (secrets.FirstOrDefault(s => args[i] == s.Option.Name || args[i].StartsWith(s.Option.Name + "=", StringComparison.Ordinal)) is not { } secret) continue;
+            string name = secret.Option.Name;
+            for (int j = args[i] == name ? i + 2 : i + 1; j < args.Length && !args[j].StartsWith('-'); j++)
+                message = message.Replace($"'{args[j]}'", $"(a word after the value of {name}, not shown: {name} takes one value each time)", StringComparison.Ordinal);
+        }
+        return message;
     }
 
     private static List<string> ValuesOf(ParseResult parse, Option option)

@@ -17,7 +17,8 @@ public sealed record SiteSpec(string Name, string ClusterId, string? Redis, IRea
         int colon = eq < 0 ? -1 : text.IndexOf(':', eq);
         if (eq <= 0 || colon < 0 || colon == text.Length - 1)
         {
-            error = $"'{text}' is not NAME=redis:CONNECTION or NAME=gateways:HOST:PORT[,HOST:PORT...]";
+            // Not shown: a Redis connection string may hold a password.
+            error = "a value is not NAME=redis:CONNECTION or NAME=gateways:HOST:PORT[,HOST:PORT...] (values are not shown)";
             return false;
         }
         var name = text[..eq];

@@ -21,7 +21,7 @@ public sealed class PublisherCommand
 
     private readonly Option<string> _encoder = new("--encoder")
     {
-        Description = "Encoder id, unique among the publishers of one mount; the default is this host's name",
+        Description = "Encoder id, unique among the publishers of one mount",
         DefaultValueFactory = _ => DefaultEncoderId(),
     };
 
@@ -40,7 +40,7 @@ public sealed class PublisherCommand
 
     private readonly Option<string> _multicastInterface = new("--multicast-interface")
     {
-        Description = "IP address of the interface multicast leaves by; the default, loopback, reaches relays on this machine only",
+        Description = "IP address of the interface multicast leaves by; loopback reaches relays on this machine only",
         DefaultValueFactory = _ => "127.0.0.1",
     };
 
@@ -55,7 +55,7 @@ public sealed class PublisherCommand
         Description = "Wall-clock time to start at, as Unix seconds (1767225600.5) or ISO-8601 UTC (2026-01-01T00:00:00.5Z), "
             + "within an hour of now. Frame k is stamped start + k frames' duration, so publishers of one programme given "
             + "the same time stamp the same position alike; a time already past skips the frames whose time is over. "
-            + "Default: start at once",
+            + "(default: at once)",
     };
 
     private readonly Option<string> _transport = new("--transport")
@@ -96,7 +96,7 @@ public sealed class PublisherCommand
 
     private readonly Option<string> _sourcePassword = new("--source-password")
     {
-        Description = "Password of source clients at --listen-source; the default is Icecast's default: change it",
+        Description = "Password of source clients at --listen-source",
         DefaultValueFactory = _ => "hackme",
     };
 
@@ -108,7 +108,7 @@ public sealed class PublisherCommand
 
     private readonly Option<string?> _adminPassword = new("--admin-password")
     {
-        Description = "Password of --admin-user. Default: none, only the source login updates titles",
+        Description = "Password of --admin-user (default: none; only the source login updates titles)",
     };
 
     private readonly Option<string> _codec = new("--codec")
@@ -131,7 +131,7 @@ public sealed class PublisherCommand
 
     private readonly Option<string> _key = new("--key")
     {
-        Description = "HMAC secret (its UTF-8 bytes are the key); the default is the development secret",
+        Description = "HMAC secret (its UTF-8 bytes are the key)",
         DefaultValueFactory = _ => Protocol.DevelopmentSecret,
     };
 
@@ -316,7 +316,15 @@ public sealed class PublisherCommand
         if (string.IsNullOrWhiteSpace(text)) return "needs a URL";
         return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0
             ? null
-            : $"'{text}' is not an http:// or https:// URL";
+            : $"'{WithoutLogin(text)}' is not an http:// or https:// URL";
+    }
+
+    // A URL as it may be shown: its user:password@, if any, masked.
+    private static string WithoutLogin(string url)
+    {
+        int start = url.IndexOf("://", StringComparison.Ordinal) is int scheme and >= 0 ? scheme + 3 : 0;
+        int at = url.LastIndexOf('@');
+        return at >= start ? url[..start] + "***" + url[at..] : url;
     }
 
     private static string? ValidateUser(string? user) =>

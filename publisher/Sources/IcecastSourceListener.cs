@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Davecast.Cli;
 using Davecast.Frames;
 using Davecast.Wire;
 using Microsoft.AspNetCore.Connections;
@@ -45,10 +46,13 @@ public sealed class IcecastSourceListener : LiveFrameSource
         ListenOptions? listen = null;
         options.Listen(endpoint, l => (listen = l).Run(handler.OnConnectedAsync));
         _listen = listen!;
-        _server = new KestrelServer(Options.Create(options), new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggers), loggers);
+        _server = new KestrelServer(
+            Options.Create(options),
+            new NamedPortListenerFactory(new SocketTransportFactory(Options.Create(new SocketTransportOptions()), loggers), "--listen-source"),
+            loggers);
     }
 
-    /// <summary>Listens at <paramref name="endpoint"/>; throws <see cref="IOException"/>, saying why, when it cannot.</summary>
+    /// <summary>Listens at <paramref name="endpoint"/>; throws <see cref="ListenFailure"/>, naming --listen-source, when it cannot.</summary>
     /// <param name="mount">The mount source clients must name, normalised (<see cref="MountName.Normalize"/>).</param>
     /// <param name="admin">A second login that may update titles, or null.</param>
     public static async Task<IcecastSourceListener> StartAsync(
@@ -60,11 +64,10 @@ public sealed class IcecastSourceListener : LiveFrameSource
         {
             await listener._server.StartAsync(new NoRequests(), cancellationToken);
         }
-        catch (Exception e) when (e is IOException or SocketException)
+        catch (ListenFailure)
         {
             listener._server.Dispose();
-            // Kestrel wraps the socket's error ("Address already in use") in its own words.
-            throw new IOException(e.InnerException?.Message ?? e.Message, e);
+            throw;
         }
         logger.Waiting(mount, listener.LocalEndPoint.ToString());
         return listener;

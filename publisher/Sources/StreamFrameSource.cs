@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using Davecast.Frames;
 using Microsoft.Extensions.Logging;
@@ -6,10 +7,14 @@ namespace Davecast.Publisher.Sources;
 
 /// <summary>
 /// Frames from a byte stream (a file or stdin), split by <see cref="FrameSplitter"/>. With
-/// <c>loop</c>, the stream is opened again at its end and the frames go on.
+/// <c>loop</c>, the stream is opened again at its end and the frames go on. A stream in a format that holds no
+/// frames (WAV, MP4, Ogg, FLAC: <see cref="ForeignFormats"/>) is refused at its first bytes, saying how to convert it.
 /// </summary>
-public sealed class StreamFrameSource(string name, Func<Stream> open, bool loop, CodecKind codec, ILogger logger) : IFrameSource
+/// <param name="path">The file's path as given, for the conversion command; null for stdin.</param>
+public sealed class StreamFrameSource(string name, Func<Stream> open, bool loop, CodecKind codec, ILogger logger, string? path = null) : IFrameSource
 {
+    private ForeignFormat? _foreign;
+    private bool _headSeen;
     private PipeReader? _reader;
     private FrameSplitter? _splitter;
     private CodecKind _codec = codec;
@@ -21,7 +26,7 @@ public sealed class StreamFrameSource(string name, Func<Stream> open, bool loop,
     public IReadOnlyList<KeyValuePair<string, string>> IcyHeaders => [];
 
     public static StreamFrameSource ForFile(string path, bool loop, CodecKind codec, ILogger logger) =>
-        new($"file {Path.GetFileName(path)}", () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true), loop, codec, logger);
+        new($"file {Path.GetFileName(path)}", () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true), loop, codec, logger, path);
 
     public static StreamFrameSource ForStdin(CodecKind codec, ILogger logger) =>
         new("stdin", Console.OpenStandardInput, loop: false, codec, logger);
@@ -42,6 +47,18 @@ public sealed class StreamFrameSource(string name, Func<Stream> open, bool loop,
             // Reads of stdin ignore cancellation once started: stop waiting for one rather than hang.
             var result = pending.IsCompleted ? pending.Result : await pending.AsTask().WaitAsync(cancellationToken);
             var buffer = result.Buffer;
+            if (!_headSeen)
+            {
+                // The stream's first bytes are looked at before any is split.
+                if (buffer.Length < ForeignFormats.HeadSize && !result.IsCompleted)
+                {
+                    _reader.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+                _headSeen = true;
+                _foreign = ForeignFormats.Recognise(buffer.Slice(0, Math.Min(buffer.Length, ForeignFormats.HeadSize)).ToArray());
+                if (_foreign is { Conversion: not Conversion.None }) throw new InvalidDataException(_foreign.Explain(path));
+            }
             if (_splitter!.TryReadFrame(ref buffer, result.IsCompleted, out var data, out var parameters))
             {
                 frame.Set(data, parameters);
@@ -59,8 +76,12 @@ public sealed class StreamFrameSource(string name, Func<Stream> open, bool loop,
 
             _reader.AdvanceTo(buffer.End);
             await EndPassAsync();
+            if (_framesThisPass == 0 && (loop || _pass == 1))
+            {
+                string what = _foreign?.Explain(path) ?? $"it holds no {(_codec == CodecKind.Unknown ? "AAC (ADTS) or MPEG audio" : _codec)} frames";
+                throw new InvalidDataException(what);
+            }
             if (!loop) return false;
-            if (_framesThisPass == 0) throw new InvalidDataException($"{Name} holds no {(_codec == CodecKind.Unknown ? "AAC or MPEG audio" : _codec)} frames");
         }
     }
 

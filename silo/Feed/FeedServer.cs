@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Davecast.Cli;
 using Davecast.Grains.Feed;
 using Davecast.Silo.Window;
 using Microsoft.Extensions.Options;
@@ -48,8 +49,11 @@ public sealed partial class FeedServer(IOptions<RelayOptions> options, RelayWind
         // Bound before the host reports started, so that a port in use stops the relay with a clear message.
         var endpoint = new IPEndPoint(_options.FeedAddress, _options.FeedPort);
         _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(endpoint);
-        _listener.Listen(64);
+        ListenFailure.Bind(endpoint, "TCP", "--feed-port", () =>
+        {
+            _listener.Bind(endpoint);
+            _listener.Listen(64);
+        });
         int port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
         _bound.TrySetResult(port);
         LogListening(port);

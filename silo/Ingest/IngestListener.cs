@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Davecast.Cli;
 using Davecast.Wire;
 using Microsoft.Extensions.Options;
 
@@ -35,11 +36,11 @@ public sealed partial class IngestListener(
     {
         var endpoint = new IPEndPoint(_options.IngestAddress, _options.IngestPort);
         _tcp = new TcpListener(endpoint);
-        _tcp.Start(256);
+        ListenFailure.Bind(endpoint, "TCP", "--ingest-port", () => _tcp.Start(256));
         var bound = (IPEndPoint)_tcp.LocalEndpoint;
         _udp = new Socket(bound.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _udp.ReceiveBufferSize = 4 * 1024 * 1024;
-        _udp.Bind(bound);
+        ListenFailure.Bind(bound, "UDP", "--ingest-port", () => _udp.Bind(bound));
         LocalEndPoint = bound;
         LogListening(bound);
         if (multicast is not null) JoinGroups(multicast, bound);
@@ -58,6 +59,10 @@ public sealed partial class IngestListener(
                     && (bound.Address.Equals(IPAddress.Any) || bound.Address.Equals(IPAddress.IPv6Any));
                 if (ingestPort) MulticastGroup.Join(_udp!, group, config.Interface);
                 else _groups.Add((group, MulticastGroup.OpenReceiver(group, config.Interface)));
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+            {
+                throw ListenFailure.Of(group.EndPoint, "UDP", "--multicast", e);
             }
             catch (SocketException e)
             {

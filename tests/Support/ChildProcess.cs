@@ -13,13 +13,18 @@ public sealed class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly StringBuilder _log = new();
+    private readonly StringBuilder _errors = new();
 
     public ChildProcess(string name, string fileName, IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
         Name = name;
         _process = new Process { StartInfo = Davecast.Bench.Harness.Child.StartInfo(fileName, args, env), EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Add(e.Data);
-        _process.ErrorDataReceived += (_, e) => Add(e.Data);
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            Add(e.Data);
+            if (e.Data is not null) lock (_errors) _errors.AppendLine(e.Data);
+        };
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -53,6 +58,15 @@ public sealed class ChildProcess : IDisposable
         get
         {
             lock (_log) return _log.ToString();
+        }
+    }
+
+    /// <summary>What the program wrote to stderr alone (also in <see cref="Output"/>).</summary>
+    public string ErrorOutput
+    {
+        get
+        {
+            lock (_errors) return _errors.ToString();
         }
     }
 

@@ -122,10 +122,11 @@ public sealed class CommandLineTests
         taken.Start();
         var logging = new TestLogging(new NullOutput());
         using var factory = logging.Factory();
+        var error = new StringWriter();
         int code = await PublisherApp.RunAsync(
-            ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", taken.LocalEndpoint.ToString()!], factory, new StringWriter(), new StringWriter(), "Development", CancellationToken.None);
+            ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", taken.LocalEndpoint.ToString()!], factory, new StringWriter(), error, "Development", CancellationToken.None);
         Assert.Equal(1, code);
-        Assert.Contains(logging.Lines, l => l.Contains("Cannot listen for source clients on " + taken.LocalEndpoint));
+        Assert.Equal($"Cannot listen on {taken.LocalEndpoint} (TCP, --listen-source): Address already in use", error.ToString().Trim());
     }
 
     private static PublisherOptions Parse(params string[] args)

@@ -57,8 +57,8 @@ public sealed class EncoderTrack
         if (slot.Used && _byHash.TryGetValue(slot.Hash, out var s) && s == slot.Sequence) _byHash.Remove(slot.Hash);
         slot = new Slot
         {
-            Used = true, Sequence = sequence, Place = _bytes.Put(frame.Data.Span), Hash = frame.Hash,
-            TimestampMicros = frame.TimestampMicros, DurationMicros = frame.DurationMicros, Arrival = now,
+            Sequence = sequence, Place = _bytes.Put(frame.Data.Span), Hash = frame.Hash,
+            TimestampMicros = frame.TimestampMicros, DurationMicros = (int)Math.Min(frame.DurationMicros, int.MaxValue), Arrival = now,
         };
         _byHash[frame.Hash] = sequence;
         if (!Any)
@@ -128,12 +128,13 @@ public sealed class EncoderTrack
 
     private struct Slot
     {
-        public bool Used;
         public ulong Sequence;
         public FrameBytes.Place Place;
         public ulong Hash;
         public long TimestampMicros;
-        public long DurationMicros;
+        public int DurationMicros;
         public long Arrival;
+
+        public readonly bool Used => Place.Buffer is not null;
     }
 }

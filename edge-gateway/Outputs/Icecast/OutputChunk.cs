@@ -5,15 +5,17 @@ namespace Davecast.Edge.Outputs.Icecast;
 /// it. Written once by the <see cref="OutputRing"/>'s writer and never changed after, so listeners read it without a
 /// lock: an entry is complete before <see cref="Count"/> counts it.
 /// </summary>
-public sealed class OutputChunk(long firstIndex, long startOffset, int capacity)
+/// <param name="entries">Frames it may hold: about what the chunk before it held, so that a chunk of MP3 frames does not
+/// carry room for hundreds of tiny ones.</param>
+public sealed class OutputChunk(long firstIndex, long startOffset, int capacity, int entries = OutputChunk.MaxEntries)
 {
-    /// <summary>Bytes of a chunk: a few hundred frames of typical audio, and a small object for the GC.</summary>
+    /// <summary>Bytes of a chunk: tens to hundreds of frames of typical audio, and a small object for the GC.</summary>
     public const int DefaultBytes = 16 * 1024;
 
-    private const int MaxEntries = 256;
+    public const int MaxEntries = 256;
 
     private readonly byte[] _bytes = new byte[capacity];
-    private readonly Slot[] _slots = new Slot[MaxEntries];
+    private readonly Slot[] _slots = new Slot[Math.Clamp(entries, 1, MaxEntries)];
     private int _used;
     private long _micros;
     private int _count;
@@ -31,6 +33,9 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity)
     public int Bytes => _used;
     public long Micros => _micros;
 
+    /// <summary>Frames it may hold.</summary>
+    public int Slots => _slots.Length;
+
     /// <summary>Frames written so far.</summary>
     public int Count => Volatile.Read(ref _count);
 
@@ -40,7 +45,7 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity)
     /// <summary>Copies a frame in; false when it does not fit (the writer then starts a new chunk).</summary>
     public bool TryAppend(ReadOnlySpan<byte> frame, long durationMicros, TitleInfo? title)
     {
-        if (_count == MaxEntries || _used + frame.Length > _bytes.Length) return false;
+        if (_count == _slots.Length || _used + frame.Length > _bytes.Length) return false;
         frame.CopyTo(_bytes.AsSpan(_used));
         _slots[_count] = new Slot(_used, frame.Length, (int)Math.Min(durationMicros, int.MaxValue), title);
         _used += frame.Length;

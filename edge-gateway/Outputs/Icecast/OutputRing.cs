@@ -54,7 +54,9 @@ public sealed class OutputRing
         {
             if (!_newest.TryAppend(frame, durationMicros, title))
             {
-                var next = new OutputChunk(_head, _bytesOut, Math.Max(OutputChunk.DefaultBytes, frame.Length));
+                // Room for a few more frames than the last chunk took; a chunk that closed on its frame count gets twice.
+                int entries = _newest.Count == _newest.Slots ? _newest.Slots * 2 : _newest.Count + _newest.Count / 4 + 8;
+                var next = new OutputChunk(_head, _bytesOut, Math.Max(OutputChunk.DefaultBytes, frame.Length), entries);
                 next.TryAppend(frame, durationMicros, title);
                 _newest.Close(next);
                 _newest = next;

@@ -37,7 +37,10 @@ npm_packages=(icecast-metadata-player@1.17.13)
 for pkg in "${npm_packages[@]}"; do
   name=${pkg%@*}
   version=${pkg##*@}
-  installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' ".test-packages/node_modules/$name/package.json" 2>/dev/null | head -1)
+  manifest=".test-packages/node_modules/$name/package.json"
+  installed=""
+  # Not there yet on a fresh clone: no manifest to read (a failing read would end the script under pipefail).
+  if [ -f "$manifest" ]; then installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$manifest" | head -1); fi
   if [ "$installed" != "$version" ]; then
     echo "test.sh: installing $pkg from npm into .test-packages/"
     if ! npm install --no-audit --no-fund --no-save --prefix .test-packages "$pkg" >/dev/null; then

@@ -126,7 +126,7 @@ run_relay() { # site: a or b
   local s=$1
   local -n ingest=ingest_$s feed=feed_$s silo_port=silo_$s gw=gw_$s dash=dash_$s
   exec dotnet "$silo" --name "relay-$s" --site "$s" --ingest-port "$ingest" --feed-port "$feed" \
-    --silo-port "$silo_port" --gateway-port "$gw" --primary-silo "127.0.0.1:$silo_port" --dashboard-port "$dash"
+    --silo-port "$silo_port" --gateway-port "$gw" --primary-silo "127.0.0.1:$silo_port" --dashboard-port "$dash" --orleans-dashboard
 }
 run_publisher() { # main or backup
   local priority=200

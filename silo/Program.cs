@@ -27,7 +27,8 @@ clustering.AcceptOnlyFromAmong("localhost", "redis");
 var primary = new Option<string>("--primary-silo") { Description = "With --clustering localhost: host:port of the first silo's silo port", DefaultValueFactory = _ => "127.0.0.1:11111" };
 var redis = new Option<string>("--redis") { Description = "With --clustering redis: StackExchange.Redis connection string", DefaultValueFactory = _ => "127.0.0.1:6379" };
 var clusterId = new Option<string?>("--cluster-id") { Description = "Orleans cluster id of this relay's site (default: the --site name, else 'davecast')" };
-var dashboardPort = new Option<int>("--dashboard-port") { Description = "HTTP port of the Orleans Dashboard, /mounts, /metrics and /healthz (0: no dashboard; the rest on a free loopback port)", DefaultValueFactory = _ => 8080 };
+var dashboardPort = new Option<int>("--dashboard-port") { Description = "HTTP port of /mounts, /metrics, /healthz and, with --orleans-dashboard, the Orleans Dashboard (0: none; /metrics and /healthz then on a free loopback port)", DefaultValueFactory = _ => 8080 };
+var orleansDashboard = new Option<bool>("--orleans-dashboard") { Description = "Also serve the Orleans Dashboard (silos, grains, calls: a developer's view) at / on --dashboard-port. It holds about 65 MB and takes CPU on every relay; without it / leads to /mounts" };
 var window = new Option<double>("--window") { Description = "Seconds of recent frames each encoder's window keeps", DefaultValueFactory = _ => 10 };
 var batchMs = new Option<int>("--batch-ms") { Description = "Milliseconds of frames per relay-feed batch to the edges", DefaultValueFactory = _ => 100 };
 var preferredHold = new Option<double>("--preferred-hold") { Description = "Seconds a returning preferred encoder must be healthy before it is live again", DefaultValueFactory = _ => 10 };
@@ -85,6 +86,7 @@ var root = new RootCommand("Davecast relay silo: takes publishers' frames over U
 
 root.Options.Add(multicast);
 root.Options.Add(multicastInterface);
+root.Options.Add(orleansDashboard);
 root.Options.Add(adminUser);
 root.Options.Add(adminPassword);
 
@@ -110,6 +112,7 @@ root.SetAction(async (parse, ct) =>
 
     var builder = WebApplication.CreateBuilder();
     int dashboard = parse.GetValue(dashboardPort);
+    bool withOrleansDashboard = dashboard != 0 && parse.GetValue(orleansDashboard);
     // Port 0: no dashboard. /metrics and /healthz then listen on a free loopback port (logged at start), never on
     // Kestrel's default of 5000, which two relays on one host would fight over.
     builder.WebHost.UseUrls(dashboard == 0 ? ["http://127.0.0.1:0"] : [$"http://0.0.0.0:{dashboard}"]);
@@ -169,7 +172,7 @@ root.SetAction(async (parse, ct) =>
             o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
             o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
         });
-        if (dashboard != 0) silo.AddDashboard();
+        if (withOrleansDashboard) silo.AddDashboard();
     });
     builder.Services.AddSingleton<RelayPump>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayPump>());
@@ -187,10 +190,14 @@ root.SetAction(async (parse, ct) =>
     await using var app = builder.Build();
     app.Services.GetRequiredService<RelayMetrics>();
     app.UseAdminCredentials(parse.GetValue(adminUser)!, parse.GetValue(adminPassword)!);
-    if (dashboard != 0)
+    if (withOrleansDashboard)
     {
         app.UseMountsLinkOnDashboard();
         app.MapOrleansDashboard();
+    }
+    else
+    {
+        app.MapGet("/", () => Results.Redirect("/mounts"));
     }
     app.MapHealthChecks("/healthz");
     app.MapPrometheusScrapingEndpoint();

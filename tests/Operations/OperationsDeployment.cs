@@ -26,7 +26,8 @@ public sealed class OperationsDeployment : IAsyncLifetime
         try
         {
             string[] credentials = ["--admin-user", AdminUser, "--admin-password", AdminPassword];
-            await Deployment.StartRelayAsync("relay-a", credentials);
+            // The Orleans Dashboard is opt-in: relay-a serves it, relay-b shows what a relay gives by default.
+            await Deployment.StartRelayAsync("relay-a", [.. credentials, "--orleans-dashboard"]);
             await Deployment.StartRelayAsync("relay-b", credentials);
             Edge = await Deployment.StartEdgeAsync();
             foreach (var (mount, encoder) in Mounts) Deployment.StartPublisher(encoder, mount, Repo.Fixture(mount), priority: 100);

@@ -24,7 +24,7 @@ public sealed class OperationsTests(OperationsDeployment ops, ITestOutputHelper 
     [Fact]
     public async Task Mount_health_page_shows_every_mount_and_its_live_encoder_in_headless_chromium()
     {
-        var relay = ops.Relays[0];
+        var relay = ops.Relays.Single(r => r.Name == "relay-a");
         try
         {
             foreach (var path in new[] { "/", "/mounts", "/mounts.json", "/DashboardCounters" })
@@ -89,6 +89,20 @@ public sealed class OperationsTests(OperationsDeployment ops, ITestOutputHelper 
             using var dashboard = await GetAsAdminAsync(OperationsDeployment.Dashboard(relay));
             Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
             Assert.Contains("href=\"/mounts\"", await dashboard.Content.ReadAsStringAsync());
+
+            // Without --orleans-dashboard (relay-b): / leads to the mount health page, and no dashboard API answers.
+            var plain = ops.Relays.Single(r => r.Name == "relay-b");
+            using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+            using (var request = new HttpRequestMessage(HttpMethod.Get, OperationsDeployment.Dashboard(plain)))
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                    Convert.ToBase64String(Encoding.UTF8.GetBytes($"{OperationsDeployment.AdminUser}:{OperationsDeployment.AdminPassword}")));
+                using var root = await noRedirect.SendAsync(request);
+                Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
+                Assert.Equal("/mounts", root.Headers.Location?.OriginalString);
+            }
+            using (var counters = await GetAsAdminAsync(OperationsDeployment.Dashboard(plain, "/DashboardCounters")))
+                Assert.Equal(HttpStatusCode.NotFound, counters.StatusCode);
         }
         catch
         {

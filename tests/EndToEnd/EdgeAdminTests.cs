@@ -145,7 +145,12 @@ public sealed class EdgeAdminTests(ITestOutputHelper output)
             var names = talk.Elements().Select(e => e.Name.LocalName).ToList();
             Assert.Equal(names.Order(StringComparer.Ordinal), names);
             var music = Source(stats, "/music.aac");
-            Fields(music, ("server_type", "audio/aac"), ("listeners", "1"), ("bitrate", three.Header("icy-br")));
+            Fields(music, ("server_type", "audio/aac"), ("listeners", "1"));
+            // AAC frames carry no bitrate: the edge measures it over the newest frames, so it may have moved by a
+            // kbps or two between the listener's answer and this request.
+            int measured = int.Parse(music.Element("bitrate")!.Value, CultureInfo.InvariantCulture);
+            int told = int.Parse(three.Header("icy-br")!, CultureInfo.InvariantCulture);
+            Assert.InRange(measured, told - 3, told + 3);
             Assert.Null(music.Element("title"));
 
             // /admin/listclients: each listener with its address, user agent, time connected and id.

@@ -36,6 +36,13 @@ var encoderTimeout = new Option<double>("--encoder-timeout") { Description = "Se
 var keys = new Option<string[]>("--key") { Description = "Publisher key as id=secret, repeatable (default: the development key)", AllowMultipleArgumentsPerToken = false };
 var multicast = new Option<string[]>("--multicast") { Description = "Multicast group to join and take publishers' packets from, as group:port (e.g. 239.255.0.1:9002; IPv6 in brackets); repeatable", AllowMultipleArgumentsPerToken = false };
 var multicastInterface = new Option<string>("--multicast-interface") { Description = "IP address of the interface to join --multicast groups on; loopback hears publishers on this machine only", DefaultValueFactory = _ => "127.0.0.1" };
+// Caps on what a stranger, or a key holder's bug, can make the relay hold (docs/operations.md, "Caps").
+var maxMounts = new Option<int>("--max-mounts") { Description = "Mounts this relay holds at most; packets for a new mount beyond are refused (a mount without encoders is forgotten after 2 minutes)", DefaultValueFactory = _ => 10_000 };
+var maxMountsPerKey = new Option<int>("--max-mounts-per-key") { Description = "Mounts one publisher key may hold on this relay; packets of that key for a new mount beyond are refused, and its encoders told why", DefaultValueFactory = _ => 1_000 };
+var maxEncodersPerMount = new Option<int>("--max-encoders-per-mount") { Description = "Encoders one mount may hold on this relay; packets of a new encoder beyond are refused, and the encoder told why", DefaultValueFactory = _ => 16 };
+var ingestMaxConnections = new Option<int>("--ingest-max-connections") { Description = "Publisher TCP connections the ingest port holds at most; one beyond is closed at once", DefaultValueFactory = _ => 8_192 };
+var ingestMaxPerAddress = new Option<int>("--ingest-max-connections-per-address") { Description = "Publisher TCP connections one source address (IPv6: one /64) may hold on the ingest port", DefaultValueFactory = _ => 256 };
+var ingestAuthTimeout = new Option<double>("--ingest-auth-timeout") { Description = "Seconds a TCP connection to the ingest port may stay without a packet with a valid tag before it is closed", DefaultValueFactory = _ => 10 };
 var adminUser = new Option<string>("--admin-user") { Description = "User for the dashboard and /mounts on the dashboard port (HTTP basic)", DefaultValueFactory = _ => "admin" };
 var adminPassword = new Option<string>("--admin-password") { Description = "Password of --admin-user", DefaultValueFactory = _ => "hackme" };
 
@@ -45,6 +52,9 @@ site.Validators.Add(r => { var v = r.GetValueOrDefault<string?>(); if (v is not 
 ValidatePort(siloPort);
 ValidatePort(gatewayPort);
 ValidatePort(dashboardPort, allowZero: true);
+foreach (var o in new[] { maxMounts, maxMountsPerKey, maxEncodersPerMount, ingestMaxConnections, ingestMaxPerAddress })
+    o.Rule(v => v is < 1 or > 1_000_000 ? $"{o.Name} must be between 1 and 1000000" : null);
+ingestAuthTimeout.Rule(v => v is < 0.5 or > 3600 ? "--ingest-auth-timeout must be between 0.5 and 3600 seconds" : null);
 window.Rule(v => v is < 1 or > 300 ? "--window must be between 1 and 300 seconds" : null);
 preferredHold.Rule(v => v is < 0 or > 3600 ? "--preferred-hold must be between 0 and 3600 seconds" : null);
 encoderTimeout.Rule(v => v is < 0.5 or > 60 ? "--encoder-timeout must be between 0.5 and 60 seconds" : null);
@@ -89,6 +99,8 @@ root.Options.Add(multicastInterface);
 root.Options.Add(orleansDashboard);
 root.Options.Add(adminUser);
 root.Options.Add(adminPassword);
+foreach (var o in new Option[] { maxMounts, maxMountsPerKey, maxEncodersPerMount, ingestMaxConnections, ingestMaxPerAddress, ingestAuthTimeout })
+    root.Options.Add(o);
 
 root.SetAction(async (parse, ct) =>
 {
@@ -105,6 +117,12 @@ root.SetAction(async (parse, ct) =>
         IngestPort = parse.GetValue(ingestPort),
         Window = TimeSpan.FromSeconds(parse.GetValue(window)),
         BatchInterval = TimeSpan.FromMilliseconds(parse.GetValue(batchMs)),
+        MaxMounts = parse.GetValue(maxMounts),
+        MaxMountsPerKey = parse.GetValue(maxMountsPerKey),
+        MaxEncodersPerMount = parse.GetValue(maxEncodersPerMount),
+        IngestMaxConnections = parse.GetValue(ingestMaxConnections),
+        IngestMaxConnectionsPerAddress = parse.GetValue(ingestMaxPerAddress),
+        IngestAuthTimeout = TimeSpan.FromSeconds(parse.GetValue(ingestAuthTimeout)),
     };
     var keyList = parse.GetValue(keys) ?? [];
     if (keyList.Length > 0)
@@ -143,6 +161,7 @@ root.SetAction(async (parse, ct) =>
     // Before the silo: a feed or ingest port in use stops the relay before it joins the cluster (hosts start services in order).
     builder.Services.AddSingleton<FeedServer>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedServer>());
+    builder.Services.AddSingleton(new ConnectionLimits(relay.IngestMaxConnections, relay.IngestMaxConnectionsPerAddress));
     builder.Services.AddSingleton<IngestListener>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
 

@@ -35,9 +35,23 @@ public sealed class RelayOptions
     /// <summary>An encoder not heard from for this long is forgotten.</summary>
     public TimeSpan EncoderExpiry { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Mounts the relay holds at most; a new mount beyond is refused.</summary>
     public int MaxMounts { get; set; } = 10_000;
 
+    /// <summary>Mounts one publisher key may hold on this relay; a new mount beyond is refused.</summary>
+    public int MaxMountsPerKey { get; set; } = 1_000;
+
+    /// <summary>Encoders one mount may hold on this relay; a new encoder beyond is refused.</summary>
     public int MaxEncodersPerMount { get; set; } = 16;
+
+    /// <summary>Publisher TCP connections the ingest holds at most; a new one beyond is closed at once.</summary>
+    public int IngestMaxConnections { get; set; } = 8_192;
+
+    /// <summary>Publisher TCP connections one source address (IPv6: one /64) may hold.</summary>
+    public int IngestMaxConnectionsPerAddress { get; set; } = 256;
+
+    /// <summary>A TCP connection that brought no packet with a valid tag within this time is closed.</summary>
+    public TimeSpan IngestAuthTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Slots in each encoder's frame ring; at least the window's frame count (10 s of 48 kHz Layer I is 1250).</summary>
     public int RingCapacity { get; set; } = 2048;

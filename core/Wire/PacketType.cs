@@ -30,4 +30,10 @@ public enum RejectReason : byte
     Replay,
     BadFrame,
     Oversized,
+    /// <summary>Verified, but its key already holds as many mounts on this relay as it may (a new mount).</summary>
+    KeyMountLimit,
+    /// <summary>Verified, but the relay already holds as many mounts as it may (a new mount).</summary>
+    RelayMountLimit,
+    /// <summary>Verified, but its mount already has as many encoders as it may (a new encoder).</summary>
+    EncoderLimit,
 }

@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
+using Davecast.Silo.Operations;
 using Davecast.Cli;
 using Davecast.Wire;
 using Microsoft.Extensions.Options;
@@ -13,13 +16,16 @@ public sealed record IngestMulticast(IReadOnlyList<MulticastGroup> Groups, IPAdd
 /// Receives publisher packets on one port, over UDP (a packet per datagram) and TCP (length-prefixed packets), and
 /// from the multicast groups it joined (a packet per datagram), and hands each to the <see cref="PacketAcceptor"/>.
 /// An encoder that its mount refuses hears so (<see cref="RefusalReplies"/>) on the path its packets come by: on its
-/// TCP connection, or as a datagram to the address its datagrams come from.
+/// TCP connection, or as a datagram to the address its datagrams come from. TCP connections are capped in total and
+/// per source address (<see cref="ConnectionLimits"/>), and one that brings no packet with a valid tag within
+/// <see cref="RelayOptions.IngestAuthTimeout"/> is closed: a stranger without a key holds nothing for long.
 /// </summary>
 public sealed partial class IngestListener(
     IOptions<RelayOptions> options,
     PacketAcceptor acceptor,
     RefusalReplies refusals,
     IngestCounters counters,
+    ConnectionLimits limits,
     ILogger<IngestListener> logger,
     IngestMulticast? multicast = null) : BackgroundService
 {
@@ -28,6 +34,13 @@ public sealed partial class IngestListener(
     private Socket? _udp;
     private TcpListener? _tcp;
     private volatile bool _stopping;
+
+    /// <summary>Least time between two log lines about refused or unauthenticated TCP connections, of each kind.</summary>
+    public static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
+
+    private readonly LogGate[] _refusalLogs = [.. Enum.GetValues<TcpRefusal>().Select(_ => new LogGate(RefusalLogInterval))];
+    private readonly LogGate _corruptLog = new(RefusalLogInterval);
+    private readonly LogGate _capLog = new(RefusalLogInterval);
 
     /// <summary>The bound endpoint, known once started (port 0 picks a free one).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
@@ -94,11 +107,14 @@ public sealed partial class IngestListener(
         await base.StopAsync(cancellationToken);
     }
 
-    // Hands one packet to the acceptor; answers an encoder that its mount refuses.
-    private void Handle(ReadOnlySpan<byte> packet, IngestTransport transport, ReplyRoute reply)
+    // Hands one packet to the acceptor; answers an encoder that its mount refuses. True when its tag was valid.
+    private bool Handle(ReadOnlySpan<byte> packet, IngestTransport transport, ReplyRoute reply)
     {
-        if (acceptor.Accept(packet, transport, out var view, out var key, out var refusal) == RejectReason.None && refusal is not null)
-            refusals.Tell(view, key!, refusal, reply);
+        var reason = acceptor.Accept(packet, transport, out var view, out var key, out var refusal);
+        if (key is not null && refusal is not null) refusals.Tell(view, key, refusal, reply);
+        if (reason is RejectReason.KeyMountLimit or RejectReason.RelayMountLimit or RejectReason.EncoderLimit && _capLog.Pass(out long held))
+            LogCapped(Encoding.UTF8.GetString(view.Encoder), Encoding.UTF8.GetString(view.Mount), Encoding.UTF8.GetString(view.KeyId), RelayMetrics.SnakeCase(reason.ToString()), held);
+        return key is not null;
     }
 
     /// <summary>
@@ -171,8 +187,10 @@ public sealed partial class IngestListener(
                 LogAcceptFailed(e.SocketErrorCode);
                 continue;
             }
+            IPEndPoint remote;
             try
             {
+                remote = (IPEndPoint)socket.RemoteEndPoint!;
                 socket.NoDelay = true;
                 socket.Blocking = false;
             }
@@ -181,11 +199,41 @@ public sealed partial class IngestListener(
                 socket.Dispose();
                 continue;
             }
-            LogTcpConnected(socket.RemoteEndPoint);
-            _newConnections.Enqueue(new TcpConnection(socket));
+            if (limits.TryAdmit(remote.Address) is { } refused)
+            {
+                Refuse(socket, remote, refused);
+                continue;
+            }
+            _newConnections.Enqueue(new TcpConnection(socket, remote));
         }
         await Task.Run(() => sweeper.Join());
     }
+
+    // Closes a connection the ingest does not take: counted, logged at most once per interval per reason.
+    private void Refuse(Socket socket, EndPoint? remote, TcpRefusal reason)
+    {
+        counters.TcpRefused(reason);
+        try
+        {
+            // A reset, not a close: the kernel keeps nothing of the connection (no TIME_WAIT) however many come.
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+        }
+        socket.Dispose();
+        if (!_refusalLogs[(int)reason].Pass(out long held)) return;
+        string why = reason switch
+        {
+            TcpRefusal.AddressLimit => $"its address holds {_options.IngestMaxConnectionsPerAddress} connections already (--ingest-max-connections-per-address)",
+            TcpRefusal.TotalLimit => $"the ingest holds {_options.IngestMaxConnections} connections already (--ingest-max-connections)",
+            _ => $"no packet with a valid tag within {_options.IngestAuthTimeout.TotalSeconds:0.###} s (--ingest-auth-timeout)",
+        };
+        LogTcpRefused(remote, why, held);
+    }
+
+    /// <summary>How often the TCP sweep looks for connections past the authentication timeout.</summary>
+    private static readonly TimeSpan AuthCheckInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long the TCP sweep rests between rounds over the connections.</summary>
     public static readonly TimeSpan TcpRest = TimeSpan.FromMilliseconds(10);
@@ -209,6 +257,7 @@ public sealed partial class IngestListener(
         using var readable = new ReadySockets<TcpConnection>();
         var ready = new List<TcpConnection>();
         bool idle = false;
+        long authCheckedAt = Stopwatch.GetTimestamp();
         while (!ct.IsCancellationRequested && !_stopping)
         {
             while (_newConnections.TryDequeue(out var c))
@@ -227,14 +276,24 @@ public sealed partial class IngestListener(
             // Replies a full socket did not take yet.
             foreach (var c in connections)
                 if (!c.Closed && c.Reply.Waiting && !c.Reply.Flush(c.Socket)) closed = c.Closed = true;
+            long now = Stopwatch.GetTimestamp();
+            if (Stopwatch.GetElapsedTime(authCheckedAt, now) >= AuthCheckInterval)
+            {
+                authCheckedAt = now;
+                foreach (var c in connections)
+                    if (!c.Closed && !c.Authenticated && Stopwatch.GetElapsedTime(c.OpenedAt, now) >= _options.IngestAuthTimeout)
+                        closed = c.Closed = c.TimedOut = true;
+            }
             if (closed)
             {
                 foreach (var c in connections)
                 {
                     if (!c.Closed) continue;
                     readable.Remove(c);
-                    c.Dispose();
-                    LogTcpClosed(c.Remote, c.Packets);
+                    limits.Release(c.Remote.Address);
+                    if (c.TimedOut) Refuse(c.Socket, c.Remote, TcpRefusal.NoValidPacket);
+                    else c.Dispose();
+                    if (c.Authenticated) LogTcpClosed(c.Remote, c.Packets);
                 }
                 connections.RemoveAll(c => c.Closed);
             }
@@ -268,7 +327,9 @@ public sealed partial class IngestListener(
             if (!StreamFraming.TryReadLength(c.Buffer.AsSpan(at), out int length))
             {
                 counters.Reject(RejectReason.BadLength);
-                LogTcpCorrupt(c.Remote);
+                // A publisher's stream gone wrong is news; a stranger's garbage, one line per interval.
+                if (c.Authenticated) LogTcpCorrupt(c.Remote, 0);
+                else if (_corruptLog.Pass(out long held)) LogTcpCorrupt(c.Remote, held);
                 return false;
             }
             if (c.Length - at < StreamFraming.PrefixSize + length)
@@ -277,7 +338,11 @@ public sealed partial class IngestListener(
                 if (StreamFraming.PrefixSize + length > c.Buffer.Length) Array.Resize(ref c.Buffer, StreamFraming.PrefixSize + Protocol.MaxPacketSize);
                 break;
             }
-            Handle(c.Buffer.AsSpan(at + StreamFraming.PrefixSize, length), IngestTransport.Tcp, c.Reply);
+            if (Handle(c.Buffer.AsSpan(at + StreamFraming.PrefixSize, length), IngestTransport.Tcp, c.Reply) && !c.Authenticated)
+            {
+                c.Authenticated = true;
+                LogTcpConnected(c.Remote);
+            }
             c.Packets++;
             at += StreamFraming.PrefixSize + length;
         }
@@ -290,15 +355,20 @@ public sealed partial class IngestListener(
     }
 
     /// <summary>A publisher's TCP connection: its socket, the bytes of a packet not whole yet, replies to send.</summary>
-    private sealed class TcpConnection(Socket socket) : IDisposable
+    private sealed class TcpConnection(Socket socket, IPEndPoint remote) : IDisposable
     {
         public Socket Socket { get; } = socket;
-        public EndPoint? Remote { get; } = socket.RemoteEndPoint;
+        public IPEndPoint Remote { get; } = remote;
+        public long OpenedAt { get; } = Stopwatch.GetTimestamp();
+        /// <summary>A packet with a valid tag came: the connection is a publisher's, and no longer on the clock.</summary>
+        public bool Authenticated;
+        /// <summary>Closed for bringing no valid packet in time.</summary>
+        public bool TimedOut;
         /// <summary>Small: a connection carries small packets; grown for a large one.</summary>
         public byte[] Buffer = new byte[4096];
         public int Length;
         public long Packets;
-        public TcpReply Reply { get; } = new(socket.RemoteEndPoint);
+        public TcpReply Reply { get; } = new(remote);
         /// <summary>Closed or failed: disposed at the end of the round.</summary>
         public bool Closed;
 
@@ -314,12 +384,18 @@ public sealed partial class IngestListener(
     [LoggerMessage(LogLevel.Warning, "Ingest TCP accept failed: {Error}")]
     private partial void LogAcceptFailed(SocketError error);
 
-    [LoggerMessage(LogLevel.Information, "Publisher connected over TCP from {Remote}")]
+    [LoggerMessage(LogLevel.Information, "Publisher connected over TCP from {Remote} (its first packet with a valid tag)")]
     private partial void LogTcpConnected(EndPoint? remote);
 
     [LoggerMessage(LogLevel.Information, "Publisher TCP connection from {Remote} closed after {Packets} packets")]
     private partial void LogTcpClosed(EndPoint? remote, long packets);
 
-    [LoggerMessage(LogLevel.Warning, "Publisher TCP stream from {Remote} is corrupt (bad length prefix); closing it")]
-    private partial void LogTcpCorrupt(EndPoint? remote);
+    [LoggerMessage(LogLevel.Warning, "Publisher TCP stream from {Remote} is corrupt (bad length prefix); closing it ({Held} more such unauthenticated streams since the last such line)")]
+    private partial void LogTcpCorrupt(EndPoint? remote, long held);
+
+    [LoggerMessage(LogLevel.Warning, "Refused a packet of encoder {Encoder} for mount {Mount} (key {KeyId}): {Reason}, see /metrics davecast_relay_packets_rejected_total ({Held} more refused for a cap since the last such line)")]
+    private partial void LogCapped(string encoder, string mount, string keyId, string reason, long held);
+
+    [LoggerMessage(LogLevel.Warning, "Ingest closed a TCP connection from {Remote}: {Why} ({Held} more for this reason since the last such line)")]
+    private partial void LogTcpRefused(EndPoint? remote, string why, long held);
 }

@@ -14,8 +14,9 @@ namespace Davecast.Silo.Ingest;
 public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRing keys, IngestCounters counters, TimeProvider time)
 {
     /// <summary>
-    /// Checks and takes one packet. On success, <paramref name="refusal"/> is the reason its mount refuses the
-    /// encoder of a control packet (null otherwise), and <paramref name="key"/> the key that verified it.
+    /// Checks and takes one packet. <paramref name="key"/> is the key that verified it (null when none did), and
+    /// <paramref name="refusal"/>, for a verified control packet, why its encoder is refused: by its mount, or
+    /// because a new mount or encoder would be beyond a cap (null otherwise).
     /// </summary>
     public RejectReason Accept(ReadOnlySpan<byte> packet, IngestTransport transport, out PacketView view, out PacketKey? key, out string? refusal)
     {
@@ -30,7 +31,11 @@ public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRin
             if (view.Type == PacketType.Refused) reason = RejectReason.BadType;
             else if (view.Type == PacketType.Audio && state is not null && IsKnownCopy(state, view)) return RejectReason.None;
             else if (!keys.TryGet(view.KeyId, out key)) reason = RejectReason.UnknownKey;
-            else if (!key!.Verify(view)) reason = RejectReason.BadTag;
+            else if (!key!.Verify(view))
+            {
+                key = null;
+                reason = RejectReason.BadTag;
+            }
             else reason = Take(view, state, out refusal);
         }
         if (reason != RejectReason.None) counters.Reject(reason);
@@ -54,20 +59,50 @@ public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRin
         return true;
     }
 
+    // Not a reason given out: the mount was forgotten under the packet, which is taken again.
+    private const RejectReason Retry = (RejectReason)byte.MaxValue;
+
     /// <summary>Takes one verified packet. Returns why it was refused, or None.</summary>
     internal RejectReason Take(in PacketView packet, out string? refusal) => Take(packet, null, out refusal);
 
     private RejectReason Take(in PacketView packet, MountState? known, out string? refusal)
     {
         refusal = null;
-        var state = known ?? mounts.GetOrAdd(packet.Mount);
-        if (state is null) return RejectReason.BadField;
+        var state = known;
+        while (true)
+        {
+            if (state is null)
+            {
+                state = mounts.GetOrAdd(packet.Mount, packet.KeyId, out var added);
+                if (state is null) return Refuse(packet, added, null, out refusal);
+            }
+            var reason = Take(state, packet, out refusal);
+            if (reason != Retry) return reason;
+            state = null;
+        }
+    }
+
+    // A packet refused for a cap: a control packet's encoder hears why (the caps' reasons are worded for the publisher).
+    private RejectReason Refuse(in PacketView packet, RejectReason reason, string? mount, out string? refusal)
+    {
+        refusal = reason is RejectReason.KeyMountLimit or RejectReason.RelayMountLimit or RejectReason.EncoderLimit
+            && packet.Type is PacketType.Heartbeat or PacketType.Announce
+            ? mounts.Refusal(reason, System.Text.Encoding.UTF8.GetString(packet.KeyId), mount ?? System.Text.Encoding.UTF8.GetString(packet.Mount))
+            : null;
+        return reason;
+    }
+
+    private RejectReason Take(MountState state, in PacketView packet, out string? refusal)
+    {
+        refusal = null;
         var now = time.GetUtcNow();
         lock (state.Gate)
         {
+            // Forgotten (idle) since it was looked up: the caller looks it up again.
+            if (state.Forgotten) return Retry;
             state.LastPacketAt = now;
-            var encoder = mounts.GetEncoder(state, packet.Encoder, packet.Session);
-            if (encoder is null) return RejectReason.Replay;
+            var encoder = mounts.GetEncoder(state, packet.Encoder, packet.Session, out var unknown);
+            if (encoder is null) return Refuse(packet, unknown, state.Mount, out refusal);
             if (!encoder.Replays.Offer(packet.PathId, packet.Type, packet.Sequence)) return RejectReason.Replay;
             encoder.LastHeardAt = now;
             var reason = packet.Type switch

@@ -1,20 +1,26 @@
 using System.Diagnostics;
 using System.Text;
+using Davecast.Cli;
 using Davecast.Wire;
 
 namespace Davecast.Silo.Ingest;
 
 /// <summary>
-/// Tells an encoder that its mount refuses it: a Refused packet back on the path its packets come by, at most one
-/// per <see cref="RefusalInterval"/> per encoder session and path.
+/// Tells an encoder that it is refused (by its mount, or for a cap of the relay's): a Refused packet back on the path
+/// its packets come by, at most one per <see cref="RefusalInterval"/> per encoder session and path.
 /// </summary>
 public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
 {
     /// <summary>Least time between two Refused packets to one encoder on one path.</summary>
     public static readonly TimeSpan RefusalInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Encoder sessions and paths remembered at most, each for a minute after its last refusal.</summary>
+    public const int MaxRemembered = 4096;
+
     private readonly Dictionary<RefusalKey, long> _sent = [];
     private long _count;
+    // One line per interval: a key holder's bug can make thousands of encoder sessions refused at once.
+    private readonly LogGate _told = new(TimeSpan.FromSeconds(10));
 
     /// <summary>Refused packets sent to publishers.</summary>
     public long RefusalsSent => Interlocked.Read(ref _count);
@@ -29,7 +35,12 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
         {
             first = !_sent.TryGetValue(key, out long last);
             if (!first && Stopwatch.GetElapsedTime(last, now) < RefusalInterval) return;
-            if (first && _sent.Count >= 4096) Forget(now);
+            if (first && _sent.Count >= MaxRemembered)
+            {
+                Forget(now);
+                // Still full: a flood of new encoder sessions (a key holder's bug) is not answered, so not remembered.
+                if (_sent.Count >= MaxRemembered) return;
+            }
             _sent[key] = now;
         }
 
@@ -38,7 +49,7 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
         int length = Refusal.Write(buffer, view, (ulong)Interlocked.Increment(ref _count), nowMicros, reason, packetKey);
         var error = reply.Send(buffer.AsSpan(0, length));
         if (error is not null) LogRefusalNotSent(key.Encoder, key.Mount, key.PathId, reply.Describe(), error);
-        else if (first) LogTellingRefused(key.Encoder, key.Mount, key.PathId, reply.Describe(), reason);
+        else if (first && _told.Pass(out long held)) LogTellingRefused(key.Encoder, key.Mount, key.PathId, reply.Describe(), reason, held);
     }
 
     // Drops entries not used for a minute; called rarely (many refused encoder sessions or paths).
@@ -50,8 +61,8 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
 
     private readonly record struct RefusalKey(string Mount, string Encoder, ulong Session, byte PathId);
 
-    [LoggerMessage(LogLevel.Information, "Telling encoder {Encoder} of mount {Mount} on path {PathId} ({Route}) that the mount refuses it: {Reason}")]
-    private partial void LogTellingRefused(string encoder, string mount, byte pathId, string route, string reason);
+    [LoggerMessage(LogLevel.Information, "Telling encoder {Encoder} of mount {Mount} on path {PathId} ({Route}) that it is refused: {Reason} ({Held} more encoders told since the last such line)")]
+    private partial void LogTellingRefused(string encoder, string mount, byte pathId, string route, string reason, long held);
 
     [LoggerMessage(LogLevel.Debug, "Cannot tell encoder {Encoder} of mount {Mount} on path {PathId} ({Route}) that it is refused: {Error}")]
     private partial void LogRefusalNotSent(string encoder, string mount, byte pathId, string route, string error);

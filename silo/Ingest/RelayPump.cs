@@ -74,6 +74,8 @@ public sealed partial class RelayPump(
                 foreach (var mount in table.Mounts)
                 {
                     window.Trim(mount, now);
+                    // A mount without encoders, silent as long as an encoder is kept, stops counting against the caps.
+                    if (table.ForgetIfIdle(mount, now - _options.EncoderExpiry)) continue;
                     calls.Add(ReportAsync(mount, now));
                 }
                 await Task.WhenAll(calls);

@@ -16,7 +16,9 @@ public sealed class RelayMetrics
     private static readonly IngestTransport[] Transports = Enum.GetValues<IngestTransport>();
     private static readonly RejectReason[] Reasons = [.. Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None)];
 
-    public RelayMetrics(IMeterFactory meters, IngestCounters counters, RelayPump pump, MountTable table, Feed.FeedServer feed)
+    private static readonly TcpRefusal[] TcpRefusals = Enum.GetValues<TcpRefusal>();
+
+    public RelayMetrics(IMeterFactory meters, IngestCounters counters, RelayPump pump, MountTable table, Feed.FeedServer feed, ConnectionLimits connections)
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableCounter("davecast.relay.packets_received", () => Transports.Select(t =>
@@ -34,6 +36,10 @@ public sealed class RelayMetrics
         meter.CreateObservableCounter("davecast.relay.feed_slow_edges", () => feed.SlowEdgesDropped, "{edge}", "Edges disconnected for not keeping up with the feed");
         meter.CreateObservableCounter("davecast.relay.feed_backfills_unanswered", () => feed.BackfillsUnanswered, "{request}", "Backfill requests dropped because an edge's queue of replies was full");
         meter.CreateObservableGauge("davecast.relay.mounts", () => table.MountCount, "{mount}", "Mounts this relay takes frames for");
+        meter.CreateObservableGauge("davecast.relay.ingest_connections", () => connections.Open, "{connection}", "Publisher TCP connections open on the ingest port");
+        meter.CreateObservableCounter("davecast.relay.ingest_connections_refused", () => TcpRefusals.Select(r =>
+            new Measurement<long>(counters.TcpRefusedBy(r), new KeyValuePair<string, object?>("reason", SnakeCase(r.ToString())))),
+            "{connection}", "Ingest TCP connections closed by a cap, by reason (address_limit, total_limit, no_valid_packet)");
     }
 
     /// <summary>"BadTag" -> "bad_tag", as Prometheus label values usually are.</summary>

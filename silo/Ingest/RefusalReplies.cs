@@ -22,6 +22,15 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
     // One line per interval: a key holder's bug can make thousands of encoder sessions refused at once.
     private readonly LogGate _told = new(TimeSpan.FromSeconds(10));
 
+    /// <summary>Encoder sessions and paths remembered now (each costs an entry).</summary>
+    public int Remembered
+    {
+        get
+        {
+            lock (_sent) return _sent.Count;
+        }
+    }
+
     /// <summary>Refused packets sent to publishers.</summary>
     public long RefusalsSent => Interlocked.Read(ref _count);
 

@@ -95,6 +95,8 @@ public sealed class Cluster : IAsyncDisposable
             "--name", name, "--ingest-port", $"{ingest}", "--ingest-address", "127.0.0.1", "--silo-port", $"{silo}",
             "--gateway-port", $"{gateway}", "--dashboard-port", $"{dashboard}", "--feed-port", $"{feed}", "--cluster-id", Context.ClusterId,
             "--key", $"{Context.KeyId}={Context.Key}", "--admin-password", Context.AdminPassword,
+            // One load generator plays every studio: its mounts share one key and its connections one address.
+            "--max-mounts-per-key", "100000", "--ingest-max-connections-per-address", "100000",
         };
         if (Redis is not null) args.AddRange(["--clustering", "redis", "--redis", $"127.0.0.1:{RedisPort}", "--advertise", "127.0.0.1"]);
         else args.AddRange(["--clustering", "localhost", "--primary-silo", $"127.0.0.1:{Relays.FirstOrDefault()?.SiloPort ?? silo}"]);

@@ -9,13 +9,17 @@ namespace Davecast.Tests.Ingest;
 /// <summary>A relay's mount table, window and packet acceptor without sockets or a cluster, fed packets directly.</summary>
 internal sealed class AcceptingRelay
 {
-    public AcceptingRelay(double windowSeconds = 10)
+    public AcceptingRelay(double windowSeconds = 10, Action<RelayOptions>? configure = null, KeyRing? keys = null)
     {
-        var options = Options.Create(new RelayOptions { Name = "relay-t", Window = TimeSpan.FromSeconds(windowSeconds) });
+        var relay = new RelayOptions { Name = "relay-t", Window = TimeSpan.FromSeconds(windowSeconds) };
+        configure?.Invoke(relay);
+        var options = Options.Create(relay);
         Table = new MountTable(options);
         Window = new RelayWindow(options, Table);
-        Acceptor = new PacketAcceptor(Table, Window, KeyRing.Development, new IngestCounters(), TimeProvider.System);
+        Acceptor = new PacketAcceptor(Table, Window, keys ?? KeyRing.Development, Counters, TimeProvider.System);
     }
+
+    public IngestCounters Counters { get; } = new();
 
     public MountTable Table { get; }
 

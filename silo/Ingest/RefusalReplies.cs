@@ -14,10 +14,12 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
     /// <summary>Least time between two Refused packets to one encoder on one path.</summary>
     public static readonly TimeSpan RefusalInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>Encoder sessions and paths remembered at most, each for a minute after its last refusal.</summary>
+    /// <summary>Encoder sessions and paths remembered at most; beyond, the first remembered is forgotten.</summary>
     public const int MaxRemembered = 4096;
 
     private readonly Dictionary<RefusalKey, long> _sent = [];
+    // The keys of _sent in the order they were first remembered.
+    private readonly Queue<RefusalKey> _order = new();
     private long _count;
     // One line per interval: a key holder's bug can make thousands of encoder sessions refused at once.
     private readonly LogGate _told = new(TimeSpan.FromSeconds(10));
@@ -44,11 +46,12 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
         {
             first = !_sent.TryGetValue(key, out long last);
             if (!first && Stopwatch.GetElapsedTime(last, now) < RefusalInterval) return;
-            if (first && _sent.Count >= MaxRemembered)
+            if (first)
             {
-                Forget(now);
-                // Still full: a flood of new encoder sessions (a key holder's bug) is not answered, so not remembered.
-                if (_sent.Count >= MaxRemembered) return;
+                // Full (a key holder's bug refused under thousands of encoder ids): the longest remembered goes. It
+                // may hear its next refusal early; every encoder still hears, and memory stays bounded.
+                if (_sent.Count >= MaxRemembered) _sent.Remove(_order.Dequeue());
+                _order.Enqueue(key);
             }
             _sent[key] = now;
         }
@@ -59,13 +62,6 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
         var error = reply.Send(buffer.AsSpan(0, length));
         if (error is not null) LogRefusalNotSent(key.Encoder, key.Mount, key.PathId, reply.Describe(), error);
         else if (first && _told.Pass(out long held)) LogTellingRefused(key.Encoder, key.Mount, key.PathId, reply.Describe(), reason, held);
-    }
-
-    // Drops entries not used for a minute; called rarely (many refused encoder sessions or paths).
-    private void Forget(long now)
-    {
-        foreach (var (k, at) in _sent.ToList())
-            if (Stopwatch.GetElapsedTime(at, now) > TimeSpan.FromMinutes(1)) _sent.Remove(k);
     }
 
     private readonly record struct RefusalKey(string Mount, string Encoder, ulong Session, byte PathId);

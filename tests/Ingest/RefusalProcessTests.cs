@@ -44,7 +44,7 @@ public sealed class RefusalProcessTests(ITestOutputHelper output)
             // Once per 10 s per relay, though it hears it on UDP and TCP every second.
             Assert.Single(backup.Output.Split('\n'), l => l.Contains("refuses encoder backup48"));
 
-            var relayLine = Line(relay.Process.Output, "that the mount refuses it");
+            var relayLine = Line(relay.Process.Output, "that it is refused");
             output.WriteLine($"relay: {relayLine}");
             Assert.Contains("backup48", relayLine);
             Assert.Contains("48000 Hz", relayLine);

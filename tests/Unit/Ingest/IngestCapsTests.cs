@@ -148,20 +148,28 @@ public sealed class IngestCapsTests
     }
 
     [Fact]
-    public void Refusals_remember_a_bounded_number_of_encoder_sessions()
+    public void Refusals_remember_a_bounded_number_of_encoder_sessions_and_every_one_is_told()
     {
         var replies = new RefusalReplies(NullLogger<RefusalReplies>.Instance);
         var route = new CountingRoute();
         var buffer = new byte[Protocol.MaxPacketSize];
         using var key = new PacketKey(Secret);
+        var builderFirst = new PacketBuilder("one.aac", "enc-0", Protocol.DevelopmentKeyId, Secret, 1);
+        var builderLast = new PacketBuilder("one.aac", "enc-9999", Protocol.DevelopmentKeyId, Secret, 1);
         for (int i = 0; i < 10_000; i++)
         {
             var builder = new PacketBuilder("one.aac", $"enc-{i}", Protocol.DevelopmentKeyId, Secret, 1);
             int n = builder.Heartbeat(buffer, 0, 1, 1_767_225_600_000_000, 0);
             Tell(replies, buffer.AsSpan(0, n), key, route);
         }
+        // Every encoder heard once; the last ones are remembered (not told again within the interval), the first forgotten.
+        Assert.Equal(10_000, route.Sent);
         Assert.Equal(RefusalReplies.MaxRemembered, replies.Remembered);
-        Assert.Equal(RefusalReplies.MaxRemembered, route.Sent);
+        Tell(replies, buffer.AsSpan(0, builderLast.Heartbeat(buffer, 0, 2, 1_767_225_600_000_000, 0)), key, route);
+        Assert.Equal(10_000, route.Sent);
+        Tell(replies, buffer.AsSpan(0, builderFirst.Heartbeat(buffer, 0, 2, 1_767_225_600_000_000, 0)), key, route);
+        Assert.Equal(10_001, route.Sent);
+        Assert.Equal(RefusalReplies.MaxRemembered, replies.Remembered);
     }
 
     private static void Tell(RefusalReplies replies, ReadOnlySpan<byte> packet, PacketKey key, ReplyRoute route)

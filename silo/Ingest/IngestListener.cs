@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Davecast.Silo.Operations;
 using Davecast.Cli;
+using Davecast.Silo.Operations;
 using Davecast.Wire;
 using Microsoft.Extensions.Options;
 
@@ -112,7 +112,7 @@ public sealed partial class IngestListener(
     {
         var reason = acceptor.Accept(packet, transport, out var view, out var key, out var refusal);
         if (key is not null && refusal is not null) refusals.Tell(view, key, refusal, reply);
-        if (reason is RejectReason.KeyMountLimit or RejectReason.RelayMountLimit or RejectReason.EncoderLimit && _capLog.Pass(out long held))
+        if (PacketAcceptor.IsCap(reason) && _capLog.Pass(out long held))
             LogCapped(Encoding.UTF8.GetString(view.Encoder), Encoding.UTF8.GetString(view.Mount), Encoding.UTF8.GetString(view.KeyId), RelayMetrics.SnakeCase(reason.ToString()), held);
         return key is not null;
     }

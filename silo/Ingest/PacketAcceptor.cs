@@ -82,11 +82,14 @@ public sealed class PacketAcceptor(MountTable mounts, RelayWindow window, KeyRin
         }
     }
 
+    /// <summary>Whether a verified packet was refused for a cap on what the relay holds (mounts, encoders).</summary>
+    public static bool IsCap(RejectReason reason) =>
+        reason is RejectReason.KeyMountLimit or RejectReason.RelayMountLimit or RejectReason.EncoderLimit;
+
     // A packet refused for a cap: a control packet's encoder hears why (the caps' reasons are worded for the publisher).
     private RejectReason Refuse(in PacketView packet, RejectReason reason, string? mount, out string? refusal)
     {
-        refusal = reason is RejectReason.KeyMountLimit or RejectReason.RelayMountLimit or RejectReason.EncoderLimit
-            && packet.Type is PacketType.Heartbeat or PacketType.Announce
+        refusal = IsCap(reason) && packet.Type is PacketType.Heartbeat or PacketType.Announce
             ? mounts.Refusal(reason, System.Text.Encoding.UTF8.GetString(packet.KeyId), mount ?? System.Text.Encoding.UTF8.GetString(packet.Mount))
             : null;
         return reason;

@@ -41,6 +41,7 @@ public sealed partial class IngestListener(
     private readonly LogGate[] _refusalLogs = [.. Enum.GetValues<TcpRefusal>().Select(_ => new LogGate(RefusalLogInterval))];
     private readonly LogGate _corruptLog = new(RefusalLogInterval);
     private readonly LogGate _capLog = new(RefusalLogInterval);
+    private readonly LogGate _acceptLog = new(RefusalLogInterval);
 
     /// <summary>The bound endpoint, known once started (port 0 picks a free one).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
@@ -184,7 +185,9 @@ public sealed partial class IngestListener(
             }
             catch (SocketException e)
             {
-                LogAcceptFailed(e.SocketErrorCode);
+                // Out of file descriptors, say: one line per interval, and a pause rather than a spin until it clears.
+                if (_acceptLog.Pass(out long held)) LogAcceptFailed(e.SocketErrorCode, held);
+                await Task.Delay(TcpRest, CancellationToken.None);
                 continue;
             }
             IPEndPoint remote;
@@ -381,8 +384,8 @@ public sealed partial class IngestListener(
     [LoggerMessage(LogLevel.Information, "Ingest joined multicast group {Group} on interface {Interface}")]
     private partial void LogJoined(MulticastGroup group, IPAddress @interface);
 
-    [LoggerMessage(LogLevel.Warning, "Ingest TCP accept failed: {Error}")]
-    private partial void LogAcceptFailed(SocketError error);
+    [LoggerMessage(LogLevel.Warning, "Ingest TCP accept failed: {Error} ({Held} more failures since the last such line)")]
+    private partial void LogAcceptFailed(SocketError error, long held);
 
     [LoggerMessage(LogLevel.Information, "Publisher connected over TCP from {Remote} (its first packet with a valid tag)")]
     private partial void LogTcpConnected(EndPoint? remote);

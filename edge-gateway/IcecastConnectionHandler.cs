@@ -25,7 +25,7 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Listene
         ReadOnlySequence<byte> buffer;
         RequestHead? head;
         long headLength;
-        using (var timeout = new CancellationTokenSource(RequestHeadParser.Timeout))
+        using (var timeout = new CancellationTokenSource(RequestHeadParser.DefaultTimeout))
         {
             while (true)
             {

@@ -60,9 +60,8 @@ public sealed class PortRefusals<TReason> : IDisposable where TReason : struct, 
     private void Log(RefusalTally.Report report)
     {
         var reasons = string.Join(", ", _reasons.Select((r, i) => (r, n: report.Counts[i])).Where(x => x.n > 0).Select(x => $"{x.n} {_describe(x.r)}"));
-        long total = _reasons.Select((_, i) => _tally.Total(i)).Sum();
-        var period = report.SinceMs is { } ms ? string.Create(CultureInfo.InvariantCulture, $" in the last {Math.Round(ms / 1000.0)} s") : "";
-        _logger.ConnectionsClosed(_port, report.Count, period, reasons, Volatile.Read(ref _lastRemote), total);
+        var period = report.SinceMs is { } ms ? string.Create(CultureInfo.InvariantCulture, $" in the last {ms / 1000.0:0.#} s") : "";
+        _logger.ConnectionsClosed(_port, report.Count, period, reasons, Volatile.Read(ref _lastRemote), report.Total);
     }
 }
 

@@ -12,8 +12,8 @@ public sealed class RefusalTally(int reasons, long intervalMs)
     private readonly long[] _reported = new long[reasons];
     private long? _lastReportMs;
 
-    /// <summary>What is new since the previous report, by reason, and how long ago that report was (null: none yet).</summary>
-    public sealed record Report(long[] Counts, long? SinceMs)
+    /// <summary>What is new since the previous report, by reason; how long ago that report was (null: none yet); all since start.</summary>
+    public sealed record Report(long[] Counts, long? SinceMs, long Total)
     {
         public long Count => Counts.Sum();
     }
@@ -56,7 +56,7 @@ public sealed class RefusalTally(int reasons, long intervalMs)
         var counts = new long[_totals.Length];
         for (int i = 0; i < counts.Length; i++) counts[i] = _totals[i] - _reported[i];
         _totals.CopyTo(_reported, 0);
-        var report = new Report(counts, nowMs - _lastReportMs);
+        var report = new Report(counts, nowMs - _lastReportMs, _totals.Sum());
         _lastReportMs = nowMs;
         return report;
     }

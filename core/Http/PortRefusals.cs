@@ -39,8 +39,7 @@ public sealed class PortRefusals<TReason> : IDisposable where TReason : struct, 
     {
         Volatile.Write(ref _lastRemote, remote);
         if (_tally.Add(Index(reason), NowMs) is { } report) Log(report);
-        else if (Interlocked.Exchange(ref _flushScheduled, 1) == 0 && _tally.DueInMs(NowMs) is { } due)
-            _flush.Change(TimeSpan.FromMilliseconds(due + 1), Timeout.InfiniteTimeSpan);
+        else ScheduleFlush();
     }
 
     public void Dispose() => _flush.Dispose();
@@ -53,8 +52,21 @@ public sealed class PortRefusals<TReason> : IDisposable where TReason : struct, 
     {
         Volatile.Write(ref _flushScheduled, 0);
         if (_tally.TakeDue(NowMs) is { } report) Log(report);
-        else if (_tally.DueInMs(NowMs) is { } due && Interlocked.Exchange(ref _flushScheduled, 1) == 0)
+        else ScheduleFlush();
+    }
+
+    // One timer at a time, set for when the waiting counts are due.
+    private void ScheduleFlush()
+    {
+        if (_tally.DueInMs(NowMs) is not { } due || Interlocked.Exchange(ref _flushScheduled, 1) != 0) return;
+        try
+        {
             _flush.Change(TimeSpan.FromMilliseconds(due + 1), Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The port is stopping: what waits goes unlogged.
+        }
     }
 
     private void Log(RefusalTally.Report report)

@@ -71,6 +71,9 @@ public sealed class EdgeOptions
     // An office or campus NAT rarely has more listeners of one edge; one host then holds at most 1 % of the default cap.
     public const int DefaultMaxConnectionsPerAddress = 100;
 
+    /// <summary>Reverse proxies in front of this edge (nginx for TLS): held to <see cref="MaxConnections"/> only, not per address.</summary>
+    public IReadOnlyList<System.Net.IPAddress> ProxyAddresses { get; set; } = [];
+
     /// <summary>How long a connection may take to send a whole request head; then it is closed.</summary>
     public TimeSpan HeaderTimeout { get; set; } = Http.RequestHeadParser.DefaultTimeout;
 

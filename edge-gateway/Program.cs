@@ -29,7 +29,8 @@ var metaint = new Option<int>("--icy-metaint") { Description = "Audio bytes betw
 var maxListeners = new Option<int>("--max-listeners") { Description = "Listeners this edge serves at once over all mounts; more are refused with 503", DefaultValueFactory = _ => 10_000 };
 var maxPerMount = new Option<int>("--max-listeners-per-mount") { Description = "Listeners one mount may have at this edge; 0: only --max-listeners applies", DefaultValueFactory = _ => 0 };
 var maxConnections = new Option<int?>("--max-connections") { Description = $"Connections this edge holds at once, idle ones and requests being read included (listeners count too); more are closed at once, counted in davecast_edge_connections_closed_total (default: --max-listeners + {EdgeOptions.ConnectionHeadroom})" };
-var maxPerAddress = new Option<int>("--max-connections-per-address") { Description = "Connections one client address may hold at once; more are closed at once. 0: no limit (set it behind a proxy or load balancer, whose address every client shares)", DefaultValueFactory = _ => EdgeOptions.DefaultMaxConnectionsPerAddress };
+var maxPerAddress = new Option<int>("--max-connections-per-address") { Description = "Connections one client address may hold at once; more are closed at once. 0: no limit. A reverse proxy's address is exempt when given as --proxy-address", DefaultValueFactory = _ => EdgeOptions.DefaultMaxConnectionsPerAddress };
+var proxyAddresses = new Option<string[]>("--proxy-address") { Description = "IP address of a reverse proxy in front of this edge (e.g. nginx terminating TLS on this machine: 127.0.0.1); repeatable. Its connections count against --max-connections only, not --max-connections-per-address: limit each client at the proxy", AllowMultipleArgumentsPerToken = false };
 var headerTimeout = new Option<double>("--header-timeout") { Description = "Seconds a connection may take to send a whole request head before it is closed, so that a client trickling bytes holds nothing for long", DefaultValueFactory = _ => Davecast.Http.RequestHeadParser.DefaultTimeout.TotalSeconds };
 var queueBytes = new Option<int>("--listener-queue-bytes") { Description = "A listener whose unsent audio passes this many bytes is dropped", DefaultValueFactory = _ => 512 * 1024 };
 var relayUser = new Option<string>("--relay-user") { Description = "User an Icecast slave gives for /admin/streamlist.txt (HTTP basic)", DefaultValueFactory = _ => "relay" };
@@ -77,6 +78,11 @@ maxListeners.Rule(v => v is < 1 or > 1_000_000 ? "--max-listeners must be betwee
 maxPerMount.Rule(v => v is < 0 or > 1_000_000 ? "--max-listeners-per-mount must be between 0 and 1000000" : null);
 maxConnections.Rule(v => v is < 1 or > 2_000_000 ? "--max-connections must be between 1 and 2000000" : null);
 maxPerAddress.Rule(v => v is < 0 or > 2_000_000 ? "--max-connections-per-address must be between 0 and 2000000" : null);
+proxyAddresses.Validators.Add(r =>
+{
+    foreach (var a in r.GetValueOrDefault<string[]>() ?? [])
+        if (!IPAddress.TryParse(a, out _)) r.AddError($"--proxy-address: '{a}' is not an IP address");
+});
 headerTimeout.Rule(v => v is < 0.5 or > 300 or double.NaN ? "--header-timeout must be between 0.5 and 300 (seconds)" : null);
 queueBytes.Rule(v => v is < 16 * 1024 or > 256 * 1024 * 1024 ? "--listener-queue-bytes must be between 16384 and 268435456" : null);
 listenerAuthUrl.Validators.Add(r =>
@@ -100,7 +106,7 @@ foreach (var o in new[] { relayUser, relayPassword, adminUser, adminPassword, ho
 var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP audio stream per mount from the relays' copies.")
 {
     port, address, sites, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, burstSeconds, mountTimeout, writeMs, metaint, maxListeners, maxPerMount,
-    maxConnections, maxPerAddress, headerTimeout, queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
+    maxConnections, maxPerAddress, proxyAddresses, headerTimeout, queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
     listenerAuthUrl, listenerAuthHeader, listenerAuthTimeoutMs, listenerAuthDown,
 };
 
@@ -129,6 +135,7 @@ root.SetAction(async (parse, ct) =>
         MaxListenersPerMount = parse.GetValue(maxPerMount),
         MaxConnections = parse.GetValue(maxConnections) ?? parse.GetValue(maxListeners) + EdgeOptions.ConnectionHeadroom,
         MaxConnectionsPerAddress = parse.GetValue(maxPerAddress),
+        ProxyAddresses = [.. (parse.GetValue(proxyAddresses) ?? []).Select(IPAddress.Parse)],
         HeaderTimeout = TimeSpan.FromSeconds(parse.GetValue(headerTimeout)),
         ListenerQueueBytes = parse.GetValue(queueBytes),
         RelayUser = parse.GetValue(relayUser)!,

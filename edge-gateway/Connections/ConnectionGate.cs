@@ -21,7 +21,7 @@ public sealed class ConnectionGate : IDisposable
     public ConnectionGate(IOptions<EdgeOptions> options, ILogger<ConnectionGate> logger)
     {
         var o = options.Value;
-        _counts = new ConnectionCounts(o.MaxConnections, o.MaxConnectionsPerAddress);
+        _counts = new ConnectionCounts(o.MaxConnections, o.MaxConnectionsPerAddress, o.ProxyAddresses);
         Refusals = new PortRefusals<EdgeConnectionRefusal>("Edge port (--port)", reason => reason switch
         {
             EdgeConnectionRefusal.MaxConnections => $"over --max-connections ({o.MaxConnections})",

@@ -32,6 +32,18 @@ public sealed class ConnectionCountsTests
     }
 
     [Fact]
+    public void A_proxy_is_held_to_the_total_only()
+    {
+        var counts = new ConnectionCounts(max: 10, maxPerAddress: 2, proxies: [IPAddress.Loopback]);
+        for (int i = 0; i < 9; i++) Assert.Null(counts.TryOpen(IPAddress.Loopback.MapToIPv6()));
+        Assert.Equal(0, counts.OpenFrom(IPAddress.Loopback));
+        Assert.Null(counts.TryOpen(A));
+        Assert.Equal(EdgeConnectionRefusal.MaxConnections, counts.TryOpen(IPAddress.Loopback));
+        counts.Close(IPAddress.Loopback);
+        Assert.Equal(9, counts.Open);
+    }
+
+    [Fact]
     public void No_limit_per_address_when_it_is_0()
     {
         var counts = new ConnectionCounts(max: 1000, maxPerAddress: 0);

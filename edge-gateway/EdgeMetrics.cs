@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Davecast.Edge.Connections;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Grains;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ public sealed class EdgeMetrics
 {
     public const string MeterName = "Davecast.Edge";
 
-    public EdgeMetrics(IMeterFactory meters, MountCatalog catalog, ListenerEndpoint listeners, IOptions<EdgeOptions> options)
+    public EdgeMetrics(IMeterFactory meters, MountCatalog catalog, ListenerEndpoint listeners, ConnectionGate connections, IOptions<EdgeOptions> options)
     {
         var meter = meters.Create(MeterName);
         string edge = options.Value.Name;
@@ -43,5 +44,9 @@ public sealed class EdgeMetrics
             new Measurement<long>(listeners.RefusedEdgeFull, new KeyValuePair<string, object?>("reason", "edge_full")),
             new Measurement<long>(listeners.RefusedMountFull, new KeyValuePair<string, object?>("reason", "mount_full")),
         }, "{listener}", "Listeners refused because the edge or the mount was full");
+        meter.CreateObservableGauge("davecast.edge.connections", () => connections.Open, "{connection}", "Connections open now, idle ones and requests being read included");
+        meter.CreateObservableCounter("davecast.edge.connections_closed", () => Enum.GetValues<EdgeConnectionRefusal>().Select(r =>
+            new Measurement<long>(connections.Refusals.Total(r), new KeyValuePair<string, object?>("reason", ConnectionGate.Label(r)))),
+            "{connection}", "Connections closed before they were served: over --max-connections or --max-connections-per-address, or no whole head within --header-timeout");
     }
 }

@@ -56,6 +56,27 @@ public sealed class EdgeOptions
     /// <summary>Listeners one mount may have at this edge; 0: only the global limit applies.</summary>
     public int MaxListenersPerMount { get; set; }
 
+    /// <summary>Connections this edge holds at once, idle ones and requests being read included; more are closed at once.</summary>
+    public int MaxConnections { get; set; } = 10_000 + ConnectionHeadroom;
+
+    /// <summary>
+    /// What <see cref="MaxConnections"/> is above <see cref="MaxListeners"/> unless given: room for status pages, admin
+    /// requests, scrapes and heads being read, so that a full edge still answers listeners with 503 and a reason.
+    /// </summary>
+    public const int ConnectionHeadroom = 1000;
+
+    /// <summary>Connections one client address may hold at once; 0: no limit (behind a proxy, all share its address).</summary>
+    public int MaxConnectionsPerAddress { get; set; } = DefaultMaxConnectionsPerAddress;
+
+    // An office or campus NAT rarely has more listeners of one edge; one host then holds at most 1 % of the default cap.
+    public const int DefaultMaxConnectionsPerAddress = 100;
+
+    /// <summary>Reverse proxies in front of this edge (nginx for TLS): held to <see cref="MaxConnections"/> only, not per address.</summary>
+    public IReadOnlyList<System.Net.IPAddress> ProxyAddresses { get; set; } = [];
+
+    /// <summary>How long a connection may take to send a whole request head; then it is closed.</summary>
+    public TimeSpan HeaderTimeout { get; set; } = Http.RequestHeadParser.DefaultTimeout;
+
     /// <summary>A listener whose unsent audio passes this many bytes is dropped, so that it cannot hold the others up.</summary>
     public long ListenerQueueBytes { get; set; } = 512 * 1024;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using Davecast.Edge.Connections;
 using Davecast.Edge.Listeners;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Http;
@@ -14,7 +15,8 @@ namespace Davecast.Edge;
 /// "HTTP/1.0 200 OK", Icecast's headers, then the raw audio with no chunked transfer encoding (which Icecast's own
 /// relay client and older players do not expect). Any other request is handed to ASP.NET Core untouched.
 /// </summary>
-public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, ListenerAuthHook auth, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
+public sealed class IcecastConnectionHandler(
+    ListenerEndpoint listeners, ListenerAuthHook auth, ConnectionGate gate, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
 {
     /// <summary>Send buffer of a listener's socket (Linux doubles it): seconds of audio, not the megabytes autotuning allows.</summary>
     public const int SocketSendBuffer = 64 * 1024;
@@ -25,7 +27,7 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Listene
         ReadOnlySequence<byte> buffer;
         RequestHead? head;
         long headLength;
-        using (var timeout = new CancellationTokenSource(RequestHeadParser.Timeout))
+        using (var timeout = new CancellationTokenSource(options.Value.HeaderTimeout))
         {
             while (true)
             {
@@ -36,6 +38,7 @@ public sealed class IcecastConnectionHandler(ListenerEndpoint listeners, Listene
                 }
                 catch (OperationCanceledException)
                 {
+                    gate.HeaderTimedOut(connection);
                     return;
                 }
                 buffer = result.Buffer;

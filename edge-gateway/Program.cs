@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
 using Davecast.Edge;
+using Davecast.Edge.Connections;
 using Davecast.Edge.Listeners;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Edge.Sites;
@@ -27,6 +28,10 @@ var writeMs = new Option<int>("--write-interval-ms") { Description = "Least mill
 var metaint = new Option<int>("--icy-metaint") { Description = "Audio bytes between ICY metadata blocks for listeners that send Icy-MetaData: 1", DefaultValueFactory = _ => 16000 };
 var maxListeners = new Option<int>("--max-listeners") { Description = "Listeners this edge serves at once over all mounts; more are refused with 503", DefaultValueFactory = _ => 10_000 };
 var maxPerMount = new Option<int>("--max-listeners-per-mount") { Description = "Listeners one mount may have at this edge; 0: only --max-listeners applies", DefaultValueFactory = _ => 0 };
+var maxConnections = new Option<int?>("--max-connections") { Description = $"Connections this edge holds at once, idle ones and requests being read included (listeners count too); more are closed at once, counted in davecast_edge_connections_closed_total (default: --max-listeners + {EdgeOptions.ConnectionHeadroom})" };
+var maxPerAddress = new Option<int>("--max-connections-per-address") { Description = "Connections one client address may hold at once; more are closed at once. 0: no limit. A reverse proxy's address is exempt when given as --proxy-address", DefaultValueFactory = _ => EdgeOptions.DefaultMaxConnectionsPerAddress };
+var proxyAddresses = new Option<string[]>("--proxy-address") { Description = "IP address of a reverse proxy in front of this edge (e.g. nginx terminating TLS on this machine: 127.0.0.1); repeatable. Its connections count against --max-connections only, not --max-connections-per-address: limit each client at the proxy", AllowMultipleArgumentsPerToken = false };
+var headerTimeout = new Option<double>("--header-timeout") { Description = "Seconds a connection may take to send a whole request head before it is closed, so that a client trickling bytes holds nothing for long", DefaultValueFactory = _ => Davecast.Http.RequestHeadParser.DefaultTimeout.TotalSeconds };
 var queueBytes = new Option<int>("--listener-queue-bytes") { Description = "A listener whose unsent audio passes this many bytes is dropped", DefaultValueFactory = _ => 512 * 1024 };
 var relayUser = new Option<string>("--relay-user") { Description = "User an Icecast slave gives for /admin/streamlist.txt (HTTP basic)", DefaultValueFactory = _ => "relay" };
 var relayPassword = new Option<string>("--relay-password") { Description = "Password of --relay-user", DefaultValueFactory = _ => EdgeOptions.DevelopmentPassword };
@@ -71,6 +76,14 @@ writeMs.Rule(v => v is < 0 or > 1000 ? "--write-interval-ms must be between 0 an
 metaint.Rule(v => v is < 256 or > 1024 * 1024 ? "--icy-metaint must be between 256 and 1048576" : null);
 maxListeners.Rule(v => v is < 1 or > 1_000_000 ? "--max-listeners must be between 1 and 1000000" : null);
 maxPerMount.Rule(v => v is < 0 or > 1_000_000 ? "--max-listeners-per-mount must be between 0 and 1000000" : null);
+maxConnections.Rule(v => v is < 1 or > 2_000_000 ? "--max-connections must be between 1 and 2000000" : null);
+maxPerAddress.Rule(v => v is < 0 or > 2_000_000 ? "--max-connections-per-address must be between 0 and 2000000" : null);
+proxyAddresses.Validators.Add(r =>
+{
+    foreach (var a in r.GetValueOrDefault<string[]>() ?? [])
+        if (!IPAddress.TryParse(a, out _)) r.AddError($"--proxy-address: '{a}' is not an IP address");
+});
+headerTimeout.Rule(v => v is < 0.5 or > 300 or double.NaN ? "--header-timeout must be between 0.5 and 300 (seconds)" : null);
 queueBytes.Rule(v => v is < 16 * 1024 or > 256 * 1024 * 1024 ? "--listener-queue-bytes must be between 16384 and 268435456" : null);
 listenerAuthUrl.Validators.Add(r =>
 {
@@ -93,7 +106,7 @@ foreach (var o in new[] { relayUser, relayPassword, adminUser, adminPassword, ho
 var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP audio stream per mount from the relays' copies.")
 {
     port, address, sites, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, burstSeconds, mountTimeout, writeMs, metaint, maxListeners, maxPerMount,
-    queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
+    maxConnections, maxPerAddress, proxyAddresses, headerTimeout, queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
     listenerAuthUrl, listenerAuthHeader, listenerAuthTimeoutMs, listenerAuthDown,
 };
 
@@ -120,6 +133,10 @@ root.SetAction(async (parse, ct) =>
         IcyMetaInt = parse.GetValue(metaint),
         MaxListeners = parse.GetValue(maxListeners),
         MaxListenersPerMount = parse.GetValue(maxPerMount),
+        MaxConnections = parse.GetValue(maxConnections) ?? parse.GetValue(maxListeners) + EdgeOptions.ConnectionHeadroom,
+        MaxConnectionsPerAddress = parse.GetValue(maxPerAddress),
+        ProxyAddresses = [.. (parse.GetValue(proxyAddresses) ?? []).Select(IPAddress.Parse)],
+        HeaderTimeout = TimeSpan.FromSeconds(parse.GetValue(headerTimeout)),
         ListenerQueueBytes = parse.GetValue(queueBytes),
         RelayUser = parse.GetValue(relayUser)!,
         RelayPassword = parse.GetValue(relayPassword)!,
@@ -138,8 +155,11 @@ root.SetAction(async (parse, ct) =>
     (edge.ListenerAuthHeader, edge.ListenerAuthHeaderValue) = (authHeader[0].Trim(), authHeader[1].Trim());
     var builder = WebApplication.CreateBuilder();
     builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
-    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), listen =>
-        listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<IcecastConnectionHandler>().OnConnectionAsync(connection, next))));
+    // Heads after the first on a kept-alive connection are Kestrel's to read: the same time limit applies.
+    builder.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = edge.HeaderTimeout);
+    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), listen => listen
+        .Use(next => connection => listen.ApplicationServices.GetRequiredService<ConnectionGate>().OnConnectionAsync(connection, next))
+        .Use(next => connection => listen.ApplicationServices.GetRequiredService<IcecastConnectionHandler>().OnConnectionAsync(connection, next))));
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
     // A request that does not bind gets a plain 400, never Development's exception page.
     builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
@@ -148,6 +168,7 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<MountCatalog>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<MountCatalog>());
     builder.Services.AddSingleton<ListenerEndpoint>();
+    builder.Services.AddSingleton<ConnectionGate>();
     builder.Services.AddSingleton<IcecastConnectionHandler>();
     builder.Services.AddSingleton<IcecastEndpoints>();
     builder.Services.AddSingleton<AdminXmlEndpoints>();

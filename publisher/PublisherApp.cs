@@ -65,7 +65,8 @@ public static class PublisherApp
         { File: { } file } => StreamFrameSource.ForFile(file, options.Loop, options.Codec, logger),
         { SourceUrl: { } url } => new IcecastPullSource(url, options.Codec, options.ReconnectMax, logger),
         { ListenSource: { } endpoint } => await IcecastSourceListener.StartAsync(
-            endpoint, options.Mount, options.SourceLogin, options.AdminLogin, options.Codec, loggers, logger, cancellationToken),
+            endpoint, options.Mount, options.SourceLogin, options.AdminLogin, options.SourceLimits,
+            options.StatsInterval > TimeSpan.Zero ? options.StatsInterval : PublisherOptions.DefaultStatsInterval, options.Codec, loggers, logger, cancellationToken),
         _ => StreamFrameSource.ForStdin(options.Codec, logger),
     };
 

@@ -55,6 +55,9 @@ public sealed record PublisherOptions
     /// <summary>A second login that may update titles at <see cref="ListenSource"/>; null: none.</summary>
     public Credentials? AdminLogin { get; init; }
 
+    /// <summary>What a connection to <see cref="ListenSource"/> may hold before it streams.</summary>
+    public Sources.SourcePortLimits SourceLimits { get; init; } = Sources.SourcePortLimits.Default;
+
     /// <summary>Unknown: detect from the frames.</summary>
     public CodecKind Codec { get; init; } = CodecKind.Unknown;
 
@@ -75,8 +78,10 @@ public sealed record PublisherOptions
     /// <summary>Initial stream title, sent as Metadata.</summary>
     public string? Title { get; init; }
 
-    /// <summary>Zero: no periodic statistics.</summary>
-    public TimeSpan StatsInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Zero: no periodic statistics (refusals at the source port are then logged every <see cref="DefaultStatsInterval"/>).</summary>
+    public TimeSpan StatsInterval { get; init; } = DefaultStatsInterval;
+
+    public static readonly TimeSpan DefaultStatsInterval = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>A user name and password of HTTP basic authentication.</summary>

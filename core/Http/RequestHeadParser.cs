@@ -12,8 +12,8 @@ public static class RequestHeadParser
     /// <summary>Largest head read unless told otherwise; Icecast's clients send far less.</summary>
     public const int DefaultMaxBytes = 16 * 1024;
 
-    /// <summary>How long a client of either program may take to send its request head before it is closed.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long a client of either program may take to send its request head before it is closed, unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Looks for a whole head at the start of <paramref name="received"/>. On <see cref="HeadStatus.Complete"/>,

@@ -6,6 +6,7 @@ using System.Net;
 using System.Text;
 using Davecast.Frames;
 using Davecast.Publisher.Pacing;
+using Davecast.Publisher.Sources;
 using Davecast.Wire;
 
 namespace Davecast.Publisher.Cli;
@@ -111,6 +112,26 @@ public sealed class PublisherCommand
         Description = "Password of --admin-user (default: none; only the source login updates titles)",
     };
 
+    private readonly Option<int> _sourceHeaderBytes = new("--source-header-bytes")
+    {
+        Description = "Largest request head a connection to --listen-source may send (1024-1048576); a longer one is answered 431 and closed",
+        DefaultValueFactory = _ => SourcePortLimits.Default.HeaderBytes,
+    };
+
+    private readonly Option<double> _sourceHeaderTimeout = new("--source-header-timeout")
+    {
+        Description = "Seconds a connection to --listen-source may take to send its whole request head and be answered (0.5-300); "
+            + "then it is closed, so that a client trickling bytes holds nothing for long",
+        DefaultValueFactory = _ => SourcePortLimits.Default.HeaderTimeout.TotalSeconds,
+    };
+
+    private readonly Option<int> _sourceMaxPending = new("--source-max-pending")
+    {
+        Description = "Connections to --listen-source whose request is still being read or answered, not yet a streaming source client "
+            + "(1-10000); more are closed at once. Refusals are logged once per --stats-interval (10 s when 0), with their counts",
+        DefaultValueFactory = _ => SourcePortLimits.Default.MaxPending,
+    };
+
     private readonly Option<string> _codec = new("--codec")
     {
         Description = "Codec of the source: auto (detected from the frames), aac (ADTS) or mp3 (MPEG audio)",
@@ -168,7 +189,8 @@ public sealed class PublisherCommand
         Option[] options =
         [
             _mount, _encoder, _relays, _transport, _multicast, _multicastInterface, _multicastTtl, _startAt, _file, _loop, _stdin,
-            _sourceUrl, _reconnectMax, _listenSource, _sourceUser, _sourcePassword, _adminUser, _adminPassword, _codec, _priority, _keyId, _key,
+            _sourceUrl, _reconnectMax, _listenSource, _sourceUser, _sourcePassword, _adminUser, _adminPassword, _sourceHeaderBytes,
+            _sourceHeaderTimeout, _sourceMaxPending, _codec, _priority, _keyId, _key,
             _framesPerPacket, _maxDatagram, _name, _genre, _description, _url, _public, _title, _statsInterval,
         ];
         foreach (var option in options) Root.Options.Add(option);
@@ -221,6 +243,12 @@ public sealed class PublisherCommand
             var name = password.Name;
             password.Validators.Add(r => Check(r, name, string.IsNullOrEmpty(r.GetValueOrDefault<string?>()) ? "must not be empty" : null));
         }
+        _sourceHeaderBytes.Validators.Add(r => CheckRange(r, _sourceHeaderBytes.Name, 1024, 1024 * 1024));
+        _sourceMaxPending.Validators.Add(r => CheckRange(r, _sourceMaxPending.Name, 1, 10_000));
+        _sourceHeaderTimeout.Validators.Add(r =>
+        {
+            if (TryGetValue(r, out double v)) Check(r, _sourceHeaderTimeout.Name, double.IsFinite(v) && v is >= 0.5 and <= 300 ? null : "must be 0.5-300 seconds");
+        });
         _statsInterval.Validators.Add(r =>
         {
             if (TryGetValue(r, out double v)) Check(r, _statsInterval.Name, double.IsFinite(v) && v is >= 0 and <= 86_400 ? null : "must be 0-86400 seconds");
@@ -272,6 +300,8 @@ public sealed class PublisherCommand
             ReconnectMax = TimeSpan.FromSeconds(r.GetValue(_reconnectMax)),
             ListenSource = listen,
             SourceLogin = new Credentials(r.GetValue(_sourceUser)!, r.GetValue(_sourcePassword)!),
+            SourceLimits = new SourcePortLimits(
+                r.GetValue(_sourceHeaderBytes), TimeSpan.FromSeconds(r.GetValue(_sourceHeaderTimeout)), r.GetValue(_sourceMaxPending)),
             AdminLogin = r.GetValue(_adminPassword) is { } adminPassword ? new Credentials(r.GetValue(_adminUser)!, adminPassword) : null,
             Codec = r.GetValue(_codec) switch { "aac" => CodecKind.Aac, "mp3" => CodecKind.Mpeg, _ => CodecKind.Unknown },
             Priority = (byte)r.GetValue(_priority),
@@ -303,7 +333,7 @@ public sealed class PublisherCommand
             r.AddError("--loop needs --file (other sources cannot be replayed).");
         }
         if (IsGiven(r, _reconnectMax) && !url) r.AddError("--reconnect-max applies to --source-url only.");
-        foreach (var option in new Option[] { _sourceUser, _sourcePassword, _adminUser, _adminPassword })
+        foreach (var option in new Option[] { _sourceUser, _sourcePassword, _adminUser, _adminPassword, _sourceHeaderBytes, _sourceHeaderTimeout, _sourceMaxPending })
             if (IsGiven(r, option) && !listen) r.AddError($"{option.Name} applies to --listen-source only.");
         if (r.GetResult(_startAt) is not null && (url || listen))
             r.AddError("--start-at applies to --file and --stdin only: a live source's frames come when the source sends them.");

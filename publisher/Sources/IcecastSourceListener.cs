@@ -1,8 +1,10 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Davecast.Cli;
 using Davecast.Frames;
+using Davecast.Http;
 using Davecast.Wire;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -28,6 +30,7 @@ public sealed class IcecastSourceListener : LiveFrameSource
     private readonly KestrelServer _server;
     private readonly ListenOptions _listen;
     private readonly SourceAdmission _admission;
+    private readonly PortRefusals<SourcePortRefusal> _refusals;
     private readonly Channel<SourceClient> _accepted = Channel.CreateUnbounded<SourceClient>();
     private readonly CancellationTokenSource _stop = new();
     private string? _nextTitle;
@@ -35,13 +38,16 @@ public sealed class IcecastSourceListener : LiveFrameSource
     private IdleTimeoutReader? _reader;
     private ConnectionAudio? _audio;
 
-    private IcecastSourceListener(IPEndPoint endpoint, string mount, Credentials source, Credentials? admin, CodecKind codec, ILoggerFactory loggers, ILogger logger)
+    private IcecastSourceListener(
+        IPEndPoint endpoint, string mount, Credentials source, Credentials? admin, SourcePortLimits limits, TimeSpan refusalLogInterval, CodecKind codec,
+        ILoggerFactory loggers, ILogger logger)
         : base(codec, logger)
     {
         var replies = new SourcePortReplies(logger);
         _admission = new SourceAdmission(mount, source, replies, logger);
+        _refusals = new PortRefusals<SourcePortRefusal>("Source port (--listen-source)", reason => Describe(reason, limits), logger, refusalLogInterval);
         var updinfo = new UpdinfoHandler(mount, source, admin, title => Interlocked.Exchange(ref _nextTitle, title), replies, logger);
-        var handler = new SourcePortHandler(mount, _admission, updinfo, replies, _accepted.Writer.TryWrite, logger, _stop.Token);
+        var handler = new SourcePortHandler(mount, _admission, updinfo, replies, _accepted.Writer.TryWrite, limits, _refusals, logger, _stop.Token);
         var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = new ServiceCollection().BuildServiceProvider() };
         ListenOptions? listen = null;
         options.Listen(endpoint, l => (listen = l).Run(handler.OnConnectedAsync));
@@ -55,11 +61,12 @@ public sealed class IcecastSourceListener : LiveFrameSource
     /// <summary>Listens at <paramref name="endpoint"/>; throws <see cref="ListenFailure"/>, naming --listen-source, when it cannot.</summary>
     /// <param name="mount">The mount source clients must name, normalised (<see cref="MountName.Normalize"/>).</param>
     /// <param name="admin">A second login that may update titles, or null.</param>
+    /// <param name="refusalLogInterval">Least time between two log lines about connections closed by <paramref name="limits"/>.</param>
     public static async Task<IcecastSourceListener> StartAsync(
-        IPEndPoint endpoint, string mount, Credentials source, Credentials? admin, CodecKind codec, ILoggerFactory loggers, ILogger logger,
-        CancellationToken cancellationToken)
+        IPEndPoint endpoint, string mount, Credentials source, Credentials? admin, SourcePortLimits limits, TimeSpan refusalLogInterval, CodecKind codec,
+        ILoggerFactory loggers, ILogger logger, CancellationToken cancellationToken)
     {
-        var listener = new IcecastSourceListener(endpoint, mount, source, admin, codec, loggers, logger);
+        var listener = new IcecastSourceListener(endpoint, mount, source, admin, limits, refusalLogInterval, codec, loggers, logger);
         try
         {
             await listener._server.StartAsync(new NoRequests(), cancellationToken);
@@ -67,6 +74,7 @@ public sealed class IcecastSourceListener : LiveFrameSource
         catch (ListenFailure)
         {
             listener._server.Dispose();
+            listener._refusals.Dispose();
             throw;
         }
         logger.Waiting(mount, listener.LocalEndPoint.ToString());
@@ -126,6 +134,7 @@ public sealed class IcecastSourceListener : LiveFrameSource
         while (_accepted.Reader.TryRead(out var waiting)) waiting.Dispose();
         using (var timeout = new CancellationTokenSource(StopTimeout)) await _server.StopAsync(timeout.Token);
         _server.Dispose();
+        _refusals.Dispose();
         _stop.Dispose();
     }
 
@@ -153,6 +162,13 @@ public sealed class IcecastSourceListener : LiveFrameSource
         _client?.Dispose();
         _client = null;
     }
+
+    private static string Describe(SourcePortRefusal reason, SourcePortLimits limits) => reason switch
+    {
+        SourcePortRefusal.TooManyPending => $"over --source-max-pending ({limits.MaxPending} connections not yet streaming)",
+        SourcePortRefusal.HeaderTimeout => $"with no whole request within --source-header-timeout ({limits.HeaderTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s)",
+        _ => $"with a request head over --source-header-bytes ({limits.HeaderBytes} bytes)",
+    };
 
     // The port's connections never reach Kestrel's HTTP layer: SourcePortHandler ends the pipeline.
     private sealed class NoRequests : IHttpApplication<object>

@@ -12,34 +12,32 @@ namespace Davecast.Publisher.Sources;
 /// source client's connection stays open while it streams.
 /// </summary>
 /// <param name="hand">Takes a source client accepted; false when the port is stopping.</param>
+/// <param name="refusals">Counts and logs the connections closed by <paramref name="limits"/>.</param>
 /// <param name="stopping">Cancelled when the port stops.</param>
 public sealed class SourcePortHandler(
-    string mount, SourceAdmission admission, UpdinfoHandler updinfo, SourcePortReplies replies, Func<SourceClient, bool> hand, ILogger logger,
-    CancellationToken stopping) : ConnectionHandler
+    string mount, SourceAdmission admission, UpdinfoHandler updinfo, SourcePortReplies replies, Func<SourceClient, bool> hand, SourcePortLimits limits,
+    PortRefusals<SourcePortRefusal> refusals, ILogger logger, CancellationToken stopping) : ConnectionHandler
 {
-    /// <summary>Connections whose request is being read at once; more are closed at once.</summary>
-    public const int MaxHandshakes = 32;
-
-    private readonly SemaphoreSlim _handshakes = new(MaxHandshakes);
+    private readonly SemaphoreSlim _pending = new(limits.MaxPending);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var remote = connection.RemoteEndPoint?.ToString() ?? "unknown";
-        if (!_handshakes.Wait(0))
+        if (!_pending.Wait(0))
         {
-            logger.TooManyHandshakes(remote, MaxHandshakes);
+            refusals.Add(SourcePortRefusal.TooManyPending, remote);
             return;
         }
         SourceClient? streaming = null;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(RequestHeadParser.Timeout);
+            timeout.CancelAfter(limits.HeaderTimeout);
             streaming = await DispatchAsync(connection, remote, timeout.Token);
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
-            logger.HandshakeTimedOut(remote, RequestHeadParser.Timeout.TotalSeconds);
+            refusals.Add(SourcePortRefusal.HeaderTimeout, remote);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
@@ -48,7 +46,7 @@ public sealed class SourcePortHandler(
         finally
         {
             if (streaming is null) await SourcePortReplies.CloseAsync(connection);
-            _handshakes.Release();
+            _pending.Release();
         }
         if (streaming is null) return;
         if (!hand(streaming)) streaming.Dispose();
@@ -59,13 +57,14 @@ public sealed class SourcePortHandler(
     // Reads one request and answers it; a source client accepted is returned, to be handed over.
     private async Task<SourceClient?> DispatchAsync(ConnectionContext connection, string remote, CancellationToken cancellationToken)
     {
-        var (status, request, error) = await ReadHeadAsync(connection.Transport.Input, cancellationToken);
+        var (status, request, error) = await ReadHeadAsync(connection.Transport.Input, limits.HeaderBytes, cancellationToken);
         switch (status)
         {
             case HeadStatus.Incomplete:
                 return null;
             case HeadStatus.TooLarge:
-                await replies.RefuseAsync(connection, remote, 431, "Request Header Fields Too Large", error, cancellationToken);
+                refusals.Add(SourcePortRefusal.HeaderTooLarge, remote);
+                await SourcePortReplies.AnswerAsync(connection, 431, "Request Header Fields Too Large", "text/plain; charset=utf-8", error + "\r\n", cancellationToken);
                 return null;
             case HeadStatus.Malformed:
                 await replies.RefuseAsync(connection, remote, 400, "Bad Request", error, cancellationToken);
@@ -89,13 +88,14 @@ public sealed class SourcePortHandler(
     }
 
     // The request head; Incomplete when the client closed before sending it whole. The body stays in the pipe.
-    private static async Task<(HeadStatus Status, RequestHead? Request, string Error)> ReadHeadAsync(PipeReader input, CancellationToken cancellationToken)
+    private static async Task<(HeadStatus Status, RequestHead? Request, string Error)> ReadHeadAsync(
+        PipeReader input, int maxBytes, CancellationToken cancellationToken)
     {
         while (true)
         {
             var result = await input.ReadAsync(cancellationToken);
             var buffer = result.Buffer;
-            var status = RequestHeadParser.TryRead(buffer, out var request, out long length, out var error);
+            var status = RequestHeadParser.TryRead(buffer, out var request, out long length, out var error, maxBytes);
             if (status == HeadStatus.Complete)
             {
                 input.AdvanceTo(buffer.GetPosition(length));

@@ -23,12 +23,6 @@ internal static partial class SourcePortLog
     [LoggerMessage(LogLevel.Information, "{Remote} sets the title from the next frame on: {Title}")]
     public static partial void TitleSet(this ILogger logger, string remote, string title);
 
-    [LoggerMessage(LogLevel.Debug, "Closing a connection from {Remote}: {Count} requests are being read already")]
-    public static partial void TooManyHandshakes(this ILogger logger, string remote, int count);
-
-    [LoggerMessage(LogLevel.Debug, "{Remote} sent no whole request within {Seconds} s")]
-    public static partial void HandshakeTimedOut(this ILogger logger, string remote, double seconds);
-
     [LoggerMessage(LogLevel.Debug, "Connection from {Remote} failed: {Error}")]
     public static partial void ConnectionFailed(this ILogger logger, string remote, string error);
 }

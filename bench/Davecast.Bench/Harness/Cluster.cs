@@ -119,6 +119,8 @@ public sealed class Cluster : IAsyncDisposable
         {
             "--name", name, "--port", $"{port}", "--address", "127.0.0.1", "--cluster-id", Context.ClusterId,
             "--relay-password", Context.RelayPassword, "--admin-password", Context.AdminPassword,
+            // Every load listener comes from 127.0.0.1.
+            "--max-connections-per-address", "0",
         };
         if (Redis is not null) args.AddRange(["--clustering", "redis", "--redis", $"127.0.0.1:{RedisPort}"]);
         else foreach (var r in Relays) args.AddRange(["--gateway", $"127.0.0.1:{r.GatewayPort}"]);

@@ -10,8 +10,11 @@ namespace Davecast.Edge.Outputs.Icecast;
 /// carry room for hundreds of tiny ones.</param>
 public sealed class OutputChunk(long firstIndex, long startOffset, int capacity, int entries = OutputChunk.MaxEntries)
 {
-    /// <summary>Bytes of a chunk: tens to hundreds of frames of typical audio, and a small object for the GC.</summary>
-    public const int DefaultBytes = 16 * 1024;
+    /// <summary>
+    /// Bytes of a chunk: tens of frames of typical audio. A mount keeps its burst and up to a chunk and a half more, so
+    /// smaller chunks keep less (8 KiB: about 20 KiB a mount less than 16 KiB at an edge of 250 mounts).
+    /// </summary>
+    public const int DefaultBytes = 8 * 1024;
 
     public const int MaxEntries = 256;
 

@@ -19,7 +19,7 @@ public sealed class OutputRing
     // Chunks held back by a listener this far behind (far past any queue limit: one that never gave its cursor back):
     // the ring lets them go to the GC, and reuses no chunk again, since that listener may still walk into any of them.
     private const int MaxHeld = 1024;
-    private const int MaxSpares = 4;
+    private const int MaxSpares = 1;
 
     private readonly Queue<OutputChunk> _recent = new();
     private readonly Queue<OutputChunk> _held = new();
@@ -72,14 +72,15 @@ public sealed class OutputRing
             {
                 // Room for a few more frames than the last chunk took; a chunk that closed on its frame count gets twice.
                 int entries = _newest.Count == _newest.Slots ? _newest.Slots * 2 : _newest.Count + _newest.Count / 4 + 8;
+                // Old chunks first, so that the one let go is the one written next rather than a spare kept idle.
+                DropUnneeded();
+                Reclaim();
                 var next = NewChunk(frame.Length, entries);
                 next.TryAppend(frame, durationMicros, title);
                 _newest.Close(next);
                 _newest = next;
                 _recent.Enqueue(next);
                 _held.Enqueue(next);
-                DropUnneeded();
-                Reclaim();
             }
             _bytesOut += frame.Length;
             _bitrate[_head % BitrateFrames] = (_bytesOut, frame.Length, timestampMicros);

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Davecast.Frames;
 
 /// <summary>
@@ -5,14 +7,16 @@ namespace Davecast.Frames;
 /// window and an edge's encoder track each hold one, so that the packet or relay batch a frame came in is garbage at
 /// once, and a frame costs its own length, not a slot sized for the largest frame. The newest <c>frames</c> frames
 /// are always readable: a frame that would write over one of them moves the writer to a bigger buffer first (a
-/// bitrate rising, silence turning into music), and the old buffer, written no more, stays readable. The buffer is
-/// sized to the bytes those frames span and a sixteenth more, and shrinks when a pass round it holds over twice as
-/// many. Not thread-safe.
+/// bitrate rising, silence turning into music), and the old buffer, written no more, stays readable while it holds
+/// one of them. The buffer is sized to the bytes those frames span and a sixteenth more, and shrinks when a pass round
+/// it holds over twice as many. A frame is found by its stream position alone (<see cref="Place"/> holds no reference),
+/// so the slots that keep places are plain data the GC does not trace. Not thread-safe.
 /// </summary>
 public sealed class FrameBytes
 {
     private readonly long[] _starts;
-    private Buffer _buffer = new([]);
+    private readonly List<Retired> _retired = [];
+    private byte[] _buffer = [];
     private int _used;
     private long _position;
     private long _bufferStart;
@@ -24,21 +28,28 @@ public sealed class FrameBytes
         _starts = new long[Math.Max(frames, 1)];
     }
 
-    /// <summary>Where a frame was put: its buffer, offset and length, and the writer's position when it was.</summary>
-    public readonly record struct Place(Buffer Buffer, int Offset, int Length, long Position);
-
-    /// <summary>A buffer, and the writer's position when it moved on to another (none while in use).</summary>
-    public sealed class Buffer(byte[] bytes)
+    /// <summary>
+    /// Where a frame was put: the writer's stream position then, and the frame's length (0: nothing was put). Packed
+    /// to 12 bytes, so that a slot holding it with a sequence number, hash and times stays at 48.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    public readonly record struct Place(long Position, int Length)
     {
-        public byte[] Bytes { get; } = bytes;
-        public long RetiredAt { get; set; } = long.MaxValue;
+        public bool IsEmpty => Length == 0;
     }
 
+    // A buffer the writer has left: the stream positions it covered.
+    private readonly record struct Retired(byte[] Bytes, long Start, long End);
+
     /// <summary>Bytes of the buffer now written to.</summary>
-    public int Capacity => _buffer.Bytes.Length;
+    public int Capacity => _buffer.Length;
+
+    /// <summary>Buffers left by the writer and still readable (a bitrate change just happened).</summary>
+    public int RetiredBuffers => _retired.Count;
 
     public Place Put(ReadOnlySpan<byte> frame)
     {
+        if (frame.IsEmpty) return default;
         if (_used + frame.Length > Capacity) NextPass();
         // The oldest frame that must stay readable once this one is in (the frames-1 put before it), if it is in
         // this buffer: frames in a retired buffer are never written over.
@@ -47,26 +58,40 @@ public sealed class FrameBytes
         if (Capacity == 0) MoveTo((long)frame.Length * frames * 17 / 16);
         else if (_position + frame.Length - Math.Max(oldest, _bufferStart) > Capacity) MoveTo((_position + frame.Length - oldest) * 17 / 16);
 
-        var place = new Place(_buffer, _used, frame.Length, _position);
-        frame.CopyTo(_buffer.Bytes.AsSpan(_used));
+        var place = new Place(_position, frame.Length);
+        frame.CopyTo(_buffer.AsSpan(_used));
         _starts[_puts % frames] = _position;
         _used += frame.Length;
         _position += frame.Length;
         _framesThisPass++;
         _puts++;
+        // A retired buffer goes once the newest frames all lie after it.
+        while (_retired.Count > 0 && _retired[0].End <= oldest) _retired.RemoveAt(0);
         return place;
     }
 
     /// <summary>The frame's bytes, unless the writer has since written over them.</summary>
     public bool TryRead(in Place place, out ReadOnlyMemory<byte> data)
     {
-        // A frame is written over a buffer's length after it was put, unless the writer moved to another buffer first.
-        if (place.Buffer is not { } buffer || Math.Min(_position, buffer.RetiredAt) - place.Position > buffer.Bytes.Length)
+        data = default;
+        if (place.IsEmpty || place.Position >= _position) return false;
+        byte[] bytes;
+        long start, end;
+        if (place.Position >= _bufferStart)
         {
-            data = default;
-            return false;
+            (bytes, start, end) = (_buffer, _bufferStart, _position);
         }
-        data = buffer.Bytes.AsMemory(place.Offset, place.Length);
+        else
+        {
+            int i = _retired.Count - 1;
+            while (i >= 0 && _retired[i].Start > place.Position) i--;
+            if (i < 0) return false;
+            (bytes, start, end) = _retired[i];
+        }
+        // A frame is written over a buffer's length after it was put, unless the writer moved to another buffer first.
+        if (end - place.Position > bytes.Length) return false;
+        // Each pass round a buffer spans exactly its length of stream positions (the end it skips is counted).
+        data = bytes.AsMemory((int)((place.Position - start) % bytes.Length), place.Length);
         return true;
     }
 
@@ -82,8 +107,8 @@ public sealed class FrameBytes
 
     private void MoveTo(long size)
     {
-        _buffer.RetiredAt = _position;
-        _buffer = new Buffer(new byte[Math.Clamp(size, 1, Array.MaxLength)]);
+        if (_buffer.Length > 0) _retired.Add(new Retired(_buffer, _bufferStart, _position));
+        _buffer = new byte[Math.Clamp(size, 1, Array.MaxLength)];
         _bufferStart = _position;
         _used = 0;
         _framesThisPass = 0;

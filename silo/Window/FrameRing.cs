@@ -32,7 +32,7 @@ public sealed class FrameRing
         int index = Index(sequence);
         ref var slot = ref _slots[index];
         if (!slot.Used) Count++;
-        slot = new Slot(sequence, timestampMicros, hash, durationMicros, _bytes.Put(frame), Used: true);
+        slot = new Slot(sequence, timestampMicros, hash, _bytes.Put(frame), durationMicros);
         if (Count == 1 || sequence > Newest) Newest = sequence;
     }
 
@@ -79,5 +79,9 @@ public sealed class FrameRing
 
     private int Index(ulong sequence) => (int)(sequence % (ulong)_slots.Length);
 
-    private readonly record struct Slot(ulong Sequence, long Timestamp, ulong Hash, int Duration, FrameBytes.Place Place, bool Used);
+    // 40 bytes and no reference, for the GC to skip.
+    private readonly record struct Slot(ulong Sequence, long Timestamp, ulong Hash, FrameBytes.Place Place, int Duration)
+    {
+        public bool Used => !Place.IsEmpty;
+    }
 }

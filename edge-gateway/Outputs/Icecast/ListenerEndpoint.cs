@@ -151,6 +151,10 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
         {
         }
+        finally
+        {
+            OutputRing.Leave(ref cursor);
+        }
         bool dropped = session.DroppedWithQueue >= 0;
         if (dropped)
         {

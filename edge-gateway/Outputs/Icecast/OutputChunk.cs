@@ -2,30 +2,58 @@ namespace Davecast.Edge.Outputs.Icecast;
 
 /// <summary>
 /// A run of emitted frames' bytes in one array, with where each frame lies and its title, linked to the chunk after
-/// it. Written once by the <see cref="OutputRing"/>'s writer and never changed after, so listeners read it without a
-/// lock: an entry is complete before <see cref="Count"/> counts it.
+/// it. Written by the <see cref="OutputRing"/>'s writer and not changed while a listener's cursor is on it (it is
+/// pinned) or the ring keeps it, so listeners read it without a lock: an entry is complete before <see cref="Count"/>
+/// counts it. Once neither holds it, nor any older chunk, the ring writes it again from the start.
 /// </summary>
 /// <param name="entries">Frames it may hold: about what the chunk before it held, so that a chunk of MP3 frames does not
 /// carry room for hundreds of tiny ones.</param>
 public sealed class OutputChunk(long firstIndex, long startOffset, int capacity, int entries = OutputChunk.MaxEntries)
 {
-    /// <summary>Bytes of a chunk: tens to hundreds of frames of typical audio, and a small object for the GC.</summary>
-    public const int DefaultBytes = 16 * 1024;
+    /// <summary>
+    /// Bytes of a chunk: tens of frames of typical audio. A mount keeps its burst and up to a chunk and a half more, so
+    /// smaller chunks keep less (8 KiB: about 20 KiB a mount less than 16 KiB at an edge of 250 mounts).
+    /// </summary>
+    public const int DefaultBytes = 8 * 1024;
 
     public const int MaxEntries = 256;
 
     private readonly byte[] _bytes = new byte[capacity];
-    private readonly Slot[] _slots = new Slot[Math.Clamp(entries, 1, MaxEntries)];
+    private Slot[] _slots = new Slot[Math.Clamp(entries, 1, MaxEntries)];
     private int _used;
     private long _micros;
     private int _count;
+    private int _pins;
     private OutputChunk? _next;
 
     /// <summary>Ring index of this chunk's first frame.</summary>
-    public long FirstIndex { get; } = firstIndex;
+    public long FirstIndex { get; private set; } = firstIndex;
 
     /// <summary>Stream position of this chunk's first byte.</summary>
-    public long StartOffset { get; } = startOffset;
+    public long StartOffset { get; private set; } = startOffset;
+
+    /// <summary>Whether the ring keeps it for bursts (set by the writer, under its lock).</summary>
+    internal bool Retained { get; set; }
+
+    /// <summary>Whether no listener's cursor is on it.</summary>
+    internal bool Unpinned => Volatile.Read(ref _pins) == 0;
+
+    internal void Pin() => Interlocked.Increment(ref _pins);
+
+    internal void Unpin() => Interlocked.Decrement(ref _pins);
+
+    /// <summary>Makes a chunk nobody reads any more the newest, empty, to be written again.</summary>
+    internal void Reuse(long firstIndex, long startOffset, int entries)
+    {
+        FirstIndex = firstIndex;
+        StartOffset = startOffset;
+        int wanted = Math.Clamp(entries, 1, MaxEntries);
+        if (_slots.Length < wanted || _slots.Length > 2 * wanted) _slots = new Slot[wanted];
+        _used = 0;
+        _micros = 0;
+        _count = 0;
+        _next = null;
+    }
 
     public int Capacity => _bytes.Length;
 

@@ -3,17 +3,28 @@ namespace Davecast.Edge.Outputs.Icecast;
 /// <summary>
 /// The frames a mount has emitted, in order, shared by all its listeners. The bytes are copied into chunks linked
 /// oldest to newest; the ring itself keeps only the newest few (enough for a new listener's burst), and each
-/// listener's <see cref="OutputCursor"/> keeps alive the chunks from where it is reading onwards. So a mount without
-/// listeners holds about its burst, a slow listener holds what it has still to take (bounded by the queue limit,
-/// <see cref="Davecast.Edge.Listeners.MountListeners.DropSlow"/>), and no relay batch outlives the splice that copied from it.
-/// A single writer appends; any number of listeners read without taking the lock.
+/// listener's <see cref="OutputCursor"/> pins the chunk it reads, which keeps that chunk and every newer one from
+/// being written again. So a mount without listeners holds about its burst, a slow listener holds what it has still
+/// to take (bounded by the queue limit, <see cref="Davecast.Edge.Listeners.MountListeners.DropSlow"/>), and no relay
+/// batch outlives the splice that copied from it. A chunk nobody holds is written again, oldest first: an edge of
+/// hundreds of mounts does not hand the GC megabytes a second of chunks that lived long enough to reach its oldest
+/// generation. A single writer appends; any number of listeners read without taking the lock, and give their cursor
+/// back with <see cref="Leave"/>.
 /// </summary>
 public sealed class OutputRing
 {
     private const int BitrateFrames = 256;
 
     private readonly BurstLimit _retain;
+    // Chunks held back by a listener this far behind (far past any queue limit: one that never gave its cursor back):
+    // the ring lets them go to the GC, and reuses no chunk again, since that listener may still walk into any of them.
+    private const int MaxHeld = 1024;
+    private const int MaxSpares = 1;
+
     private readonly Queue<OutputChunk> _recent = new();
+    private readonly Queue<OutputChunk> _held = new();
+    private readonly Stack<OutputChunk> _spares = new();
+    private bool _reuseStopped;
     private readonly (long EndOffset, int Length, long TimestampMicros)[] _bitrate = new (long, int, long)[BitrateFrames];
     private readonly Lock _gate = new();
     private TaskCompletionSource _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -26,9 +37,14 @@ public sealed class OutputRing
     public OutputRing(BurstLimit retain)
     {
         _retain = retain;
-        _newest = new OutputChunk(0, 0, OutputChunk.DefaultBytes);
+        _newest = new OutputChunk(0, 0, OutputChunk.DefaultBytes) { Retained = true };
         _recent.Enqueue(_newest);
+        _held.Enqueue(_newest);
+        ChunksAllocated = 1;
     }
+
+    /// <summary>Chunks this ring has allocated: it stops growing once the ring writes its old chunks again.</summary>
+    public long ChunksAllocated { get; private set; }
 
     /// <summary>Index the next frame will get; frames are numbered from 0.</summary>
     public long Head => Volatile.Read(ref _head);
@@ -56,12 +72,15 @@ public sealed class OutputRing
             {
                 // Room for a few more frames than the last chunk took; a chunk that closed on its frame count gets twice.
                 int entries = _newest.Count == _newest.Slots ? _newest.Slots * 2 : _newest.Count + _newest.Count / 4 + 8;
-                var next = new OutputChunk(_head, _bytesOut, Math.Max(OutputChunk.DefaultBytes, frame.Length), entries);
+                // Old chunks first, so that the one let go is the one written next rather than a spare kept idle.
+                DropUnneeded();
+                Reclaim();
+                var next = NewChunk(frame.Length, entries);
                 next.TryAppend(frame, durationMicros, title);
                 _newest.Close(next);
                 _newest = next;
                 _recent.Enqueue(next);
-                DropUnneeded();
+                _held.Enqueue(next);
             }
             _bytesOut += frame.Length;
             _bitrate[_head % BitrateFrames] = (_bytesOut, frame.Length, timestampMicros);
@@ -88,7 +107,31 @@ public sealed class OutputRing
                 micros += chunk.Micros;
             }
             if (bytes < _retain.Bytes && micros < _retain.Micros) return;
-            _recent.Dequeue();
+            _recent.Dequeue().Retained = false;
+        }
+    }
+
+    private OutputChunk NewChunk(int frameLength, int entries)
+    {
+        if (frameLength <= OutputChunk.DefaultBytes && _spares.TryPop(out var spare))
+        {
+            spare.Reuse(_head, _bytesOut, entries);
+            spare.Retained = true;
+            return spare;
+        }
+        ChunksAllocated++;
+        return new OutputChunk(_head, _bytesOut, Math.Max(OutputChunk.DefaultBytes, frameLength), entries) { Retained = true };
+    }
+
+    // Oldest first, and only while nothing older is pinned: a listener on an older chunk will walk on into the newer
+    // ones, and it pins the next chunk before it lets go of the one it leaves.
+    private void Reclaim()
+    {
+        while (_held.TryPeek(out var oldest) && !oldest.Retained && (oldest.Unpinned || _held.Count > MaxHeld))
+        {
+            _held.Dequeue();
+            if (!oldest.Unpinned) _reuseStopped = true;
+            if (!_reuseStopped && oldest.Capacity == OutputChunk.DefaultBytes && _spares.Count < MaxSpares) _spares.Push(oldest);
         }
     }
 
@@ -120,29 +163,44 @@ public sealed class OutputRing
 
     /// <summary>
     /// Where a new listener starts: as far back as fits in <paramref name="limit"/>, by the frames' bytes and
-    /// durations, on a frame boundary, and not before the frame numbered <paramref name="floor"/>.
+    /// durations, on a frame boundary, and not before the frame numbered <paramref name="floor"/>. The cursor is
+    /// pinned: give it back with <see cref="Leave"/>.
     /// </summary>
     public OutputCursor BurstStart(BurstLimit limit, long floor = 0)
     {
         lock (_gate)
         {
-            var cursor = new OutputCursor(_newest, _newest.Count);
-            long bytes = 0, micros = 0;
-            var chunks = _recent.ToArray();
-            for (int c = chunks.Length - 1; c >= 0; c--)
-            {
-                var chunk = chunks[c];
-                for (int k = chunk.Count; k > 0; k--)
-                {
-                    var (length, duration) = chunk.Size(k - 1);
-                    if (chunk.FirstIndex + k - 1 < floor || bytes + length > limit.Bytes || micros + duration > limit.Micros) return cursor;
-                    bytes += length;
-                    micros += duration;
-                    cursor = new OutputCursor(chunk, k - 1);
-                }
-            }
+            var cursor = Start(limit, floor);
+            cursor.Chunk.Pin();
             return cursor;
         }
+    }
+
+    private OutputCursor Start(BurstLimit limit, long floor)
+    {
+        var cursor = new OutputCursor(_newest, _newest.Count);
+        long bytes = 0, micros = 0;
+        var chunks = _recent.ToArray();
+        for (int c = chunks.Length - 1; c >= 0; c--)
+        {
+            var chunk = chunks[c];
+            for (int k = chunk.Count; k > 0; k--)
+            {
+                var (length, duration) = chunk.Size(k - 1);
+                if (chunk.FirstIndex + k - 1 < floor || bytes + length > limit.Bytes || micros + duration > limit.Micros) return cursor;
+                bytes += length;
+                micros += duration;
+                cursor = new OutputCursor(chunk, k - 1);
+            }
+        }
+        return cursor;
+    }
+
+    /// <summary>Gives back a cursor from <see cref="BurstStart"/>: its listener reads no more.</summary>
+    public static void Leave(ref OutputCursor cursor)
+    {
+        cursor.Chunk?.Unpin();
+        cursor = default;
     }
 
     /// <summary>The frame at the cursor, moving it on; false when no newer frame has been written yet.</summary>
@@ -165,6 +223,8 @@ public sealed class OutputRing
                 return false;
             }
             if (entry < chunk.Count) continue;
+            next.Pin();
+            chunk.Unpin();
             (chunk, entry) = (next, 0);
         }
     }

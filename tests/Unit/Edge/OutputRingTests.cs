@@ -108,6 +108,69 @@ public class OutputRingTests
         Assert.Equal(ring.BytesOut, sum);
     }
 
+    [Fact]
+    public void Once_its_burst_is_full_a_mount_without_listeners_allocates_nothing_per_frame()
+    {
+        var ring = new OutputRing(Bytes(64 * 1024));
+        var frame = new byte[417];
+        for (int i = 0; i < 2000; i++) ring.Append(frame, i * 26_122L, 26_122);
+        long chunks = ring.ChunksAllocated;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 2000; i < 22_000; i++) ring.Append(frame, i * 26_122L, 26_122);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(chunks, ring.ChunksAllocated);
+    }
+
+    [Fact]
+    public void A_listener_that_has_not_left_keeps_its_chunk_and_every_newer_one_from_being_written_again()
+    {
+        var ring = new OutputRing(Bytes(1000));
+        for (int i = 0; i < 100; i++) ring.Append(Frame(i), i, 1000);
+        var slow = ring.BurstStart(Bytes(1000));
+        long first = slow.Index;
+        // Far more than the burst goes by: the chunks the slow listener has still to read are new ones, never reused.
+        long chunks = ring.ChunksAllocated;
+        for (int i = 100; i < 5000; i++) ring.Append(Frame(i), i, 1000);
+        Assert.True(ring.ChunksAllocated > chunks + 10, $"{ring.ChunksAllocated} chunks allocated");
+        for (long i = first; i < 5000; i++)
+        {
+            Assert.True(OutputRing.TryRead(ref slow, out var f));
+            Assert.Equal(Frame((int)i), f.Data.ToArray());
+        }
+        // Once it has left, old chunks are written again.
+        OutputRing.Leave(ref slow);
+        for (int i = 5000; i < 6000; i++) ring.Append(Frame(i), i, 1000);
+        chunks = ring.ChunksAllocated;
+        for (int i = 6000; i < 20_000; i++) ring.Append(Frame(i), i, 1000);
+        Assert.Equal(chunks, ring.ChunksAllocated);
+        var late = ring.BurstStart(Bytes(1000));
+        while (OutputRing.TryRead(ref late, out var f)) Assert.Equal(Frame((int)(late.Index - 1)), f.Data.ToArray());
+        Assert.Equal(20_000, late.Index);
+    }
+
+    [Fact]
+    public void A_listener_left_thousands_of_chunks_behind_still_reads_every_frame_exactly()
+    {
+        var ring = new OutputRing(Bytes(1000));
+        var stuck = ring.BurstStart(Bytes(0));
+        var caughtUp = ring.BurstStart(Bytes(0));
+        // About 2,000 chunks: past what the ring keeps track of for a listener that never leaves.
+        for (int i = 0; i < 320_000; i++)
+        {
+            ring.Append(Frame(i), i, 1000);
+            if (i % 100 == 0)
+                while (OutputRing.TryRead(ref caughtUp, out var f)) Assert.Equal(Frame((int)(caughtUp.Index - 1)), f.Data.ToArray());
+        }
+        for (int i = 0; i < 320_000; i++)
+        {
+            Assert.True(OutputRing.TryRead(ref stuck, out var f));
+            Assert.True(f.Data.Span.SequenceEqual(Frame(i)), $"frame {i}");
+        }
+    }
+
+    // 100 bytes that say which frame they are.
+    private static byte[] Frame(int i) => [.. BitConverter.GetBytes(i), .. new byte[96]];
+
     [Theory]
     [InlineData("programme.aac")]
     [InlineData("programme.mp3")]

@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Davecast.Edge.Outputs.Hls;
 using Davecast.Tests.Support;
@@ -99,4 +102,145 @@ public sealed class HlsTests(ITestOutputHelper output)
             throw;
         }
     }
+
+    private sealed record PageReport(long[] Played, long[] Buffered, string[] Titles, string[] Errors, double CurrentTime, string? Level);
+
+    [Fact]
+    public async Task Hlsjs_in_chromium_plays_the_multivariant_playlist_through_the_kill_of_its_edge_without_missing_a_segment_and_reads_titles()
+    {
+        var script = Path.Combine(NpmPackages.Require("hls.js"), "dist", "hls.min.js");
+        await using var d = new Deployment();
+        var reports = new List<PageReport>();
+        PageReport? Last()
+        {
+            lock (reports) return reports.Count == 0 ? null : reports[^1];
+        }
+        try
+        {
+            await d.StartRelayAsync("relay-a");
+            string[] hls = ["--hls-segment-seconds", "2", "--hls-window", "10"];
+            var peer = await d.StartEdgeAsync(hls);
+            var edge = await d.StartEdgeAsync([.. hls, "--hls-peer", $"http://127.0.0.1:{peer.Port}"]);
+            d.StartPublisher("studio", Mount, Repo.Fixture("programme.aac"), priority: 100, extra: ["--title", "HLS title one"]);
+            await Wait.ForMountAsync(edge.Url(Mount), TimeSpan.FromSeconds(60));
+            await Wait.ForMountAsync(peer.Url(Mount), TimeSpan.FromSeconds(60));
+
+            using var http = new HttpClient();
+            var variants = await http.GetStringAsync(edge.Url(Mount + MultivariantPlaylist.Suffix));
+            Assert.Contains($"\nhls.aac.m3u8\n", variants);
+            Assert.Contains($"\nhttp://127.0.0.1:{peer.Port}/hls.aac.m3u8\n", variants);
+
+            // The page and hls.js come from this server; the playlists and segments from the edges, other origins.
+            using var site = new LoopbackHttpServer(async context =>
+            {
+                var path = context.Request.Url!.AbsolutePath;
+                if (path == "/report")
+                {
+                    using var reader = new StreamReader(context.Request.InputStream);
+                    var report = JsonSerializer.Deserialize<PageReport>(await reader.ReadToEndAsync(), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+                    lock (reports) reports.Add(report);
+                    return;
+                }
+                byte[] body;
+                if (path == "/")
+                {
+                    context.Response.ContentType = "text/html; charset=utf-8";
+                    body = Encoding.UTF8.GetBytes(Page(edge.Url(Mount + MultivariantPlaylist.Suffix)));
+                }
+                else if (path == "/hls.min.js")
+                {
+                    context.Response.ContentType = "text/javascript";
+                    body = await File.ReadAllBytesAsync(script);
+                }
+                else
+                {
+                    context.Response.StatusCode = 404;
+                    return;
+                }
+                await context.Response.OutputStream.WriteAsync(body);
+            });
+
+            using var browser = HeadlessChromium.Open(site.Url("/"));
+            await Wait.UntilAsync(() => browser.HasExited || Last() is { CurrentTime: > 4, Level: not null } r && r.Titles.Contains("HLS title one"),
+                TimeSpan.FromSeconds(60), "hls.js to play 4 s and read the first title");
+            Assert.False(browser.HasExited, $"chromium exited: {browser.Output}");
+
+            // kill -9 of the edge hls.js reads from: it goes on with the other variant.
+            var before = Last()!;
+            var (reading, other) = before.Level!.Contains($":{edge.Port}/") ? (edge, peer) : (peer, edge);
+            reading.Process.Kill9();
+            var clock = Stopwatch.StartNew();
+            await Wait.UntilAsync(() => browser.HasExited || Last()!.CurrentTime >= before.CurrentTime + 10, TimeSpan.FromSeconds(40),
+                "hls.js to play 10 s more after its edge was killed");
+            var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{other.Port}/admin/metadata?mode=updinfo&mount=/{Mount}&song=HLS+title+two");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{d.AdminPassword}")));
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+            await Wait.UntilAsync(() => browser.HasExited || Last()!.Titles.Contains("HLS title two"), TimeSpan.FromSeconds(30), "hls.js to read the operator's title");
+
+            var end = Last()!;
+            double played = end.CurrentTime - before.CurrentTime, wall = clock.Elapsed.TotalSeconds;
+            output.WriteLine($"read {before.Level}, then {end.Level}; currentTime {before.CurrentTime:F1} then {end.CurrentTime:F1} s over {wall:F1} s; "
+                + $"buffered {string.Join(",", end.Buffered)}; played {string.Join(",", end.Played)}; titles {string.Join(" | ", end.Titles)}; errors {string.Join(" | ", end.Errors)}");
+            Assert.False(browser.HasExited, $"chromium exited: {browser.Output}");
+            Assert.DoesNotContain(end.Errors, e => e.Contains("fatal", StringComparison.Ordinal));
+            Assert.DoesNotContain($":{reading.Port}/", end.Level);
+            foreach (var sequence in new[] { end.Buffered, end.Played })
+            {
+                var distinct = sequence.Distinct().ToList();
+                Assert.Equal(Enumerable.Range(0, distinct.Count).Select(i => distinct[0] + i), distinct);
+            }
+            // The audio went on through the failover: no stall beyond a second.
+            Assert.True(played >= wall - 1, $"currentTime advanced {played:F1} s in {wall:F1} s");
+            Assert.Equal(["HLS title one", "HLS title two"], end.Titles);
+        }
+        catch
+        {
+            lock (reports) output.WriteLine(string.Join("\n", reports.TakeLast(3).Select(r => JsonSerializer.Serialize(r))));
+            output.WriteLine(d.Logs());
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Plays the multivariant playlist with hls.js and posts four times a second the fragments buffered and played
+    /// (sequence numbers), the titles read from the segments' ID3 (hls.js's metadata events), the audio's currentTime
+    /// and the errors.
+    /// </summary>
+    private static string Page(string playlist) => $$"""
+        <!DOCTYPE html>
+        <html><head><meta charset="utf-8"><script src="/hls.min.js"></script></head>
+        <body><audio id="audio"></audio>
+        <script>
+          const played = [], buffered = [], titles = [], errors = [];
+          const audio = document.getElementById("audio");
+          const hls = new Hls();
+          // TIT2's text (UTF-8) from an ID3 tag's bytes.
+          function tit2(bytes) {
+            for (let i = 10; i + 10 < bytes.length; i++) {
+              if (bytes[i] === 0x54 && bytes[i + 1] === 0x49 && bytes[i + 2] === 0x54 && bytes[i + 3] === 0x32) {
+                const size = (bytes[i + 4] << 21) | (bytes[i + 5] << 14) | (bytes[i + 6] << 7) | bytes[i + 7];
+                return new TextDecoder().decode(bytes.subarray(i + 11, i + 10 + size));
+              }
+            }
+            return null;
+          }
+          hls.on(Hls.Events.FRAG_PARSING_METADATA, (_, data) => {
+            for (const sample of data.samples) {
+              const title = tit2(sample.data);
+              if (title !== null && titles[titles.length - 1] !== title) titles.push(title);
+            }
+          });
+          hls.on(Hls.Events.FRAG_BUFFERED, (_, data) => buffered.push(data.frag.sn));
+          hls.on(Hls.Events.FRAG_CHANGED, (_, data) => played.push(data.frag.sn));
+          hls.on(Hls.Events.ERROR, (_, data) => errors.push(data.type + ": " + data.details + (data.fatal ? " (fatal)" : "")));
+          hls.loadSource("{{playlist}}");
+          hls.attachMedia(audio);
+          hls.on(Hls.Events.MANIFEST_PARSED, () => audio.play().catch(e => errors.push("play: " + e)));
+          setInterval(() => fetch("/report", {
+            method: "POST",
+            body: JSON.stringify({ played, buffered, titles, errors, currentTime: audio.currentTime,
+              level: hls.currentLevel >= 0 ? hls.levels[hls.currentLevel].uri : null }),
+          }), 250);
+        </script></body></html>
+        """;
 }

@@ -103,14 +103,30 @@ public sealed class HlsTests(ITestOutputHelper output)
             var source = status.RootElement.GetProperty("icestats").GetProperty("source");
             Assert.True(source.GetProperty("hls_listeners").GetInt64() >= 1);
             Assert.Equal(source.GetProperty("hls_listeners").GetInt64(), source.GetProperty("listeners").GetInt64());
-            var metrics = await http.GetStringAsync($"http://127.0.0.1:{edge1.Port}/metrics");
-            Assert.Contains("davecast_edge_hls_listeners", metrics);
+            var metrics = PrometheusText.Parse(await http.GetStringAsync($"http://127.0.0.1:{edge1.Port}/metrics"));
+            Assert.True(metrics.Sum("davecast_edge_hls_listeners", ("mount", Mount)) >= 1, "davecast_edge_hls_listeners");
+            var stats = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{edge1.Port}/admin/stats");
+            stats.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{d.AdminPassword}")));
+            var xml = System.Xml.Linq.XDocument.Parse(await (await http.SendAsync(stats)).Content.ReadAsStringAsync());
+            Assert.True(long.Parse(xml.Root!.Element("source")!.Element("hls_listeners")!.Value) >= 1, xml.ToString());
         }
         catch
         {
             output.WriteLine(d.Logs());
             throw;
         }
+    }
+
+    [Theory]
+    [InlineData("--hls-segment-seconds", "0", "--hls-segment-seconds must be between 1 and 30")]
+    [InlineData("--hls-window", "2", "--hls-window must be between 3 and 1000 (segments)")]
+    [InlineData("--hls-peer", "edge-b:8000", "--hls-peer: 'edge-b:8000' is not an http:// or https:// base URL (http://HOST:PORT)")]
+    public async Task A_bad_hls_option_stops_the_edge_with_a_message_naming_it(string option, string value, string message)
+    {
+        using var process = ChildProcess.Dotnet("edge", Repo.ProgramDll("edge-gateway", "davecast-edge"), option, value);
+        Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(message, process.Output);
+        Assert.DoesNotContain("Unhandled exception", process.Output);
     }
 
     private sealed record PageReport(long[] Played, long[] Buffered, string[] Titles, string[] Errors, double CurrentTime, string? Level);

@@ -38,7 +38,7 @@ hls() {
   local log=bench/results/hls.log
   DAVECAST_HLS_LONG=1 dotnet test tests/Davecast.Tests.csproj -c Release --no-build --filter "FullyQualifiedName~EndToEnd.HlsTests" \
     --logger "console;verbosity=detailed" "$@" > "$log" 2>&1 || echo "bench/run.sh: an HLS run failed; see $log" >&2
-  grep -E "^\s*(Passed|Failed|Total|edge 1|segments|read )" "$log" > bench/results/hls.md || true
+  grep -E "^\s*(Passed|Failed|Total|edge 1|segments|read |latency)" "$log" > bench/results/hls.md || true
   echo "HLS runs: bench/results/hls.md (full output in $log)"
 }
 

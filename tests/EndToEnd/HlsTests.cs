@@ -65,11 +65,13 @@ public sealed class HlsTests(ITestOutputHelper output)
             // While the two recorders and ffmpeg read: a relay dies by kill -9, then the live encoder.
             var ffmpeg = new ChildProcess("ffmpeg", ExternalTools.Require("ffmpeg"), ["-nostdin", "-v", "error", "-i", edge1.Url("hls.aac.m3u8"), "-t", Long ? "60" : "8", "-f", "null", "-"]);
             d.Track(ffmpeg);
+            long atRelayKill = Math.Min(one.Newest, two.Newest);
             d.KillRelay("relay-b");
             await MoreSecondsAsync(Long ? 30 : 2, "after the relay kill");
             main.Kill9();
             await Wait.UntilAsync(() => edge1.Process.Output.Contains("continuing with studio-backup") && edge2.Process.Output.Contains("continuing with studio-backup"),
                 TimeSpan.FromSeconds(30), "both edges to go on with the backup encoder");
+            long atFailover = Math.Max(one.Newest, two.Newest);
             await MoreSecondsAsync(3, "after the encoder kill");
             if (Long) await MoreSecondsAsync(Math.Max(0, 120 - (int)recording.Elapsed.TotalSeconds), "to make two minutes");
             Assert.Equal(0, await ffmpeg.WaitForExitAsync(TimeSpan.FromSeconds(Long ? 90 : 30)));
@@ -78,7 +80,13 @@ public sealed class HlsTests(ITestOutputHelper output)
             // Every segment both edges served is the same, byte for byte.
             var both = one.Segments.Keys.Intersect(two.Segments.Keys).Order().ToList();
             output.WriteLine($"edge 1: {one.Segments.Count} segments, edge 2: {two.Segments.Count}, {both.Count} on both ({both[0]}..{both[^1]})");
-            Assert.True(both.Count >= (Long ? 15 : 8), $"only {both.Count} segments on both edges");
+            foreach (var (name, recorder) in new[] { ("edge 1", one), ("edge 2", two) })
+            {
+                var (p50, p99, count) = recorder.Latency();
+                output.WriteLine($"latency {name}, {segment} s segments, frame sent to its segment listed: p50 {p50:F2} s, p99 {p99:F2} s over {count} segments");
+            }
+            // From before the relay kill to after the encoder failover, none missing on either edge.
+            for (long n = atRelayKill; n <= atFailover + 1; n++) Assert.True(both.Contains(n), $"segment {n} is not on both edges (relay killed at {atRelayKill}, failover by {atFailover})");
             foreach (var n in both)
                 Assert.True(SHA256.HashData(one.Segments[n]).SequenceEqual(SHA256.HashData(two.Segments[n])), $"segment {n} differs between the edges");
 

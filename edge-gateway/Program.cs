@@ -77,7 +77,8 @@ maxListeners.Rule(v => v is < 1 or > 1_000_000 ? "--max-listeners must be betwee
 maxPerMount.Rule(v => v is < 0 or > 1_000_000 ? "--max-listeners-per-mount must be between 0 and 1000000" : null);
 queueBytes.Rule(v => v is < 16 * 1024 or > 256 * 1024 * 1024 ? "--listener-queue-bytes must be between 16384 and 268435456" : null);
 hlsSegmentSeconds.Rule(v => v is < 1 or > 30 ? "--hls-segment-seconds must be between 1 and 30" : null);
-hlsWindow.Rule(v => v is < 3 or > 1000 ? "--hls-window must be between 3 and 1000 (segments)" : null);
+// RFC 8216 6.2.2: a live playlist must last at least three target durations; segments can be a little shorter than one.
+hlsWindow.Rule(v => v is < 4 or > 1000 ? "--hls-window must be between 4 and 1000 (segments)" : null);
 hlsPeers.Validators.Add(r =>
 {
     foreach (var text in r.GetValueOrDefault<string[]>() ?? [])

@@ -127,7 +127,7 @@ public sealed class HlsTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("--hls-segment-seconds", "0", "--hls-segment-seconds must be between 1 and 30")]
-    [InlineData("--hls-window", "2", "--hls-window must be between 3 and 1000 (segments)")]
+    [InlineData("--hls-window", "3", "--hls-window must be between 4 and 1000 (segments)")]
     [InlineData("--hls-peer", "edge-b:8000", "--hls-peer: 'edge-b:8000' is not an http:// or https:// base URL (http://HOST:PORT)")]
     public async Task A_bad_hls_option_stops_the_edge_with_a_message_naming_it(string option, string value, string message)
     {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds Release and runs benchmark rows of BENCHMARKS.md on this machine:
 #   bench/run.sh original|scale|fanout|latency|failover|micro|all [options for davecast-bench or BenchmarkDotNet]
-#   bench/run.sh hls   (the HLS tests at full length: two minutes of identical segments on two edges, 60 s of hls.js, with the
-#                       latency from frame sent to segment listed; then hls-fanout: edge CPU per ICY and per HLS listener; not in "all")
+#   bench/run.sh hls   (the HLS test at full length: two minutes of identical segments on two edges, hls.js through them and the
+#                       kill of its edge, the latency from frame sent to segment listed; then hls-fanout: edge CPU per ICY and
+#                       per HLS listener; not in "all")
 #   bench/run.sh seed --seed-dir DIR [options]   (side by side with the original Davecast built in DIR; not in "all")
 # Results: bench/results/<row>.md and <row>.json (every figure), logs of every program under bench/results/logs/.
 # Each measured row first waits (up to 10 minutes) for a quiet machine: load average below 0.5.
@@ -39,7 +40,7 @@ hls() {
   local log=bench/results/hls.log
   DAVECAST_HLS_LONG=1 dotnet test tests/Davecast.Tests.csproj -c Release --no-build --filter "FullyQualifiedName~EndToEnd.HlsTests" \
     --logger "console;verbosity=detailed" "$@" > "$log" 2>&1 || echo "bench/run.sh: an HLS run failed; see $log" >&2
-  grep -E "^\s*(Passed|Failed|Total|edge 1|segments|read |latency)" "$log" > bench/results/hls.md || true
+  grep -E "^\s*(Passed|Failed|Total|edge 1|segments|hls.js read|latency)" "$log" > bench/results/hls.md || true
   echo "HLS runs: bench/results/hls.md (full output in $log)"
   # The edge's CPU per ICY listener against per HLS client, 1000 of each.
   bench hls-fanout "$@"

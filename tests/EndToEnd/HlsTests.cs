@@ -202,18 +202,6 @@ public sealed class HlsTests(ITestOutputHelper output)
     private static AuthenticationHeaderValue Admin(Deployment d) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{d.AdminPassword}")));
 
-    [Theory]
-    [InlineData("--hls-segment-seconds", "0", "--hls-segment-seconds must be between 1 and 30")]
-    [InlineData("--hls-window", "3", "--hls-window must be between 4 and 1000 (segments)")]
-    [InlineData("--hls-peer", "edge-b:8000", "--hls-peer: 'edge-b:8000' is not an http:// or https:// base URL (http://HOST:PORT)")]
-    public async Task A_bad_hls_option_stops_the_edge_with_a_message_naming_it(string option, string value, string message)
-    {
-        using var process = ChildProcess.Dotnet("edge", Repo.ProgramDll("edge-gateway", "davecast-edge"), option, value);
-        Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains(message, process.Output);
-        Assert.DoesNotContain("Unhandled exception", process.Output);
-    }
-
     private sealed record PageReport(long[] Played, long[] Buffered, string[] Titles, string[] Errors, double CurrentTime, string? Level);
 
     /// <summary>

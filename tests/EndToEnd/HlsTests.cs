@@ -90,7 +90,6 @@ public sealed class HlsTests(ITestOutputHelper output)
                 }
                 await context.Response.OutputStream.WriteAsync(body);
             });
-            using var browser = HeadlessChromium.Open(site.Url("/"));
 
             await using var one = new HlsRecorder(edge1.Url("hls.aac.m3u8"));
             await using var two = new HlsRecorder(edge2.Url("hls.aac.m3u8"));
@@ -103,6 +102,9 @@ public sealed class HlsTests(ITestOutputHelper output)
             }
             var recording = Stopwatch.StartNew();
             await MoreSecondsAsync(Long ? 20 : 2, "before the kills");
+            // Once the playlists list segments: hls.js gives up on an empty live playlist after a few retries.
+            using var browser = HeadlessChromium.Open(site.Url("/"));
+            await Wait.UntilAsync(() => browser.HasExited || Last() is { CurrentTime: > 0, Level: not null }, TimeSpan.FromSeconds(30), "hls.js to start playing");
 
             // While the recorders, ffmpeg and hls.js read: a relay dies by kill -9, then the live encoder.
             var ffmpeg = new ChildProcess("ffmpeg", ExternalTools.Require("ffmpeg"), ["-nostdin", "-v", "error", "-i", edge2.Url("hls.aac.m3u8"), "-t", Long ? "60" : "8", "-f", "null", "-"]);

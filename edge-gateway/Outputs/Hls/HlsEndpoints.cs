@@ -8,7 +8,8 @@ namespace Davecast.Edge.Outputs.Hls;
 /// <summary>
 /// HLS over HTTP, per mount: <c>GET /MOUNT.m3u8</c> (the media playlist), <c>GET /MOUNT/N.aac</c> or <c>.mp3</c> (its
 /// segments) and <c>GET /MOUNT.multivariant.m3u8</c> (this edge and its <c>--hls-peer</c>s as redundant variants),
-/// with the Icecast stream's CORS headers. Playlist and segment requests count the client as an HLS listener.
+/// with the Icecast stream's CORS headers. Playlist and segment requests count the client as an HLS listener. A mount
+/// behind a listener authentication hook (<c>--listener-auth-url</c>) is not offered as HLS: the hook admits connections.
 /// </summary>
 public sealed class HlsEndpoints(MountCatalog catalog, ListenerEndpoint listeners, IOptions<EdgeOptions> options)
 {
@@ -26,7 +27,7 @@ public sealed class HlsEndpoints(MountCatalog catalog, ListenerEndpoint listener
         CorsPolicy.Apply(context.Response.Headers);
         bool multivariant = path.EndsWith(MultivariantPlaylist.Suffix, StringComparison.OrdinalIgnoreCase);
         string mount = path[..^(multivariant ? MultivariantPlaylist.Suffix.Length : ".m3u8".Length)];
-        if (!listeners.TryGetPlayable(mount, out var feed)) return NotFound(mount);
+        if (!listeners.TryGetPlayable(mount, out var feed) || Protected(feed)) return NotFound(mount);
         context.Response.Headers.CacheControl = "no-cache";
         var codec = feed.Parameters!.Value;
         if (multivariant)
@@ -43,7 +44,7 @@ public sealed class HlsEndpoints(MountCatalog catalog, ListenerEndpoint listener
         // Not a segment of a mount here: perhaps a mount whose name looks like one.
         if (!catalog.TryGet(mount, out var feed)) return listeners.ServeAsync(context, path);
         CorsPolicy.Apply(context.Response.Headers);
-        if (!feed.Playable || feed.Parameters is not { } codec
+        if (!feed.Playable || Protected(feed) || feed.Parameters is not { } codec
             || !long.TryParse(path.AsSpan(slash + 1, dot - slash - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long sequence)
             || !path.AsSpan(dot).Equals(MediaPlaylist.Extension(codec.Codec), StringComparison.OrdinalIgnoreCase)
             || !feed.Hls.Window.TryGet(sequence, out var segment) || segment.Gap)
@@ -53,6 +54,8 @@ public sealed class HlsEndpoints(MountCatalog catalog, ListenerEndpoint listener
         context.Response.Headers.CacheControl = string.Create(CultureInfo.InvariantCulture, $"public, max-age={feed.Hls.TargetDuration * (_options.HlsWindow + 1)}");
         return Results.Bytes(segment.Data, codec.ContentType).ExecuteAsync(context);
     }
+
+    private bool Protected(MountFeed feed) => _options.ListenerAuth.For(feed.Mount) is not null;
 
     private static void Seen(HttpContext context, MountFeed feed) =>
         feed.HlsSessions.Seen(context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString());

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # command -> Debian package
-declare -A tools=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [redis-server]=redis-server [curl]=curl [chromium]=chromium [ip]=iproute2 [npm]=npm)
+declare -A tools=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [redis-server]=redis-server [curl]=curl [chromium]=chromium [ip]=iproute2 [npm]=npm [node]=nodejs)
 
 missing_packages() {
   local pkgs=()
@@ -33,7 +33,8 @@ if [ -n "$pkgs" ]; then
 fi
 
 # npm packages the browser tests load, pinned, into the git-ignored .test-packages/ (tests/Support/NpmPackages.cs).
-npm_packages=(icecast-metadata-player@1.17.13)
+npm_packages=(icecast-metadata-player@1.17.13 hls.js@1.7.4 m3u8-parser@7.2.0)
+missing=()
 for pkg in "${npm_packages[@]}"; do
   name=${pkg%@*}
   version=${pkg##*@}
@@ -41,14 +42,16 @@ for pkg in "${npm_packages[@]}"; do
   installed=""
   # Not there yet on a fresh clone: no manifest to read (a failing read would end the script under pipefail).
   if [ -f "$manifest" ]; then installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$manifest" | head -1); fi
-  if [ "$installed" != "$version" ]; then
-    echo "test.sh: installing $pkg from npm into .test-packages/"
-    if ! npm install --no-audit --no-fund --no-save --prefix .test-packages "$pkg" >/dev/null; then
-      echo "test.sh: ERROR: npm could not install $pkg into .test-packages/ (the browser tests need it)." >&2
-      exit 1
-    fi
-  fi
+  if [ "$installed" != "$version" ]; then missing+=("$pkg"); fi
 done
+# All in one install: npm removes what an earlier --no-save install put there when it installs something else.
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${npm_packages[*]} from npm into .test-packages/"
+  if ! npm install --no-audit --no-fund --no-save --prefix .test-packages "${npm_packages[@]}" >/dev/null; then
+    echo "test.sh: ERROR: npm could not install ${npm_packages[*]} into .test-packages/ (the browser and HLS tests need them)." >&2
+    exit 1
+  fi
+fi
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: ERROR: the .NET 10 SDK (dotnet) is not on PATH." >&2

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds Release and runs benchmark rows of BENCHMARKS.md on this machine:
 #   bench/run.sh original|scale|fanout|latency|failover|micro|all [options for davecast-bench or BenchmarkDotNet]
+#   bench/run.sh hls   (the HLS test at full length: two minutes of identical segments on two edges, hls.js through them and the
+#                       kill of its edge, the latency from frame sent to segment listed; then hls-fanout: edge CPU per ICY and
+#                       per HLS listener; not in "all")
 #   bench/run.sh seed --seed-dir DIR [options]   (side by side with the original Davecast built in DIR; not in "all")
 # Results: bench/results/<row>.md and <row>.json (every figure), logs of every program under bench/results/logs/.
 # Each measured row first waits (up to 10 minutes) for a quiet machine: load average below 0.5.
@@ -9,8 +12,8 @@ cd "$(dirname "$0")/.."
 row="${1:-}"
 shift || true
 case "$row" in
-  original|scale|fanout|latency|failover|micro|seed|all) ;;
-  *) echo "usage: bench/run.sh original|scale|fanout|latency|failover|micro|all [options], or bench/run.sh seed --seed-dir DIR [options]" >&2; exit 1 ;;
+  original|scale|fanout|latency|failover|micro|seed|hls|all) ;;
+  *) echo "usage: bench/run.sh original|scale|fanout|latency|failover|micro|hls|all [options], or bench/run.sh seed --seed-dir DIR [options]" >&2; exit 1 ;;
 esac
 
 # Thousands of listener sockets (fan-out) and publisher connections (scale): as many files as allowed.
@@ -32,6 +35,17 @@ failover() {
   echo "failover scenarios: bench/results/failover.md (full output in $log)"
 }
 
+hls() {
+  # The suite's HLS tests, at full length (tests/EndToEnd/HlsTests.cs reads DAVECAST_HLS_LONG); they need test.sh's npm packages.
+  local log=bench/results/hls.log
+  DAVECAST_HLS_LONG=1 dotnet test tests/Davecast.Tests.csproj -c Release --no-build --filter "FullyQualifiedName~EndToEnd.HlsTests" \
+    --logger "console;verbosity=detailed" "$@" > "$log" 2>&1 || echo "bench/run.sh: an HLS run failed; see $log" >&2
+  grep -E "^\s*(Passed|Failed|Total|edge 1|segments|hls.js read|latency)" "$log" > bench/results/hls.md || true
+  echo "HLS runs: bench/results/hls.md (full output in $log)"
+  # The edge's CPU per ICY listener against per HLS client, 1000 of each.
+  bench hls-fanout "$@"
+}
+
 micro() {
   local artifacts=bench/results/micro-artifacts
   dotnet bench/Davecast.Bench.Micro/bin/Release/net10.0/davecast-bench-micro.dll --filter '*' --artifacts "$artifacts" "$@"
@@ -47,6 +61,7 @@ case "$row" in
   seed) bench seed "$@" ;;
   failover) failover "$@" ;;
   micro) micro "$@" ;;
+  hls) hls "$@" ;;
   all)
     bench original
     bench scale

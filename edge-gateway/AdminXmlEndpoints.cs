@@ -29,7 +29,7 @@ public sealed partial class AdminXmlEndpoints(IcecastEndpoints icecast, MountCat
         var root = new XElement("icestats",
             new XElement("admin", _options.AdminContact),
             new XElement("host", _options.Hostname),
-            new XElement("listeners", feeds.Sum(f => f.Listeners)),
+            new XElement("listeners", feeds.Sum(f => f.AllListeners)),
             new XElement("location", _options.Location),
             new XElement("server_id", IcecastEndpoints.ServerId),
             new XElement("server_start", IcecastEndpoints.Rfc822(icecast.Started)),
@@ -53,7 +53,7 @@ public sealed partial class AdminXmlEndpoints(IcecastEndpoints icecast, MountCat
         foreach (var feed in icecast.Playable)
             root.Add(Source(feed,
                 new XElement("fallback", ""),
-                new XElement("listeners", feed.Listeners),
+                new XElement("listeners", feed.AllListeners),
                 new XElement("Connected", Seconds(now - (feed.StreamStart ?? icecast.Started))),
                 new XElement("content-type", feed.Parameters!.Value.ContentType)));
         return Xml(root);

@@ -32,6 +32,7 @@ public sealed class EdgeMetrics
         meter.CreateObservableCounter("davecast.edge.failovers", () => PerMount((_, r) => r.Failovers), "{failover}", "Times the live encoder stopped and a backup took over");
         meter.CreateObservableCounter("davecast.edge.switches", () => PerMount((_, r) => r.Switches), "{switch}", "Planned switches to the elected encoder");
         meter.CreateObservableGauge("davecast.edge.listeners", () => PerMount((f, _) => f.Listeners), "{listener}", "Listeners connected now");
+        meter.CreateObservableGauge("davecast.edge.hls_listeners", () => PerMount((f, _) => f.HlsListeners), "{listener}", "HLS clients that asked for a playlist or segment within three target durations");
         meter.CreateObservableCounter("davecast.edge.listener", () => PerMount((f, _) => f.ListenerBytes), "By", "Audio bytes written to listeners");
         meter.CreateObservableGauge("davecast.edge.relay_feeds", () => catalog.Relays.Select(r => new Measurement<long>(r.Connected ? 1 : 0,
             new KeyValuePair<string, object?>("relay", r.Relay), new KeyValuePair<string, object?>("site", r.Site))), "{feed}", "1 while this relay's feed is live (frames reach this edge from it)");

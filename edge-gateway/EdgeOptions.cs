@@ -110,4 +110,20 @@ public sealed class EdgeOptions
 
     /// <summary>Whether listeners are admitted (true) or refused with 503 (false) while the hook is down.</summary>
     public bool ListenerAuthFailOpen { get; set; }
+
+    /// <summary>
+    /// Seconds of programme per HLS segment, and the playlists' target duration: 6, as Apple's authoring guidelines
+    /// recommend, so that a player holding three segments starts about 18 s behind live and asks for a segment every 6 s.
+    /// </summary>
+    public int HlsSegmentSeconds { get; set; } = DefaultHlsSegmentSeconds;
+
+    public const int DefaultHlsSegmentSeconds = 6;
+
+    /// <summary>Segments an HLS media playlist lists (and the edge keeps): 6 segments of 6 s, a minute of programme.</summary>
+    public int HlsWindow { get; set; } = DefaultHlsWindow;
+
+    public const int DefaultHlsWindow = 6;
+
+    /// <summary>Other edges (base URLs) whose media playlists the multivariant playlist lists as redundant variants.</summary>
+    public IReadOnlyList<Uri> HlsPeers { get; set; } = [];
 }

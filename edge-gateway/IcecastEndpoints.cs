@@ -83,7 +83,8 @@ public sealed partial class IcecastEndpoints(
 
     /// <summary>
     /// A mount's icestats fields, in Icecast's (alphabetical) order, as status-json and <c>/admin/stats</c> both give
-    /// them: each value a string or a long; a field with nothing to say is left out.
+    /// them: each value a string or a long; a field with nothing to say is left out. <c>listeners</c> counts HLS
+    /// listeners too, which <c>hls_listeners</c> (not Icecast's) gives alone.
     /// </summary>
     public IEnumerable<(string Name, object Value)> SourceFields(MountFeed feed)
     {
@@ -91,6 +92,7 @@ public sealed partial class IcecastEndpoints(
         var headers = feed.Info?.Headers ?? new Dictionary<string, string>();
         int bitrate = feed.BitrateKbps;
         var start = feed.StreamStart ?? _started;
+        int hls = feed.HlsListeners;
         (string, object?)[] fields =
         [
             ("audio_info", IcecastHeaders.AudioInfo(p, bitrate)),
@@ -98,8 +100,9 @@ public sealed partial class IcecastEndpoints(
             ("channels", (long)p.Channels),
             ("samplerate", (long)p.SampleRate),
             ("genre", headers.GetValueOrDefault("icy-genre")),
+            ("hls_listeners", (long)hls),
             ("listener_peak", (long)feed.ListenerPeak),
-            ("listeners", (long)feed.Listeners),
+            ("listeners", (long)(feed.Listeners + hls)),
             ("listenurl", ListenUrl(feed.Mount)),
             ("server_description", headers.GetValueOrDefault("icy-description")),
             ("server_name", headers.GetValueOrDefault("icy-name")),

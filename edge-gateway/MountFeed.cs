@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Davecast.Edge.Listeners;
 using Davecast.Edge.Outputs;
+using Davecast.Edge.Outputs.Hls;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Edge.Splicing;
 using Davecast.Frames;
@@ -10,8 +11,8 @@ namespace Davecast.Edge;
 
 /// <summary>
 /// One mount at this edge, wiring its parts: the <see cref="SpliceFeed"/> that builds its programme from the
-/// relays' copies, the outputs the programme goes to (the Icecast listener stream first), the listeners of that
-/// stream (<see cref="MountListeners"/>), and the mount's state as the sites see it.
+/// relays' copies, the outputs the programme goes to (the Icecast listener stream, then HLS), the listeners of
+/// each (<see cref="MountListeners"/>, <see cref="HlsSessions"/>), and the mount's state as the sites see it.
 /// </summary>
 public sealed class MountFeed
 {
@@ -28,6 +29,9 @@ public sealed class MountFeed
         Mount = mount;
         _icecast = new IcecastOutput(BurstLimit.Of(options), options.WriteInterval);
         _listeners = new MountListeners(options.MaxListenersPerMount);
+        Hls = new HlsOutput(options.HlsSegmentSeconds, options.HlsWindow);
+        // A player asks for the playlist about once a target duration: three missed, it has gone.
+        HlsSessions = new HlsSessions(TimeSpan.FromSeconds(3 * options.HlsSegmentSeconds));
         _mountTimeout = options.MountTimeout;
         long f = Stopwatch.Frequency;
         var timing = new SplicerTiming(
@@ -35,7 +39,7 @@ public sealed class MountFeed
             BackfillWait: (long)(options.BackfillWait.TotalSeconds * f),
             EncoderTimeout: (long)(ElectionOptions.DefaultEncoderTimeout.TotalSeconds * f),
             BackupWait: 2 * f);
-        IMountOutput[] outputs = [_icecast];
+        IMountOutput[] outputs = [_icecast, Hls];
         _splice = new SpliceFeed(mount, timing, outputs, backfill, logger);
     }
 
@@ -43,6 +47,12 @@ public sealed class MountFeed
 
     /// <summary>The Icecast listener stream's frames.</summary>
     public OutputRing Output => _icecast.Ring;
+
+    /// <summary>The HLS stream's segments.</summary>
+    public HlsOutput Hls { get; }
+
+    /// <summary>The clients playing the HLS stream now.</summary>
+    public HlsSessions HlsSessions { get; }
 
     public MountInfo? Info { get; private set; }
 
@@ -77,6 +87,12 @@ public sealed class MountFeed
 
     /// <summary>Listeners connected to this mount at this edge now.</summary>
     public int Listeners => _listeners.Count;
+
+    /// <summary>HLS listeners of this mount at this edge now (clients seen lately, see <see cref="Outputs.Hls.HlsSessions"/>).</summary>
+    public int HlsListeners => HlsSessions.Count;
+
+    /// <summary>Listeners of either kind: Icecast connections and HLS clients.</summary>
+    public int AllListeners => Listeners + HlsListeners;
 
     /// <summary>The listeners connected to this mount at this edge now, oldest first.</summary>
     public IReadOnlyList<ListenerSession> ListenerSessions => _listeners.Snapshot();

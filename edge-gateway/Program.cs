@@ -4,6 +4,7 @@ using Davecast.Cli;
 using Davecast.Edge;
 using Davecast.Edge.Connections;
 using Davecast.Edge.Listeners;
+using Davecast.Edge.Outputs.Hls;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Edge.Sites;
 using Microsoft.Extensions.Options;
@@ -46,6 +47,9 @@ var listenerAuthHeader = new Option<string>("--listener-auth-header") { Descript
 var listenerAuthTimeoutMs = new Option<int>("--listener-auth-timeout-ms") { Description = "Milliseconds the hook may take to answer before it counts as down", DefaultValueFactory = _ => 5000 };
 var listenerAuthDown = new Option<string>("--listener-auth-down") { Description = "While the hook is down (no answer, or 5xx): 'closed' refuses listeners with 503, 'open' admits them", DefaultValueFactory = _ => "closed" };
 listenerAuthDown.AcceptOnlyFromAmong("closed", "open");
+var hlsSegmentSeconds = new Option<int>("--hls-segment-seconds") { Description = "Seconds of programme per HLS segment (GET /MOUNT.m3u8), and the playlists' target duration; segments are cut at multiples of it in media time, so every edge cuts the same ones", DefaultValueFactory = _ => EdgeOptions.DefaultHlsSegmentSeconds };
+var hlsWindow = new Option<int>("--hls-window") { Description = "HLS segments a media playlist lists; the edge keeps only those", DefaultValueFactory = _ => EdgeOptions.DefaultHlsWindow };
+var hlsPeers = new Option<string[]>("--hls-peer") { Description = "Base URL of another edge (http://HOST:PORT) whose media playlist the multivariant playlist (GET /MOUNT.multivariant.m3u8) lists as a redundant variant; repeatable", AllowMultipleArgumentsPerToken = false };
 
 port.Rule(v => v is < 0 or > 65535 ? "--port must be a port number (1-65535, or 0)" : null);
 address.Validators.Add(r => { if (!IPAddress.TryParse(r.GetValueOrDefault<string>(), out _)) r.AddError("--address must be an IP address"); });
@@ -85,6 +89,14 @@ proxyAddresses.Validators.Add(r =>
 });
 headerTimeout.Rule(v => v is < 0.5 or > 300 or double.NaN ? "--header-timeout must be between 0.5 and 300 (seconds)" : null);
 queueBytes.Rule(v => v is < 16 * 1024 or > 256 * 1024 * 1024 ? "--listener-queue-bytes must be between 16384 and 268435456" : null);
+hlsSegmentSeconds.Rule(v => v is < 1 or > 30 ? "--hls-segment-seconds must be between 1 and 30" : null);
+// RFC 8216 6.2.2: a live playlist must last at least three target durations; segments can be a little shorter than one.
+hlsWindow.Rule(v => v is < 4 or > 1000 ? "--hls-window must be between 4 and 1000 (segments)" : null);
+hlsPeers.Validators.Add(r =>
+{
+    foreach (var text in r.GetValueOrDefault<string[]>() ?? [])
+        if (!HlsPeer.TryParse(text, out _)) r.AddError($"--hls-peer: '{text}' is not an http:// or https:// base URL (http://HOST:PORT)");
+});
 listenerAuthUrl.Validators.Add(r =>
 {
     if (!ListenerAuthSettings.TryParse(r.GetValueOrDefault<string[]>() ?? [], out _, out var error)) r.AddError(error!);
@@ -107,7 +119,7 @@ var root = new RootCommand("Davecast edge gateway: rebuilds one unbroken HTTP au
 {
     port, address, sites, clustering, gateways, redis, clusterId, edgeName, holdMs, backfillMs, burst, burstSeconds, mountTimeout, writeMs, metaint, maxListeners, maxPerMount,
     maxConnections, maxPerAddress, proxyAddresses, headerTimeout, queueBytes, relayUser, relayPassword, adminUser, adminPassword, hostname, publicPort, location, adminContact,
-    listenerAuthUrl, listenerAuthHeader, listenerAuthTimeoutMs, listenerAuthDown,
+    listenerAuthUrl, listenerAuthHeader, listenerAuthTimeoutMs, listenerAuthDown, hlsSegmentSeconds, hlsWindow, hlsPeers,
 };
 
 root.SetAction(async (parse, ct) =>
@@ -148,6 +160,9 @@ root.SetAction(async (parse, ct) =>
         AdminContact = parse.GetValue(adminContact)!,
         ListenerAuthTimeout = TimeSpan.FromMilliseconds(parse.GetValue(listenerAuthTimeoutMs)),
         ListenerAuthFailOpen = parse.GetValue(listenerAuthDown) == "open",
+        HlsSegmentSeconds = parse.GetValue(hlsSegmentSeconds),
+        HlsWindow = parse.GetValue(hlsWindow),
+        HlsPeers = [.. (parse.GetValue(hlsPeers) ?? []).Select(t => HlsPeer.TryParse(t, out var peer) ? peer! : throw new FormatException(t))],
     };
     ListenerAuthSettings.TryParse(parse.GetValue(listenerAuthUrl) ?? [], out var listenerAuth, out _);
     edge.ListenerAuth = listenerAuth;
@@ -176,6 +191,7 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<ConnectionGate>();
     builder.Services.AddSingleton<IcecastConnectionHandler>();
     builder.Services.AddSingleton<IcecastEndpoints>();
+    builder.Services.AddSingleton<HlsEndpoints>();
     builder.Services.AddSingleton<AdminXmlEndpoints>();
     builder.Services.AddSingleton<StatusPage>();
     builder.Services.AddSingleton<ListenerAuthHook>();
@@ -210,6 +226,7 @@ root.SetAction(async (parse, ct) =>
     app.MapGet("/davecast/health", HealthEndpoint.Get);
     app.Services.GetRequiredService<IcecastEndpoints>().Map(app);
     app.Services.GetRequiredService<AdminXmlEndpoints>().Map(app);
+    app.Services.GetRequiredService<HlsEndpoints>().Map(app);
     app.MapMethods("/", ["GET", "HEAD"], app.Services.GetRequiredService<StatusPage>().Get);
     app.MapMethods("/status.xsl", ["GET", "HEAD"], app.Services.GetRequiredService<StatusPage>().Get);
     app.MapMethods("/{**mount}", ["GET", "HEAD"], (HttpContext context, string mount, ListenerEndpoint listeners) => listeners.ServeAsync(context, mount));

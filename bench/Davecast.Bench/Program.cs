@@ -10,6 +10,7 @@ const string Usage = """
       davecast-bench scale    [--counts 250,500,1000,1500] [--seconds 25] [--check 10]
       davecast-bench fanout   [--sizes 1000,5000,10000] [--seconds 20] [--ramp 1000] [--check 5] [--read sweep|async] [--period-ms 100]
       davecast-bench latency  [--mounts 10] [--seconds 30] [--probes 200]
+      davecast-bench hls-fanout [--sizes 1000] [--seconds 20]
       davecast-bench seed     --seed-dir DIR [--counts 0,125,250,500] [--seconds 40] [--default-shape-at 250] [--spread 1] (--warmup 15)
         common: [--warmup 20] [--frames-per-packet 1] [--relay-args="OPTIONS"] [--edge-args "OPTIONS"] [--results DIR] [--configuration Release] [--clustering redis|localhost] [--no-quiet-wait] [--root CHECKOUT]
 
@@ -20,6 +21,7 @@ const string Usage = """
                               [--threads 2] [--encoders 2] [--spread S] [--announce-every 40]
       davecast-bench listen   --server HOST:PORT --mount M [--count N] [--ramp PER_S] [--check K --fixture FILE]
                               [--read sweep|async] [--period-ms 100] [--sweep-threads 1] [--max-hold S]
+      davecast-bench hls-listen --url http://HOST:PORT/MOUNT.m3u8 [--count N] [--ramp PER_S] [--max-hold S]
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -37,6 +39,8 @@ try
             return await LoadCommand.RunAsync(options);
         case "listen":
             return await ListenCommand.RunAsync(options);
+        case "hls-listen":
+            return await HlsListenCommand.RunAsync(options);
         case "original-load":
             return await OriginalLoadCommand.RunAsync(options);
     }
@@ -110,6 +114,14 @@ try
             };
             options.Finish();
             await Rows.FanoutAsync(context, fan, cancel.Token);
+            return 0;
+        }
+        case "hls-fanout":
+        {
+            var sizes = options.Ints("--sizes", [1000], 1, 100_000);
+            double seconds = options.Double("--seconds", 20, 5, 3600);
+            options.Finish();
+            await Rows.HlsFanoutAsync(context, sizes, seconds, quiet, cancel.Token);
             return 0;
         }
         case "latency":

@@ -51,6 +51,13 @@ public sealed class ListenerAuthTests(ITestOutputHelper output)
             foreach (var e in new[] { edge, closed, open })
                 foreach (var m in new[] { "locked.mp3", "free.mp3" }) await Wait.ForMountAsync(e.Url(m), TimeSpan.FromSeconds(60));
 
+            // HLS has no connection for the hook to admit: a mount behind one is not offered as HLS, a public one is.
+            using (var http = new HttpClient())
+            {
+                Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync(edge.Url("locked.mp3.m3u8"))).StatusCode);
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync(edge.Url("free.mp3.m3u8"))).StatusCode);
+            }
+
             // Admitted: the hook was told who, where and with what; the listener gets audio.
             var admitted = await Listen(edge, "locked.mp3?token=abc", ("good", "se:cret"), "player-one/1.0");
             Assert.Equal(200, admitted.StatusCode);

@@ -206,7 +206,10 @@ public sealed class MountLifeTests(ITestOutputHelper output)
     [Theory]
     [InlineData("--burst-seconds", "31", "--burst-seconds must be between 0 and 30")]
     [InlineData("--mount-timeout", "100000", "--mount-timeout must be between 0 and 86400 (seconds)")]
-    public async Task A_burst_or_mount_timeout_out_of_range_stops_the_edge_with_a_message_naming_the_option(string option, string value, string message)
+    [InlineData("--hls-segment-seconds", "0", "--hls-segment-seconds must be between 1 and 30")]
+    [InlineData("--hls-window", "3", "--hls-window must be between 4 and 1000 (segments)")]
+    [InlineData("--hls-peer", "edge-b:8000", "--hls-peer: 'edge-b:8000' is not an http:// or https:// base URL (http://HOST:PORT)")]
+    public async Task An_edge_option_out_of_range_stops_the_edge_with_a_message_naming_the_option(string option, string value, string message)
     {
         using var process = ChildProcess.Dotnet("edge", Repo.ProgramDll("edge-gateway", "davecast-edge"), option, value);
         Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));

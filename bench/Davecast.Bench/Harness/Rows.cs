@@ -162,6 +162,21 @@ public static class Rows
         return r;
     }
 
+    /// <summary>The edge's CPU per ICY listener against per HLS client, on one mount.</summary>
+    public static async Task<HlsFanoutResult> HlsFanoutAsync(BenchContext context, IReadOnlyList<int> sizes, double seconds, bool waitForQuiet, CancellationToken ct)
+    {
+        var r = await HlsFanoutRun.RunAsync(context, sizes, seconds, waitForQuiet, ct);
+        var md = new StringBuilder();
+        md.AppendLine("| listeners | kind | edge CPU (cores) | per listener (µs/s) | above idle, per listener (µs/s) | what the clients saw |");
+        md.AppendLine("| ---: | --- | ---: | ---: | ---: | --- |");
+        foreach (var s in r.Sides)
+            md.AppendLine(string.Create(Inv, $"| {s.Listeners} | {s.Kind} | {s.EdgeCores:F3} | {s.MicrosecondsPerListenerSecond:F1} | {s.MarginalMicrosecondsPerListenerSecond:F1} | {s.Outcome} |"));
+        md.AppendLine();
+        md.AppendLine(string.Create(Inv, $"Machine quiet before the run: {(r.MachineWasQuiet ? "yes" : "NO")} (load average {r.LoadAverageBefore:F2}). Edge without listeners: {r.IdleCores:F3} cores. Logs: {r.LogDirectory}."));
+        Save(context, "hls-fanout", r, md.ToString());
+        return r;
+    }
+
     private static string Side(FanoutSide s, string cpuRatio, string rssRatio) => string.Create(Inv,
         $"| {s.Listeners} | {s.Server} | {s.Cores:F3} | {s.CpuMicrosecondsPerListenerSecond:F1} | {s.MarginalMicrosecondsPerListenerSecond:F1} | {s.RssKbPerListener:F1} KB | {s.Lost} | {s.BytesPerListenerSecond:F0} | {s.Pool.Check.Frames} ({s.Pool.Check.Missing}/{s.Pool.Check.Repeated}) | {s.ListenerProcessCores:F2} | {cpuRatio} | {rssRatio} |");
 

@@ -105,7 +105,10 @@ public sealed class DemoScriptTests(ITestOutputHelper output)
         }
     }
 
+    // Half a minute of the suite's 15: the walk runs in bench/run.sh failover; the demo's own start, kill -9 and
+    // restart stay in the suite above.
     [Fact]
+    [Trait("Suite", "bench")]
     public async Task Demo_failover_walks_through_relay_and_publisher_failovers_printing_the_edges_counters_without_gap_frames()
     {
         ExternalTools.Require("curl");

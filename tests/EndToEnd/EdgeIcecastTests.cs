@@ -129,7 +129,9 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
         }
     }
 
+    // IcecastAcceptanceTests checks the same drop on the suite's shared deployment; this one runs in bench/run.sh failover.
     [Fact]
+    [Trait("Suite", "bench")]
     public async Task A_listener_that_stops_reading_is_dropped_while_a_reading_one_keeps_every_frame()
     {
         await using var d = new Deployment();

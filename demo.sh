@@ -137,7 +137,7 @@ run_publisher() { # main or backup
     --start-at "$start_at" --relay 127.0.0.1:$ingest_a --relay 127.0.0.1:$ingest_b --name "Davecast demo"
 }
 run_edge() {
-  exec dotnet "$edge" --name edge --port $edge_port --site a=gateways:127.0.0.1:$gw_a --site b=gateways:127.0.0.1:$gw_b
+  exec dotnet "$edge" --name edge --port $edge_port --hls --site a=gateways:127.0.0.1:$gw_a --site b=gateways:127.0.0.1:$gw_b
 }
 run_part() { # part
   case $1 in

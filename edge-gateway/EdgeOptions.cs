@@ -115,6 +115,9 @@ public sealed class EdgeOptions
     /// Seconds of programme per HLS segment, and the playlists' target duration: 6, as Apple's authoring guidelines
     /// recommend, so that a player holding three segments starts about 18 s behind live and asks for a segment every 6 s.
     /// </summary>
+    /// <summary>Whether mounts are served as HLS too (<c>--hls</c>): off unless asked for, since each mount then keeps a window of segments.</summary>
+    public bool Hls { get; set; }
+
     public int HlsSegmentSeconds { get; set; } = DefaultHlsSegmentSeconds;
 
     public const int DefaultHlsSegmentSeconds = 6;

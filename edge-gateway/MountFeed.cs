@@ -29,7 +29,7 @@ public sealed class MountFeed
         Mount = mount;
         _icecast = new IcecastOutput(BurstLimit.Of(options), options.WriteInterval);
         _listeners = new MountListeners(options.MaxListenersPerMount);
-        Hls = new HlsOutput(options.HlsSegmentSeconds, options.HlsWindow);
+        Hls = options.Hls ? new HlsOutput(options.HlsSegmentSeconds, options.HlsWindow) : null;
         // A player asks for the playlist about once a target duration: three missed, it has gone.
         HlsSessions = new HlsSessions(TimeSpan.FromSeconds(3 * options.HlsSegmentSeconds));
         _mountTimeout = options.MountTimeout;
@@ -39,7 +39,7 @@ public sealed class MountFeed
             BackfillWait: (long)(options.BackfillWait.TotalSeconds * f),
             EncoderTimeout: (long)(ElectionOptions.DefaultEncoderTimeout.TotalSeconds * f),
             BackupWait: 2 * f);
-        IMountOutput[] outputs = [_icecast, Hls];
+        IMountOutput[] outputs = Hls is null ? [_icecast] : [_icecast, Hls];
         _splice = new SpliceFeed(mount, timing, outputs, backfill, logger);
     }
 
@@ -49,7 +49,8 @@ public sealed class MountFeed
     public OutputRing Output => _icecast.Ring;
 
     /// <summary>The HLS stream's segments.</summary>
-    public HlsOutput Hls { get; }
+    /// <summary>The mount's HLS segments; null when the edge serves no HLS (<c>--hls</c> not given).</summary>
+    public HlsOutput? Hls { get; }
 
     /// <summary>The clients playing the HLS stream now.</summary>
     public HlsSessions HlsSessions { get; }

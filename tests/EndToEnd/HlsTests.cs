@@ -43,7 +43,7 @@ public sealed class HlsTests(ITestOutputHelper output)
             await d.StartRelayAsync("relay-b");
             // 2 s segments: hls.js holds three, enough to ride out the kill of its edge.
             int segment = Long ? 6 : 2;
-            string[] hls = ["--hls-segment-seconds", $"{segment}", "--hls-window", "30"];
+            string[] hls = ["--hls", "--hls-segment-seconds", $"{segment}", "--hls-window", "30"];
             var edge2 = await d.StartEdgeAsync(hls);
             var edge1 = await d.StartEdgeAsync([.. hls, "--hls-peer", $"http://127.0.0.1:{edge2.Port}"]);
             var startAt = Deployment.SecondsFromNow(3);

@@ -43,7 +43,7 @@ public sealed class ListenerAuthTests(ITestOutputHelper output)
         try
         {
             await d.StartRelayAsync("relay-a");
-            var edge = await d.StartEdgeAsync("--listener-auth-url", hook.Url("/auth"), "--listener-auth-url", "free.mp3=none", "--hostname", "radio.example");
+            var edge = await d.StartEdgeAsync("--hls", "--listener-auth-url", hook.Url("/auth"), "--listener-auth-url", "free.mp3=none", "--hostname", "radio.example");
             var closed = await d.StartEdgeAsync("--listener-auth-url", $"locked.mp3={hook.Url("/stalled")}", "--listener-auth-timeout-ms", "500");
             var open = await d.StartEdgeAsync("--listener-auth-url", $"http://127.0.0.1:{nothing}/auth", "--listener-auth-down", "open");
             d.StartPublisher("studio", "locked.mp3", Repo.Fixture("programme.mp3"), priority: 100);

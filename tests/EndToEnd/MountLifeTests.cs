@@ -211,9 +211,20 @@ public sealed class MountLifeTests(ITestOutputHelper output)
     [InlineData("--hls-peer", "edge-b:8000", "--hls-peer: 'edge-b:8000' is not an http:// or https:// base URL (http://HOST:PORT)")]
     public async Task An_edge_option_out_of_range_stops_the_edge_with_a_message_naming_the_option(string option, string value, string message)
     {
-        using var process = ChildProcess.Dotnet("edge", Repo.ProgramDll("edge-gateway", "davecast-edge"), option, value);
+        string[] hls = option.StartsWith("--hls") ? ["--hls"] : [];
+        using var process = ChildProcess.Dotnet("edge", Repo.ProgramDll("edge-gateway", "davecast-edge"), [.. hls, option, value]);
         Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(message, process.Output);
+        Assert.DoesNotContain("Unhandled exception", process.Output);
+    }
+
+    [Fact]
+    public async Task Hls_options_without_hls_stop_the_edge_with_a_message_naming_them()
+    {
+        using var process = ChildProcess.Dotnet("edge", Repo.ProgramDll("edge-gateway", "davecast-edge"), "--hls-window", "8", "--hls-peer", "http://127.0.0.1:8001");
+        Assert.Equal(1, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("--hls-window applies with --hls only.", process.Output);
+        Assert.Contains("--hls-peer applies with --hls only.", process.Output);
         Assert.DoesNotContain("Unhandled exception", process.Output);
     }
 

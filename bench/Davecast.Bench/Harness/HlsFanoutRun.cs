@@ -27,7 +27,7 @@ public static class HlsFanoutRun
         var quiet = waitForQuiet ? await Quiet.WaitAsync(log, ct: ct) : Quiet.Now();
         var logDir = context.NewLogDirectory("hls-fanout");
         var started = DateTime.UtcNow;
-        await using var cluster = await Cluster.StartAsync(context, logDir, 2, ["--max-listeners", $"{sizes.Max() + 1000}"]);
+        await using var cluster = await Cluster.StartAsync(context, logDir, 2, ["--hls", "--max-listeners", $"{sizes.Max() + 1000}"]);
         var loadArgs = new List<string>
         {
             "load", "--mounts", "1", "--codecs", "mp3", "--prefix", "fan", "--duration", "3000",

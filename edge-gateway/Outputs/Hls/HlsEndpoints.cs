@@ -28,12 +28,13 @@ public sealed class HlsEndpoints(MountCatalog catalog, ListenerEndpoint listener
         bool multivariant = path.EndsWith(MultivariantPlaylist.Suffix, StringComparison.OrdinalIgnoreCase);
         string mount = path[..^(multivariant ? MultivariantPlaylist.Suffix.Length : ".m3u8".Length)];
         if (!listeners.TryGetPlayable(mount, out var feed) || Protected(feed)) return NotFound(mount);
+        if (feed.Hls is not { } output) return NotServed(mount);
         context.Response.Headers.CacheControl = "no-cache";
         var codec = feed.Parameters!.Value;
         if (multivariant)
             return Results.Text(MultivariantPlaylist.Write(feed.Mount, codec, feed.BitrateKbps, _options.HlsPeers), MediaPlaylist.ContentType);
         Seen(context, feed);
-        return Results.Text(MediaPlaylist.Write(feed.Hls.Window, feed.Hls.TargetDuration, feed.Mount, MediaPlaylist.Extension(codec.Codec)), MediaPlaylist.ContentType);
+        return Results.Text(MediaPlaylist.Write(output.Window, output.TargetDuration, feed.Mount, MediaPlaylist.Extension(codec.Codec)), MediaPlaylist.ContentType);
     }
 
     public Task SegmentAsync(HttpContext context, string path)
@@ -47,11 +48,11 @@ public sealed class HlsEndpoints(MountCatalog catalog, ListenerEndpoint listener
         if (!feed.Playable || Protected(feed) || feed.Parameters is not { } codec
             || !long.TryParse(path.AsSpan(slash + 1, dot - slash - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long sequence)
             || !path.AsSpan(dot).Equals(MediaPlaylist.Extension(codec.Codec), StringComparison.OrdinalIgnoreCase)
-            || !feed.Hls.Window.TryGet(sequence, out var segment) || segment.Gap)
+            || feed.Hls is not { } output || !output.Window.TryGet(sequence, out var segment) || segment.Gap)
             return NotFound(mount).ExecuteAsync(context);
         Seen(context, feed);
         // A segment's bytes never change: any cache may keep it for as long as a playlist could list it.
-        context.Response.Headers.CacheControl = string.Create(CultureInfo.InvariantCulture, $"public, max-age={feed.Hls.TargetDuration * (_options.HlsWindow + 1)}");
+        context.Response.Headers.CacheControl = string.Create(CultureInfo.InvariantCulture, $"public, max-age={output.TargetDuration * (_options.HlsWindow + 1)}");
         return Results.Bytes(segment.Data, codec.ContentType).ExecuteAsync(context);
     }
 
@@ -59,6 +60,9 @@ public sealed class HlsEndpoints(MountCatalog catalog, ListenerEndpoint listener
 
     private static void Seen(HttpContext context, MountFeed feed) =>
         feed.HlsSessions.Seen(context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString());
+
+    private static IResult NotServed(string mount) =>
+        Results.Text($"This edge serves no HLS (it was started without --hls); /{mount} is served as an Icecast stream.\n", "text/plain", statusCode: StatusCodes.Status404NotFound);
 
     private static IResult NotFound(string mount) => Results.Text($"No HLS stream for mount /{mount} here.\n", "text/plain", statusCode: StatusCodes.Status404NotFound);
 }

@@ -12,21 +12,16 @@ public static class PacketTarget
 {
     private static readonly PacketKey Key = new("fuzz-key"u8);
 
-    public static void Run(ReadOnlySpan<byte> input)
-    {
-        var packet = input.ToArray();
-        if (PacketCodec.TryParse(packet, out var view) != RejectReason.None) return;
-        FuzzFinding.Unless(view.Signed.Length + Protocol.TagSize == packet.Length, "a parsed packet's signed part and tag do not cover it");
-        int signed = view.Signed.Length;
-        Key.Sign(packet, signed);
-        PacketCodec.TryParse(packet, out view);
-        FuzzFinding.Unless(Key.Verify(view), "a packet just signed does not verify");
-        Decode(packet, view);
-    }
+    public static void Run(ReadOnlySpan<byte> input) => ParseAndDecode(input.ToArray());
 
     // Every payload decoder, as the relay (audio, control) and the publisher (Refused) use them.
-    public static void Decode(ReadOnlySpan<byte> packet, in PacketView view)
+    public static void ParseAndDecode(byte[] packet)
     {
+        if (PacketCodec.TryParse(packet, out var view) != RejectReason.None) return;
+        FuzzFinding.Unless(view.Signed.Length + Protocol.TagSize == packet.Length, "a parsed packet's signed part and tag do not cover it");
+        Key.Sign(packet, view.Signed.Length);
+        PacketCodec.TryParse(packet, out view);
+        FuzzFinding.Unless(Key.Verify(view), "a packet just signed does not verify");
         switch (view.Type)
         {
             case PacketType.Audio:

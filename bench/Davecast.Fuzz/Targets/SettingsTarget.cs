@@ -11,12 +11,14 @@ namespace Davecast.Fuzz;
 /// </summary>
 public static class SettingsTarget
 {
-    private static readonly string Directory = System.IO.Directory.CreateTempSubdirectory("davecast-fuzz-settings-").FullName;
+    // One folder per thread: the unit suite runs the target on several threads at once.
+    private static readonly ThreadLocal<string> Folder = new(() => Directory.CreateTempSubdirectory("davecast-fuzz-settings-").FullName);
 
     public static void Run(ReadOnlySpan<byte> input)
     {
         var parts = Encoding.UTF8.GetString(input).Split('\0');
-        File.WriteAllText(Path.Combine(Directory, "appsettings.json"), parts[0]);
+        string folder = Folder.Value!;
+        File.WriteAllText(Path.Combine(folder, "appsettings.json"), parts[0]);
         var environment = new Dictionary<string, string>();
         if (parts.Length > 1)
         {
@@ -34,7 +36,7 @@ public static class SettingsTarget
             new Option<bool>("--verbose"),
             new Option<string?>("--name", "-n"),
         };
-        var settings = LayeredSettings.Apply(root, args, Directory, environment);
+        var settings = LayeredSettings.Apply(root, args, folder, environment);
         foreach (var error in settings.Errors) FuzzFinding.Unless(error.Contains(':'), $"the settings error '{error}' names no source");
         var parsed = root.Parse(settings.Arguments);
         foreach (var error in parsed.Errors) _ = settings.Explain(error.Message);

@@ -23,8 +23,7 @@ public static class StreamTarget
             while (StreamFraming.TryRead(ref buffer, out var packet, out corrupt))
             {
                 FuzzFinding.Unless(++packets <= data.Length / (StreamFraming.PrefixSize + 1), "more packets than the bytes can hold");
-                var bytes = packet.ToArray();
-                if (PacketCodec.TryParse(bytes, out var view) == RejectReason.None) PacketTarget.Decode(bytes, view);
+                PacketTarget.ParseAndDecode(packet.ToArray());
             }
             if (corrupt) return;
             kept = fed - (int)buffer.Length;

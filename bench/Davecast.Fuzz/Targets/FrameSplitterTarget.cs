@@ -36,5 +36,10 @@ public static class FrameSplitterTarget
             yield return ($"{name}-head", [0, 255, 7, .. fixture.AsSpan(0, 2048)]);
             yield return ($"{name}-known", [(byte)codec, 31, 3, .. fixture.AsSpan(4096, 1024)]);
         }
+        // An ID3v2 tag (20 bytes of body), MPEG frames, an ID3v1 trailer: the tags the splitter skips.
+        var mp3 = File.ReadAllBytes(Repo.Fixture("programme.mp3"));
+        byte[] id3v2 = [(byte)'I', (byte)'D', (byte)'3', 4, 0, 0, 0, 0, 0, 20, .. new byte[20]];
+        byte[] id3v1 = [(byte)'T', (byte)'A', (byte)'G', .. new byte[125]];
+        yield return ("tagged.mp3", [0, 63, 1, .. id3v2, .. mp3.AsSpan(0, 1300), .. id3v1]);
     }
 }

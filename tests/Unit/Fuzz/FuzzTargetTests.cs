@@ -1,11 +1,12 @@
 using CsCheck;
 using Davecast.Fuzz;
+using Davecast.Tests.Support;
 
 namespace Davecast.Tests.Fuzz;
 
 /// <summary>
 /// Every coverage-guided fuzz target (bench/Davecast.Fuzz, bench/fuzz.sh) on random inputs in the normal suite:
-/// random bytes, and the target's seeds with bytes overwritten and cut. A target throws when its parser throws or
+/// random bytes, and the target's seeds (generated and committed) with bytes overwritten and cut. A target throws when its parser throws or
 /// breaks a promise (bounded work, every byte accounted for, the same answer however the input is cut).
 /// </summary>
 public sealed class FuzzTargetTests
@@ -20,7 +21,10 @@ public sealed class FuzzTargetTests
     public void Never_throws_on_random_or_mutated_input(string name)
     {
         var target = FuzzTargets.Find(name)!;
-        var seeds = target.Seeds().Select(s => s.Data).ToArray();
+        var committed = Path.Combine(Repo.Root, "bench", "Davecast.Fuzz", "Seeds", name);
+        var seeds = target.Seeds().Select(s => s.Data)
+            .Concat(Directory.Exists(committed) ? Directory.GetFiles(committed).Select(File.ReadAllBytes) : [])
+            .Where(s => s.Length > 0).ToArray();
         var mutated = Gen.Select(Gen.Int[0, seeds.Length - 1], Gen.Select(Gen.Int, Gen.Byte).Array[1, 8], Gen.Int[0, 100])
             .Select((seed, writes, cut) => Mutate(seeds[seed], writes, cut));
         var inputs = Gen.Frequency((1, Gen.Byte.Array[0, 300]), (3, mutated));

@@ -20,7 +20,7 @@ public static class FuzzTargets
     [
         new("frames", "core/Frames: FrameSplitter over ADTS and MPEG audio, whole and in chunks", FrameSplitterTarget.Run, FrameSplitterTarget.Seeds),
         new("packet", "core/Wire: PacketCodec.TryParse and every payload (audio frames, Announce, Metadata, Heartbeat, Refused)", PacketTarget.Run, PacketTarget.Seeds),
-        new("stream", "core/Wire: StreamFraming over a TCP ingest byte stream, each packet parsed", StreamTarget.Run, StreamTarget.Seeds),
+        new("stream", "core/Wire: StreamFraming over a TCP ingest byte stream, each packet parsed and decoded", StreamTarget.Run, StreamTarget.Seeds),
         new("icy", "core/Icy: IcyDemuxer and the StreamTitle reader", IcyTarget.Run, IcyTarget.Seeds),
         new("http-edge", "core/Http: RequestHeadParser as the edge's listener port uses it (mount, Icy-MetaData, login)", HttpHeadTarget.RunEdge, HttpHeadTarget.EdgeSeeds),
         new("http-source", "core/Http: RequestHeadParser as the publisher's source port uses it (credentials, mount, types, station, updinfo)", HttpHeadTarget.RunSource, HttpHeadTarget.SourceSeeds),

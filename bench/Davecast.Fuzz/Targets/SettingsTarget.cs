@@ -38,7 +38,11 @@ public static class SettingsTarget
         };
         var settings = LayeredSettings.Apply(root, args, folder, environment);
         foreach (var error in settings.Errors) FuzzFinding.Unless(error.Contains(':'), $"the settings error '{error}' names no source");
-        var parsed = root.Parse(settings.Arguments);
+        if (settings.Parse(root, out var unreadable) is not { } parsed)
+        {
+            FuzzFinding.Unless(unreadable.Contains("@FILE", StringComparison.Ordinal), "a parse that failed says nothing of why");
+            return;
+        }
         foreach (var error in parsed.Errors) _ = settings.Explain(error.Message);
         _ = settings.SourceOf("--ingest-port");
     }

@@ -1,3 +1,5 @@
+using Davecast.Cli;
+using Davecast.Fuzz;
 using Davecast.Tests.Frames;
 using Davecast.Tests.Support;
 
@@ -23,5 +25,33 @@ public sealed class RegressionTests
         // Everything else is the garbage around the runs, skipped and counted.
         Assert.Equal(data.Length - whole.FrameBytes, whole.SkippedBytes);
         for (int seed = 0; seed < 20; seed++) Split.AssertSame(whole, Split.Chunked(data, seed, 1 + seed * 30));
+    }
+
+    /// <summary>
+    /// Found by bench/fuzz.sh settings: a command line holding "@." (a response file that is a folder) made
+    /// System.CommandLine throw UnauthorizedAccessException out of the parse, a stack trace instead of a message.
+    /// </summary>
+    [Fact]
+    public void A_response_file_that_cannot_be_read_is_a_message_not_an_exception()
+    {
+        var input = Input("settings-response-file-is-a-directory.bin");
+        SettingsTarget.Run(input);
+        var root = new System.CommandLine.RootCommand("test");
+        var settings = LayeredSettings.Apply(root, ["@."], Path.GetTempPath(), new Dictionary<string, string>());
+        Assert.Null(settings.Parse(root, out var error));
+        Assert.StartsWith("A response file (an argument @FILE) cannot be read: ", error);
+    }
+
+    /// <summary>A setting's value that starts with '@' (a password, a name) is the value, never a response file to read.</summary>
+    [Fact]
+    public void A_setting_that_starts_with_an_at_sign_is_taken_as_it_is()
+    {
+        var name = new System.CommandLine.Option<string>("--name");
+        var root = new System.CommandLine.RootCommand("test") { name };
+        var settings = LayeredSettings.Apply(root, [], Path.GetTempPath(), new Dictionary<string, string> { ["Davecast__Name"] = "@." });
+        var parse = settings.Parse(root, out _);
+        Assert.NotNull(parse);
+        Assert.Empty(parse.Errors);
+        Assert.Equal("@.", parse.GetValue(name));
     }
 }

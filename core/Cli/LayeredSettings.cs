@@ -117,11 +117,30 @@ public sealed class LayeredSettings
         foreach (var (option, (values, where)) in chosen)
         {
             if (IsOnCommandLine(args, option)) continue;
-            foreach (var v in values) result.AddRange([option.Name, v]);
+            // One token a value, "--option=value": a value is never taken for an option, nor for a response file ("@file").
+            foreach (var v in values) result.Add($"{option.Name}={v}");
             sourceOfOption[option.Name] = where;
         }
         result.AddRange(args);
         return new LayeredSettings([.. result], errors, sourceOfOption);
+    }
+
+    /// <summary>
+    /// Parses <see cref="Arguments"/>; null, with <paramref name="error"/>, when a response file given on the command
+    /// line ("@FILE") cannot be read (a folder, a file not readable), which the parser throws for.
+    /// </summary>
+    public ParseResult? Parse(RootCommand root, out string error)
+    {
+        error = "";
+        try
+        {
+            return root.Parse(Arguments);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"A response file (an argument @FILE) cannot be read: {e.Message}";
+            return null;
+        }
     }
 
     /// <summary>Where the value of <paramref name="option"/> was set, when not on the command line.</summary>

@@ -56,7 +56,13 @@ public static class ProgramRunner
             await error.WriteLineAsync($"Run {program} --help for the options.");
             return 1;
         }
-        var parse = root.Parse(layered.Arguments);
+        var parse = layered.Parse(root, out var unreadable);
+        if (parse is null)
+        {
+            await error.WriteLineAsync(unreadable);
+            await error.WriteLineAsync($"Run {program} --help for the options.");
+            return 1;
+        }
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors) await error.WriteLineAsync(layered.Explain(HideStraySecrets(e.Message, layered.Arguments, secrets)));

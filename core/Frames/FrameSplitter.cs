@@ -260,7 +260,9 @@ public sealed class FrameSplitter
 
     // Looks for a confirmed frame (a consistent pair of headers) or an ID3v2 tag starting inside a frame.
     // Frame when one is found, NotHere when none, NeedMore when more data could still show one.
-    private static Outcome FindFrameInside(SequenceReader<byte> frameStart, int frameLength, IFrameFormat format, bool isFinal, Span<byte> scratch)
+    // A pair found inside is itself checked once (nested) the same way: a fake header inside a real frame, whose length
+    // happens to reach a real header past some garbage, covers the start of the real frame in between.
+    private static Outcome FindFrameInside(SequenceReader<byte> frameStart, int frameLength, IFrameFormat format, bool isFinal, Span<byte> scratch, bool nested = false)
     {
         var rest = frameStart.UnreadSequence;
         var inside = new SequenceReader<byte>(rest.Slice(1, frameLength - 1));
@@ -268,7 +270,18 @@ public sealed class FrameSplitter
         while (inside.TryAdvanceToAny(StartBytes, advancePastDelimiter: false))
         {
             var at = new SequenceReader<byte>(rest.Slice(inside.Position));
-            switch (IsConfirmedStart(at, format, isFinal, scratch))
+            var found = IsConfirmedStart(at, format, isFinal, scratch, out int length);
+            if (found == Outcome.Frame && length > 0 && !nested)
+            {
+                found = FindFrameInside(at, length, format, isFinal, scratch, nested: true) switch
+                {
+                    Outcome.NotHere => Outcome.Frame,
+                    Outcome.NeedMore => Outcome.NeedMore,
+                    _ => Outcome.NotHere,
+                };
+            }
+
+            switch (found)
             {
                 case Outcome.Frame:
                     return Outcome.Frame;
@@ -283,8 +296,10 @@ public sealed class FrameSplitter
         return needMore ? Outcome.NeedMore : Outcome.NotHere;
     }
 
-    private static Outcome IsConfirmedStart(SequenceReader<byte> at, IFrameFormat format, bool isFinal, Span<byte> scratch)
+    // length: the frame's, when a confirmed frame (not a tag) starts here.
+    private static Outcome IsConfirmedStart(SequenceReader<byte> at, IFrameFormat format, bool isFinal, Span<byte> scratch, out int length)
     {
+        length = 0;
         at.TryPeek(out byte first);
         if (first == (byte)'I')
         {
@@ -303,21 +318,25 @@ public sealed class FrameSplitter
 
         Span<byte> header = scratch[..format.HeaderSize];
         at.TryCopyTo(header);
-        if (!format.TryParseHeader(header, out int length, out var parameters))
+        if (!format.TryParseHeader(header, out int frameLength, out var parameters))
         {
             return Outcome.NotHere;
         }
 
-        if (at.Remaining < length + format.HeaderSize)
+        if (at.Remaining < frameLength + format.HeaderSize)
         {
             return isFinal ? Outcome.NotHere : Outcome.NeedMore;
         }
 
-        at.Advance(length);
+        at.Advance(frameLength);
         at.TryCopyTo(header);
-        return format.TryParseHeader(header, out _, out var following) && parameters.IsSameStreamAs(following)
-            ? Outcome.Frame
-            : Outcome.NotHere;
+        if (!format.TryParseHeader(header, out _, out var following) || !parameters.IsSameStreamAs(following))
+        {
+            return Outcome.NotHere;
+        }
+
+        length = frameLength;
+        return Outcome.Frame;
     }
 
     // ID3v2 ("ID3", version, flags, syncsafe size) or ID3v1 ("TAG" + 125 bytes) at the reader.

@@ -12,7 +12,9 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
     private static long _lastId;
     private readonly CancellationTokenSource _drop = new();
     private int _kicked;
-    private long _takenOffset;
+    // Until its stream starts (admitted, its hook and headers still on the way) nothing is queued for it: a queue check
+    // then must not read the whole stream so far as its backlog.
+    private long _takenOffset = long.MaxValue;
     private long _droppedWithQueue = -1;
 
     public string Mount { get; } = mount;
@@ -31,7 +33,10 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
     /// <summary>Whether an operator closed it (<see cref="Kick"/>).</summary>
     public bool Kicked => Volatile.Read(ref _kicked) == 1;
 
-    /// <summary>Stream position (audio bytes) up to which the listener's connection has taken the audio.</summary>
+    /// <summary>
+    /// Stream position (audio bytes) up to which the listener's connection has taken the audio; <see cref="long.MaxValue"/>
+    /// until its stream starts.
+    /// </summary>
     public long TakenOffset
     {
         get => Volatile.Read(ref _takenOffset);

@@ -39,8 +39,9 @@ failover() {
 hls() {
   # The suite's HLS tests, at full length (tests/EndToEnd/HlsTests.cs reads DAVECAST_HLS_LONG); they need test.sh's npm packages.
   local log=bench/results/hls.log
+  # Options given (--sizes, --no-quiet-wait ...) are hls-fanout's, not dotnet test's.
   DAVECAST_HLS_LONG=1 dotnet test tests/Davecast.Tests.csproj -c Release --no-build --filter "FullyQualifiedName~EndToEnd.HlsTests" \
-    --logger "console;verbosity=detailed" "$@" > "$log" 2>&1 || echo "bench/run.sh: an HLS run failed; see $log" >&2
+    --logger "console;verbosity=detailed" > "$log" 2>&1 || echo "bench/run.sh: an HLS run failed; see $log" >&2
   grep -E "^\s*(Passed|Failed|Total|edge 1|segments|hls.js read|latency)" "$log" > bench/results/hls.md || true
   echo "HLS runs: bench/results/hls.md (full output in $log)"
   # The edge's CPU per ICY listener against per HLS client, 1000 of each.

@@ -161,7 +161,7 @@ root.SetAction(async (parse, ct) =>
     // Before the silo: a feed or ingest port in use stops the relay before it joins the cluster (hosts start services in order).
     builder.Services.AddSingleton<FeedServer>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<FeedServer>());
-    builder.Services.AddSingleton(new ConnectionLimits(relay.IngestMaxConnections, relay.IngestMaxConnectionsPerAddress));
+    builder.Services.AddSingleton(sp => IngestGate.Create(relay, sp.GetRequiredService<ILogger<IngestListener>>()));
     builder.Services.AddSingleton<IngestListener>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestListener>());
 

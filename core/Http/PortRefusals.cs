@@ -1,10 +1,11 @@
 using System.Globalization;
+using Davecast.Cli;
 using Microsoft.Extensions.Logging;
 
 namespace Davecast.Http;
 
 /// <summary>
-/// A port's <see cref="RefusalTally"/> and its log: a refusal after a quiet interval is logged at once; those that
+/// A port's <see cref="FloodTally"/> and its log: a refusal after a quiet interval is logged at once; those that
 /// follow within the interval, in one line when it ends.
 /// </summary>
 /// <typeparam name="TReason">The reasons, numbered from 0 without gaps.</typeparam>
@@ -14,7 +15,7 @@ public sealed class PortRefusals<TReason> : IDisposable where TReason : struct, 
     private readonly Func<TReason, string> _describe;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
-    private readonly RefusalTally _tally;
+    private readonly FloodTally _tally;
     private readonly ITimer _flush;
     private readonly TReason[] _reasons = Enum.GetValues<TReason>();
     private string _lastRemote = "";
@@ -28,7 +29,7 @@ public sealed class PortRefusals<TReason> : IDisposable where TReason : struct, 
         _describe = describe;
         _logger = logger;
         _clock = clock ?? TimeProvider.System;
-        _tally = new RefusalTally(_reasons.Length, (long)interval.TotalMilliseconds);
+        _tally = new FloodTally(_reasons.Length, (long)interval.TotalMilliseconds);
         _flush = _clock.CreateTimer(_ => Flush(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -69,7 +70,7 @@ public sealed class PortRefusals<TReason> : IDisposable where TReason : struct, 
         }
     }
 
-    private void Log(RefusalTally.Report report)
+    private void Log(FloodTally.Report report)
     {
         var reasons = string.Join(", ", _reasons.Select((r, i) => (r, n: report.Counts[i])).Where(x => x.n > 0).Select(x => $"{x.n} {_describe(x.r)}"));
         var period = report.SinceMs is { } ms ? string.Create(CultureInfo.InvariantCulture, $" in the last {ms / 1000.0:0.#} s") : "";

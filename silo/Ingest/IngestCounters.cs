@@ -18,7 +18,6 @@ public sealed class IngestCounters
 {
     private readonly long[] _rejected = new long[Enum.GetValues<RejectReason>().Length];
     private readonly long[] _packets = new long[Enum.GetValues<IngestTransport>().Length];
-    private readonly long[] _tcpRefused = new long[Enum.GetValues<TcpRefusal>().Length];
     private long _frames;
     private long _duplicates;
     private long _gaps;
@@ -54,9 +53,4 @@ public sealed class IngestCounters
 
     public IReadOnlyDictionary<string, long> RejectedByReason() =>
         Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None).ToDictionary(r => r.ToString(), Rejected);
-
-    /// <summary>A TCP connection the ingest closed because of <paramref name="reason"/>.</summary>
-    public void TcpRefused(TcpRefusal reason) => Interlocked.Increment(ref _tcpRefused[(int)reason]);
-
-    public long TcpRefusedBy(TcpRefusal reason) => Volatile.Read(ref _tcpRefused[(int)reason]);
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Davecast.Cli;
+using Davecast.Net;
 using Davecast.Silo.Operations;
 using Davecast.Wire;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,7 @@ public sealed record IngestMulticast(IReadOnlyList<MulticastGroup> Groups, IPAdd
 /// from the multicast groups it joined (a packet per datagram), and hands each to the <see cref="PacketAcceptor"/>.
 /// An encoder that its mount refuses hears so (<see cref="RefusalReplies"/>) on the path its packets come by: on its
 /// TCP connection, or as a datagram to the address its datagrams come from. TCP connections are capped in total and
-/// per source address (<see cref="ConnectionLimits"/>), and one that brings no packet with a valid tag within
+/// per source address (<see cref="IngestGate"/>), and one that brings no packet with a valid tag within
 /// <see cref="RelayOptions.IngestAuthTimeout"/> is closed: a stranger without a key holds nothing for long.
 /// </summary>
 public sealed partial class IngestListener(
@@ -25,7 +26,7 @@ public sealed partial class IngestListener(
     PacketAcceptor acceptor,
     RefusalReplies refusals,
     IngestCounters counters,
-    ConnectionLimits limits,
+    PortGate<TcpRefusal> gate,
     ILogger<IngestListener> logger,
     IngestMulticast? multicast = null) : BackgroundService
 {
@@ -35,13 +36,11 @@ public sealed partial class IngestListener(
     private TcpListener? _tcp;
     private volatile bool _stopping;
 
-    /// <summary>Least time between two log lines about refused or unauthenticated TCP connections, of each kind.</summary>
-    public static readonly TimeSpan RefusalLogInterval = TimeSpan.FromSeconds(10);
-
-    private readonly LogGate[] _refusalLogs = [.. Enum.GetValues<TcpRefusal>().Select(_ => new LogGate(RefusalLogInterval))];
-    private readonly LogGate _corruptLog = new(RefusalLogInterval);
-    private readonly LogGate _capLog = new(RefusalLogInterval);
-    private readonly LogGate _acceptLog = new(RefusalLogInterval);
+    // One line per interval for each event a stranger or a key holder's bug can flood.
+    private static readonly long FloodLogMs = (long)PortGate<TcpRefusal>.LogInterval.TotalMilliseconds;
+    private readonly FloodTally _corrupt = new(1, FloodLogMs);
+    private readonly FloodTally _capped = new(1, FloodLogMs);
+    private readonly FloodTally _acceptFailed = new(1, FloodLogMs);
 
     /// <summary>The bound endpoint, known once started (port 0 picks a free one).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
@@ -113,7 +112,7 @@ public sealed partial class IngestListener(
     {
         var reason = acceptor.Accept(packet, transport, out var view, out var key, out var refusal);
         if (key is not null && refusal is not null) refusals.Tell(view, key, refusal, reply);
-        if (PacketAcceptor.IsCap(reason) && _capLog.Pass(out long held))
+        if (PacketAcceptor.IsCap(reason) && _capped.Pass(FloodTally.NowMs, out long held))
             LogCapped(Encoding.UTF8.GetString(view.Encoder), Encoding.UTF8.GetString(view.Mount), Encoding.UTF8.GetString(view.KeyId), RelayMetrics.SnakeCase(reason.ToString()), held);
         return key is not null;
     }
@@ -186,7 +185,7 @@ public sealed partial class IngestListener(
             catch (SocketException e)
             {
                 // Out of file descriptors, say: one line per interval, and a pause rather than a spin until it clears.
-                if (_acceptLog.Pass(out long held)) LogAcceptFailed(e.SocketErrorCode, held);
+                if (_acceptFailed.Pass(FloodTally.NowMs, out long held)) LogAcceptFailed(e.SocketErrorCode, held);
                 await Task.Delay(TcpRest, CancellationToken.None);
                 continue;
             }
@@ -202,9 +201,9 @@ public sealed partial class IngestListener(
                 socket.Dispose();
                 continue;
             }
-            if (limits.TryAdmit(remote.Address) is { } refused)
+            if (!gate.TryOpen(remote.Address, remote.ToString()))
             {
-                Refuse(socket, remote, refused);
+                Reset(socket);
                 continue;
             }
             _newConnections.Enqueue(new TcpConnection(socket, remote));
@@ -212,10 +211,9 @@ public sealed partial class IngestListener(
         await Task.Run(() => sweeper.Join());
     }
 
-    // Closes a connection the ingest does not take: counted, logged at most once per interval per reason.
-    private void Refuse(Socket socket, EndPoint? remote, TcpRefusal reason)
+    // Closes a connection the ingest does not take.
+    private static void Reset(Socket socket)
     {
-        counters.TcpRefused(reason);
         try
         {
             // A reset, not a close: the kernel keeps nothing of the connection (no TIME_WAIT) however many come.
@@ -225,14 +223,6 @@ public sealed partial class IngestListener(
         {
         }
         socket.Dispose();
-        if (!_refusalLogs[(int)reason].Pass(out long held)) return;
-        string why = reason switch
-        {
-            TcpRefusal.AddressLimit => $"its address holds {_options.IngestMaxConnectionsPerAddress} connections already (--ingest-max-connections-per-address)",
-            TcpRefusal.TotalLimit => $"the ingest holds {_options.IngestMaxConnections} connections already (--ingest-max-connections)",
-            _ => $"no packet with a valid tag within {_options.IngestAuthTimeout.TotalSeconds:0.###} s (--ingest-auth-timeout)",
-        };
-        LogTcpRefused(remote, why, held);
     }
 
     /// <summary>How often the TCP sweep looks for connections past the authentication timeout.</summary>
@@ -293,8 +283,12 @@ public sealed partial class IngestListener(
                 {
                     if (!c.Closed) continue;
                     readable.Remove(c);
-                    limits.Release(c.Remote.Address);
-                    if (c.TimedOut) Refuse(c.Socket, c.Remote, TcpRefusal.NoValidPacket);
+                    gate.Close(c.Remote.Address);
+                    if (c.TimedOut)
+                    {
+                        gate.Refuse(TcpRefusal.NoValidPacket, c.Remote.ToString());
+                        Reset(c.Socket);
+                    }
                     else c.Dispose();
                     if (c.Authenticated) LogTcpClosed(c.Remote, c.Packets);
                 }
@@ -332,7 +326,7 @@ public sealed partial class IngestListener(
                 counters.Reject(RejectReason.BadLength);
                 // A publisher's stream gone wrong is news; a stranger's garbage, one line per interval.
                 if (c.Authenticated) LogTcpCorrupt(c.Remote, 0);
-                else if (_corruptLog.Pass(out long held)) LogTcpCorrupt(c.Remote, held);
+                else if (_corrupt.Pass(FloodTally.NowMs, out long held)) LogTcpCorrupt(c.Remote, held);
                 return false;
             }
             if (c.Length - at < StreamFraming.PrefixSize + length)
@@ -399,6 +393,4 @@ public sealed partial class IngestListener(
     [LoggerMessage(LogLevel.Warning, "Refused a packet of encoder {Encoder} for mount {Mount} (key {KeyId}): {Reason}, see /metrics davecast_relay_packets_rejected_total ({Held} more refused for a cap since the last such line)")]
     private partial void LogCapped(string encoder, string mount, string keyId, string reason, long held);
 
-    [LoggerMessage(LogLevel.Warning, "Ingest closed a TCP connection from {Remote}: {Why} ({Held} more for this reason since the last such line)")]
-    private partial void LogTcpRefused(EndPoint? remote, string why, long held);
 }

@@ -22,7 +22,7 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
     private readonly Queue<RefusalKey> _order = new();
     private long _count;
     // One line per interval: a key holder's bug can make thousands of encoder sessions refused at once.
-    private readonly LogGate _told = new(TimeSpan.FromSeconds(10));
+    private readonly FloodTally _told = new(1, (long)Davecast.Net.PortGate<TcpRefusal>.LogInterval.TotalMilliseconds);
 
     /// <summary>Encoder sessions and paths remembered now (each costs an entry).</summary>
     public int Remembered
@@ -61,7 +61,7 @@ public sealed partial class RefusalReplies(ILogger<RefusalReplies> logger)
         int length = Refusal.Write(buffer, view, (ulong)Interlocked.Increment(ref _count), nowMicros, reason, packetKey);
         var error = reply.Send(buffer.AsSpan(0, length));
         if (error is not null) LogRefusalNotSent(key.Encoder, key.Mount, key.PathId, reply.Describe(), error);
-        else if (first && _told.Pass(out long held)) LogTellingRefused(key.Encoder, key.Mount, key.PathId, reply.Describe(), reason, held);
+        else if (first && _told.Pass(FloodTally.NowMs, out long held)) LogTellingRefused(key.Encoder, key.Mount, key.PathId, reply.Describe(), reason, held);
     }
 
     private readonly record struct RefusalKey(string Mount, string Encoder, ulong Session, byte PathId);

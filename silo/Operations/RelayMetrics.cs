@@ -18,7 +18,7 @@ public sealed class RelayMetrics
 
     private static readonly TcpRefusal[] TcpRefusals = Enum.GetValues<TcpRefusal>();
 
-    public RelayMetrics(IMeterFactory meters, IngestCounters counters, RelayPump pump, MountTable table, Feed.FeedServer feed, ConnectionLimits connections)
+    public RelayMetrics(IMeterFactory meters, IngestCounters counters, RelayPump pump, MountTable table, Feed.FeedServer feed, Davecast.Net.PortGate<TcpRefusal> connections)
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableCounter("davecast.relay.packets_received", () => Transports.Select(t =>
@@ -38,7 +38,7 @@ public sealed class RelayMetrics
         meter.CreateObservableGauge("davecast.relay.mounts", () => table.MountCount, "{mount}", "Mounts this relay takes frames for");
         meter.CreateObservableGauge("davecast.relay.ingest_connections", () => connections.Open, "{connection}", "Publisher TCP connections open on the ingest port");
         meter.CreateObservableCounter("davecast.relay.ingest_connections_refused", () => TcpRefusals.Select(r =>
-            new Measurement<long>(counters.TcpRefusedBy(r), new KeyValuePair<string, object?>("reason", SnakeCase(r.ToString())))),
+            new Measurement<long>(connections.Refusals.Total(r), new KeyValuePair<string, object?>("reason", SnakeCase(r.ToString())))),
             "{connection}", "Ingest TCP connections closed by a cap, by reason (address_limit, total_limit, no_valid_packet)");
     }
 

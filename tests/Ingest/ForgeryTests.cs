@@ -97,10 +97,7 @@ public sealed class ForgeryTests(ITestOutputHelper output)
 
             var continuity = FrameContinuity.ForFile(Repo.Fixture("programme.aac"));
             await Wait.UntilAsync(() => listener.Ended || continuity.Check(listener.Audio()).Frames > 400, TimeSpan.FromSeconds(20), "400 frames at the listener");
-            var report = continuity.Check(listener.Audio());
-            output.WriteLine($"listener: {report}");
-            Assert.True(report.Perfect, report.ToString());
-            Assert.True(report.Frames > 400, $"only {report.Frames} frames");
+            continuity.AssertPerfect(listener.Audio(), output, "listener", moreThan: 400);
             Assert.DoesNotContain(d.Key, d.Logs(400));
         }
         catch

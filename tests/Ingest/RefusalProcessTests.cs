@@ -49,10 +49,7 @@ public sealed class RefusalProcessTests(ITestOutputHelper output)
             Assert.Contains("backup48", relayLine);
             Assert.Contains("48000 Hz", relayLine);
 
-            var report = FrameContinuity.ForFile(Repo.Fixture("programme.aac")).Check(listener.Bytes());
-            output.WriteLine($"main encoder at the edge: {report}");
-            Assert.True(report.Perfect, report.ToString());
-            Assert.True(report.Frames > 200, $"only {report.Frames} frames");
+            FrameContinuity.ForFile(Repo.Fixture("programme.aac")).AssertPerfect(listener.Bytes(), output, "main encoder at the edge", moreThan: 200);
         }
         catch
         {

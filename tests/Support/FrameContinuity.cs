@@ -1,5 +1,6 @@
 using System.Buffers;
 using Davecast.Frames;
+using Xunit.Abstractions;
 
 namespace Davecast.Tests.Support;
 
@@ -93,6 +94,19 @@ public sealed class FrameContinuity
         }
         leadingGarbage = Math.Max(0, leadingGarbage);
         return frames;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="received"/>, writes the report as <paramref name="label"/>, and fails unless every frame
+    /// is the source's next one and more than <paramref name="moreThan"/> came (the stream really flowed).
+    /// </summary>
+    public Report AssertPerfect(ReadOnlySpan<byte> received, ITestOutputHelper output, string label, int moreThan)
+    {
+        var report = Check(received);
+        output.WriteLine($"{label}: {report}");
+        Assert.True(report.Perfect, report.ToString());
+        Assert.True(report.Frames > moreThan, $"only {report.Frames} frames");
+        return report;
     }
 
     /// <summary>Splits <paramref name="received"/> into frames (a trailing partial frame is ignored) and checks them.</summary>

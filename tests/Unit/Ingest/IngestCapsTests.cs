@@ -1,6 +1,4 @@
-using System.Net;
 using System.Text;
-using Davecast.Cli;
 using Davecast.Silo.Ingest;
 using Davecast.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,55 +6,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Davecast.Tests.Ingest;
 
 /// <summary>
-/// The caps on what a stranger or a key holder's bug can make a relay hold: TCP connections per source address and
-/// in total, mounts per key and in all, encoders per mount, remembered refusals; and the log gate that keeps a flood
-/// of refusals to one line per interval.
+/// The caps on what a key holder's bug can make a relay hold: mounts per key and in all, encoders per mount,
+/// remembered refusals. (TCP connections per source and in total: <c>Net.ConnectionCountsTests</c>.)
 /// </summary>
 public sealed class IngestCapsTests
 {
     private static readonly byte[] Secret = Encoding.UTF8.GetBytes(Protocol.DevelopmentSecret);
-
-    [Fact]
-    public void Connections_are_capped_per_address_and_in_total_and_a_released_one_frees_its_place()
-    {
-        var limits = new ConnectionLimits(maxTotal: 5, maxPerAddress: 2);
-        var a = IPAddress.Parse("127.0.0.2");
-        Assert.Null(limits.TryAdmit(a));
-        // The same address mapped into IPv6 is the same source.
-        Assert.Null(limits.TryAdmit(IPAddress.Parse("::ffff:127.0.0.2")));
-        Assert.Equal(TcpRefusal.AddressLimit, limits.TryAdmit(a));
-        // One IPv6 host holds its whole /64: two addresses in it count as one source.
-        Assert.Null(limits.TryAdmit(IPAddress.Parse("2001:db8:1:2::1")));
-        Assert.Null(limits.TryAdmit(IPAddress.Parse("2001:db8:1:2:ffff::9")));
-        Assert.Equal(TcpRefusal.AddressLimit, limits.TryAdmit(IPAddress.Parse("2001:db8:1:2::77")));
-        Assert.Null(limits.TryAdmit(IPAddress.Parse("2001:db8:1:3::1")));
-        Assert.Equal(TcpRefusal.TotalLimit, limits.TryAdmit(IPAddress.Parse("10.0.0.1")));
-        Assert.Equal(5, limits.Open);
-
-        limits.Release(a);
-        Assert.Null(limits.TryAdmit(IPAddress.Parse("10.0.0.1")));
-        Assert.Equal(TcpRefusal.TotalLimit, limits.TryAdmit(a));
-        foreach (var s in new[] { "127.0.0.2", "10.0.0.1", "2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:3::1" })
-            limits.Release(IPAddress.Parse(s));
-        // Nothing is kept of a source once its connections are gone.
-        Assert.Equal(0, limits.Open);
-        Assert.Equal(0, limits.Addresses);
-    }
-
-    [Fact]
-    public void A_log_gate_passes_one_occurrence_per_interval_and_says_how_many_it_held_back()
-    {
-        var clock = new ManualClock();
-        var gate = new LogGate(TimeSpan.FromSeconds(10), clock);
-        Assert.True(gate.Pass(out long held));
-        Assert.Equal(0, held);
-        for (int i = 0; i < 1000; i++) Assert.False(gate.Pass(out _));
-        clock.Advance(TimeSpan.FromSeconds(9.9));
-        Assert.False(gate.Pass(out _));
-        clock.Advance(TimeSpan.FromSeconds(0.1));
-        Assert.True(gate.Pass(out held));
-        Assert.Equal(1001, held);
-    }
 
     [Fact]
     public void A_key_holds_at_most_its_mounts_the_rest_are_refused_with_a_reason_and_cost_nothing()
@@ -200,17 +155,5 @@ public sealed class IngestCapsTests
         }
 
         public override string Describe() => "test";
-    }
-
-    /// <summary>A clock the test moves by hand.</summary>
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
     }
 }

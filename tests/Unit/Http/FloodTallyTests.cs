@@ -1,3 +1,4 @@
+using Davecast.Cli;
 using Davecast.Http;
 using Davecast.Tests.Publisher;
 using Davecast.Tests.Support;
@@ -5,8 +6,8 @@ using Xunit.Abstractions;
 
 namespace Davecast.Tests.Http;
 
-/// <summary>Connections a port closed, by reason: totals, and one report an interval however many come.</summary>
-public sealed class RefusalTallyTests(ITestOutputHelper output)
+/// <summary>Flood-prone events (connections a port closed, refused packets), by reason: totals, and one report an interval however many come.</summary>
+public sealed class FloodTallyTests(ITestOutputHelper output)
 {
     private enum Reason
     {
@@ -17,7 +18,7 @@ public sealed class RefusalTallyTests(ITestOutputHelper output)
     [Fact]
     public void The_first_refusal_is_reported_at_once_and_those_within_the_interval_together_when_it_ends()
     {
-        var tally = new RefusalTally(2, intervalMs: 10_000);
+        var tally = new FloodTally(2, intervalMs: 10_000);
         var first = tally.Add(0, nowMs: 1_000);
         Assert.NotNull(first);
         Assert.Equal([1L, 0L], first.Counts);
@@ -40,6 +41,19 @@ public sealed class RefusalTallyTests(ITestOutputHelper output)
         Assert.Null(tally.DueInMs(30_000));
         // After a quiet interval, a refusal is news again.
         Assert.Equal([0L, 1L], tally.Add(1, nowMs: 30_000)!.Counts);
+    }
+
+    [Fact]
+    public void A_tally_of_one_kind_passes_one_line_per_interval_and_says_how_many_it_held_back()
+    {
+        var tally = new FloodTally(1, intervalMs: 10_000);
+        Assert.True(tally.Pass(1_000, out long held));
+        Assert.Equal(0, held);
+        for (int i = 0; i < 1000; i++) Assert.False(tally.Pass(1_001 + i, out _));
+        Assert.False(tally.Pass(10_999, out _));
+        Assert.True(tally.Pass(11_000, out held));
+        Assert.Equal(1001, held);
+        Assert.Equal(1003, tally.Total(0));
     }
 
     [Fact]

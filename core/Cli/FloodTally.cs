@@ -1,11 +1,12 @@
-namespace Davecast.Http;
+namespace Davecast.Cli;
 
 /// <summary>
-/// Connections a port closed before serving them, counted by reason: totals since start, and what is new since the
-/// last report, handed out at most once an interval so that a flood makes one log line an interval, not one a
-/// connection. Times are milliseconds of a monotonic clock.
+/// Events that can come in floods (refused connections, refused packets, a stranger's garbage), counted by reason:
+/// totals since start, and what is new since the last report, handed out at most once an interval so that a flood
+/// makes one log line an interval, not one an event. Times are milliseconds of a monotonic clock
+/// (<see cref="NowMs"/>).
 /// </summary>
-public sealed class RefusalTally(int reasons, long intervalMs)
+public sealed class FloodTally(int reasons, long intervalMs)
 {
     private readonly Lock _gate = new();
     private readonly long[] _totals = new long[reasons];
@@ -17,6 +18,9 @@ public sealed class RefusalTally(int reasons, long intervalMs)
     {
         public long Count => Counts.Sum();
     }
+
+    /// <summary>Milliseconds of the monotonic clock the callers without a clock of their own use.</summary>
+    public static long NowMs => Environment.TickCount64;
 
     public long Total(int reason)
     {
@@ -31,6 +35,17 @@ public sealed class RefusalTally(int reasons, long intervalMs)
             _totals[reason]++;
             return TakeLocked(nowMs);
         }
+    }
+
+    /// <summary>
+    /// For a tally of one kind of event, logged without a timer: counts one, and is true when a line is due now, with
+    /// <paramref name="held"/> how many came since the last line unlogged (they are told at the next).
+    /// </summary>
+    public bool Pass(long nowMs, out long held)
+    {
+        var report = Add(0, nowMs);
+        held = report is null ? 0 : report.Count - 1;
+        return report is not null;
     }
 
     /// <summary>The report of counts still waiting, once the interval since the last one is over; else null.</summary>

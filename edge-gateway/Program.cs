@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
+using Davecast.Metrics;
 using Davecast.Edge;
 using Davecast.Edge.Connections;
 using Davecast.Edge.Listeners;
@@ -8,8 +9,6 @@ using Davecast.Edge.Outputs.Hls;
 using Davecast.Edge.Outputs.Icecast;
 using Davecast.Edge.Sites;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 
 var port = new Option<int>("--port") { Description = "HTTP port listeners connect to", DefaultValueFactory = _ => 8000 };
 var address = new Option<string>("--address") { Description = "Address the HTTP port listens on", DefaultValueFactory = _ => "0.0.0.0" };
@@ -204,9 +203,7 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<StatusPage>();
     builder.Services.AddSingleton<ListenerAuthHook>();
     builder.Services.AddSingleton<EdgeMetrics>();
-    builder.Services.AddOpenTelemetry()
-        .ConfigureResource(r => r.AddService("davecast-edge", serviceInstanceId: edge.Name))
-        .WithMetrics(m => m.AddMeter(EdgeMetrics.MeterName).AddPrometheusExporter());
+    builder.Services.AddPrometheusMetrics("davecast-edge", edge.Name, EdgeMetrics.MeterName);
     builder.Services.AddHealthChecks().AddCheck<EdgeHealthCheck>("edge");
 
     // Kestrel binds inside the host's start: a port in use names its option.

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Runtime.InteropServices;
 using Davecast.Publisher.Cli;
+using Davecast.Publisher.Metrics;
 using Davecast.Publisher.Paths;
 using Davecast.Publisher.Publishing;
 using Davecast.Publisher.Sources;
@@ -44,6 +45,10 @@ public static class PublisherApp
             await using var source = await CreateSourceAsync(options, logging, sourceLogger, stop.Token);
             var session = new PublishSession(
                 options, source, (packetsPerSecond, replies) => PathFactory.Create(options, packetsPerSecond, replies, logging), logging);
+            // A --metrics-listen port that cannot be bound is a ListenFailure too.
+            await using var metrics = options.MetricsListen is { } metricsAt
+                ? await MetricsEndpoint.StartAsync(metricsAt, options.EncoderId, session, source as IcecastSourceListener, logging.CreateLogger("Davecast.Publisher"), stop.Token)
+                : null;
             return await session.RunAsync(stop.Token);
 
             void Stop(PosixSignalContext context)

@@ -58,6 +58,9 @@ public sealed record PublisherOptions
     /// <summary>What a connection to <see cref="ListenSource"/> may hold before it streams.</summary>
     public Sources.SourcePortLimits SourceLimits { get; init; } = Sources.SourcePortLimits.Default;
 
+    /// <summary>Where <c>GET /metrics</c> is served (Prometheus); null: nowhere.</summary>
+    public IPEndPoint? MetricsListen { get; init; }
+
     /// <summary>Unknown: detect from the frames.</summary>
     public CodecKind Codec { get; init; } = CodecKind.Unknown;
 

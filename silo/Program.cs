@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
+using Davecast.Metrics;
 using Davecast.Grains;
 using Davecast.Silo.Feed;
 using Davecast.Silo;
@@ -11,8 +12,6 @@ using Davecast.Wire;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 
 var name = new Option<string>("--name") { Description = "Relay name, unique over every site (also the Orleans silo name)", DefaultValueFactory = _ => Environment.MachineName };
 var site = new Option<string?>("--site") { Description = "Site (datacenter) of this relay; every site is its own Orleans cluster, whose id is the site name unless --cluster-id is given (default: the --cluster-id)" };
@@ -196,9 +195,7 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<RelayPump>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayPump>());
     builder.Services.AddSingleton<RelayMetrics>();
-    builder.Services.AddOpenTelemetry()
-        .ConfigureResource(r => r.AddService("davecast-relay", serviceInstanceId: relay.Name))
-        .WithMetrics(m => m.AddMeter(RelayMetrics.MeterName).AddPrometheusExporter());
+    builder.Services.AddPrometheusMetrics("davecast-relay", relay.Name, RelayMetrics.MeterName);
     builder.Services.AddHealthChecks().AddCheck<RelayHealthCheck>("relay");
 
     // Orleans and Kestrel bind these inside the host's start: a port in use names its option.

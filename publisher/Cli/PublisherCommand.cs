@@ -132,6 +132,12 @@ public sealed class PublisherCommand
         DefaultValueFactory = _ => SourcePortLimits.Default.MaxPending,
     };
 
+    private readonly Option<string?> _metricsListen = new("--metrics-listen")
+    {
+        Description = "Serve Prometheus metrics (GET /metrics: frames and packets sent, source port connections and refusals by cap) at this "
+            + "address, as ip:port, or a port alone for 127.0.0.1:port; keep it off the public network (default: none)",
+    };
+
     private readonly Option<string> _codec = new("--codec")
     {
         Description = "Codec of the source: auto (detected from the frames), aac (ADTS) or mp3 (MPEG audio)",
@@ -190,7 +196,7 @@ public sealed class PublisherCommand
         [
             _mount, _encoder, _relays, _transport, _multicast, _multicastInterface, _multicastTtl, _startAt, _file, _loop, _stdin,
             _sourceUrl, _reconnectMax, _listenSource, _sourceUser, _sourcePassword, _adminUser, _adminPassword, _sourceHeaderBytes,
-            _sourceHeaderTimeout, _sourceMaxPending, _codec, _priority, _keyId, _key,
+            _sourceHeaderTimeout, _sourceMaxPending, _metricsListen, _codec, _priority, _keyId, _key,
             _framesPerPacket, _maxDatagram, _name, _genre, _description, _url, _public, _title, _statsInterval,
         ];
         foreach (var option in options) Root.Options.Add(option);
@@ -232,6 +238,10 @@ public sealed class PublisherCommand
         _listenSource.Validators.Add(r =>
         {
             if (!TryParseListen(r.GetValueOrDefault<string?>(), out _, out var error)) Check(r, _listenSource.Name, error);
+        });
+        _metricsListen.Validators.Add(r =>
+        {
+            if (!TryParseMetricsListen(r.GetValueOrDefault<string?>(), out _, out var error)) Check(r, _metricsListen.Name, error);
         });
         foreach (var user in new[] { _sourceUser, _adminUser })
         {
@@ -283,6 +293,7 @@ public sealed class PublisherCommand
         // Only what was given: the source's headers fill in the rest (StationInfo.Merge).
         if (r.GetResult(_public) is { Implicit: false }) headers.Add(new("icy-pub", r.GetValue(_public) ? "1" : "0"));
         TryParseListen(r.GetValue(_listenSource), out var listen, out _);
+        TryParseMetricsListen(r.GetValue(_metricsListen), out var metrics, out _);
 
         return new PublisherOptions
         {
@@ -299,6 +310,7 @@ public sealed class PublisherCommand
             SourceUrl = r.GetValue(_sourceUrl) is { } url ? new Uri(url) : null,
             ReconnectMax = TimeSpan.FromSeconds(r.GetValue(_reconnectMax)),
             ListenSource = listen,
+            MetricsListen = metrics,
             SourceLogin = new Credentials(r.GetValue(_sourceUser)!, r.GetValue(_sourcePassword)!),
             SourceLimits = new SourcePortLimits(
                 r.GetValue(_sourceHeaderBytes), TimeSpan.FromSeconds(r.GetValue(_sourceHeaderTimeout)), r.GetValue(_sourceMaxPending)),
@@ -376,6 +388,16 @@ public sealed class PublisherCommand
         }
         endpoint = new IPEndPoint(ip, address.Port);
         return true;
+    }
+
+    // As --listen-source, or a port alone on loopback: metrics are for the operator's scraper, not the network.
+    private static bool TryParseMetricsListen(string? text, out IPEndPoint? endpoint, out string error)
+    {
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port))
+        {
+            text = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+        }
+        return TryParseListen(text, out endpoint, out error);
     }
 
     private static RelayAddress[]? ParseRelays(ArgumentResult r)

@@ -27,6 +27,10 @@ public sealed class PublishSession
     private CodecParameters _announced;
     private IReadOnlyList<KeyValuePair<string, string>> _sourceHeaders = [];
     private bool _warnedParameters;
+    private Sending? _sending;
+
+    // What a running session sends, for /metrics; set once its paths exist.
+    private sealed record Sending(SendPosition Position, IReadOnlyList<IPacketPath> Paths, RefusalMonitor Refusals);
 
     /// <param name="createPaths">Makes the paths, given the packets per second they will carry and where relays' replies go.</param>
     public PublishSession(
@@ -40,6 +44,15 @@ public sealed class PublishSession
         for (int i = 0; i < _slots.Length; i++) _slots[i] = new SourceFrame();
         _group = new List<ReadOnlyMemory<byte>>(options.FramesPerPacket);
     }
+
+    /// <summary>Frames sent so far (0 before the first frame).</summary>
+    public long FramesSent => Volatile.Read(ref _sending)?.Position.FramesSent ?? 0;
+
+    /// <summary>The paths to the relays and groups; none before the first frame.</summary>
+    public IReadOnlyList<IPacketPath> Paths => Volatile.Read(ref _sending)?.Paths ?? [];
+
+    /// <summary>Refused packets from relays, verified (<see cref="RefusalMonitor.Refusals"/>).</summary>
+    public long RelayRefusals => Volatile.Read(ref _sending)?.Refusals.Refusals ?? 0;
 
     /// <summary>Publishes until the source ends (0) or <paramref name="cancellationToken"/> fires (0); 1 when the source fails.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -100,6 +113,7 @@ public sealed class PublishSession
         _sourceHeaders = _source.IcyHeaders;
         var control = new ControlSender(builder, paths, AnnouncePayload(), position);
         var stats = new StatsReporter(position, paths, _logger);
+        Volatile.Write(ref _sending, new Sending(position, paths, refusals));
 
         _logger.LogInformation(
             "Publishing {Mount} as encoder {Encoder}, session {Session}: {Codec} from {Source}, priority {Priority}, up to {FramesPerPacket} frame(s) per packet, on {PathCount} paths ({Paths})",

@@ -31,6 +31,7 @@ public sealed class IcecastSourceListener : LiveFrameSource
     private readonly ListenOptions _listen;
     private readonly SourceAdmission _admission;
     private readonly PortRefusals<SourcePortRefusal> _refusals;
+    private readonly SourcePortHandler _handler;
     private readonly Channel<SourceClient> _accepted = Channel.CreateUnbounded<SourceClient>();
     private readonly CancellationTokenSource _stop = new();
     private string? _nextTitle;
@@ -47,7 +48,7 @@ public sealed class IcecastSourceListener : LiveFrameSource
         _admission = new SourceAdmission(mount, source, replies, logger);
         _refusals = new PortRefusals<SourcePortRefusal>("Source port (--listen-source)", reason => Describe(reason, limits), logger, refusalLogInterval);
         var updinfo = new UpdinfoHandler(mount, source, admin, title => Interlocked.Exchange(ref _nextTitle, title), replies, logger);
-        var handler = new SourcePortHandler(mount, _admission, updinfo, replies, _accepted.Writer.TryWrite, limits, _refusals, logger, _stop.Token);
+        var handler = _handler = new SourcePortHandler(mount, _admission, updinfo, replies, _accepted.Writer.TryWrite, limits, _refusals, logger, _stop.Token);
         var options = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = new ServiceCollection().BuildServiceProvider() };
         ListenOptions? listen = null;
         options.Listen(endpoint, l => (listen = l).Run(handler.OnConnectedAsync));
@@ -84,6 +85,15 @@ public sealed class IcecastSourceListener : LiveFrameSource
     public IPEndPoint LocalEndPoint => _listen.IPEndPoint!;
 
     public override string Name => $"source clients at {LocalEndPoint}";
+
+    /// <summary>Connections closed by a cap since start (for /metrics).</summary>
+    public long Refused(SourcePortRefusal reason) => _refusals.Total(reason);
+
+    /// <inheritdoc cref="SourcePortHandler.Pending"/>
+    public int Pending => _handler.Pending;
+
+    /// <inheritdoc cref="SourcePortHandler.Streaming"/>
+    public int Streaming => _handler.Streaming;
 
     public override async ValueTask<bool> ReadAsync(SourceFrame frame, CancellationToken cancellationToken)
     {

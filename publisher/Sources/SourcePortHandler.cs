@@ -19,6 +19,13 @@ public sealed class SourcePortHandler(
     PortRefusals<SourcePortRefusal> refusals, ILogger logger, CancellationToken stopping) : ConnectionHandler
 {
     private readonly SemaphoreSlim _pending = new(limits.MaxPending);
+    private int _streaming;
+
+    /// <summary>Connections whose request is being read or answered now.</summary>
+    public int Pending => limits.MaxPending - _pending.CurrentCount;
+
+    /// <summary>Source clients' connections open now (one streams; others wait for it to go).</summary>
+    public int Streaming => Volatile.Read(ref _streaming);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -49,9 +56,17 @@ public sealed class SourcePortHandler(
             _pending.Release();
         }
         if (streaming is null) return;
-        if (!hand(streaming)) streaming.Dispose();
-        // The connection is the source client's until it is dropped.
-        await streaming.Closed;
+        Interlocked.Increment(ref _streaming);
+        try
+        {
+            if (!hand(streaming)) streaming.Dispose();
+            // The connection is the source client's until it is dropped.
+            await streaming.Closed;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _streaming);
+        }
     }
 
     // Reads one request and answers it; a source client accepted is returned, to be handed over.

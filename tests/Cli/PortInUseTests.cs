@@ -22,6 +22,7 @@ public sealed class PortInUseTests
         { "relay", "--multicast", ProtocolType.Udp },
         { "edge", "--port", ProtocolType.Tcp },
         { "publisher", "--listen-source", ProtocolType.Tcp },
+        { "publisher", "--metrics-listen", ProtocolType.Tcp },
     };
 
     [Theory]
@@ -65,7 +66,8 @@ public sealed class PortInUseTests
             case "edge":
                 return [Repo.ProgramDll("edge-gateway", "davecast-edge"), "--address", "127.0.0.1", "--port", port.ToString(), "--gateway", "127.0.0.1:" + Free()];
             default:
-                return [Repo.ProgramDll("publisher", "davecast-publisher"), "--mount", "m", "--relay", "127.0.0.1:" + Free(), "--listen-source", $"127.0.0.1:{port}"];
+                return [Repo.ProgramDll("publisher", "davecast-publisher"), "--mount", "m", "--relay", "127.0.0.1:" + Free(),
+                    .. option == "--metrics-listen" ? ["--listen-source", "127.0.0.1:" + Free()] : Array.Empty<string>(), option, $"127.0.0.1:{port}"];
         }
     }
 

@@ -8,7 +8,8 @@ namespace Davecast.Tests.Publisher;
 
 /// <summary>
 /// The publisher's source port under a flood past each of its caps (--source-header-bytes, --source-header-timeout,
-/// --source-max-pending), as a real process, while a source client streams: every frame still reaches the relay.
+/// --source-max-pending), as a real process, while a source client streams: every frame still reaches the relay, and
+/// /metrics at --metrics-listen counts each cap's refusals.
 /// </summary>
 [Collection("processes")]
 public sealed partial class SourcePortCapsTests(ITestOutputHelper output)
@@ -21,10 +22,11 @@ public sealed partial class SourcePortCapsTests(ITestOutputHelper output)
         using var audio = TestAudio.Cut("programme.aac", 4);
         await using var relay = FakeRelay.Start();
         int port = Ports.Free();
+        int metricsPort = Ports.Free();
         using var publisher = new ChildProcess("publisher", "dotnet",
             [Repo.ProgramDll("publisher", "davecast-publisher"), "--mount", "live.aac", "--relay", relay.Address, "--transport", "tcp",
              "--listen-source", $"127.0.0.1:{port}", "--source-header-bytes", "2048", "--source-header-timeout", "1.5",
-             "--source-max-pending", $"{MaxPending}", "--stats-interval", "1"],
+             "--source-max-pending", $"{MaxPending}", "--metrics-listen", $"{metricsPort}", "--stats-interval", "1"],
             new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development" });
         try
         {
@@ -98,6 +100,18 @@ public sealed partial class SourcePortCapsTests(ITestOutputHelper output)
             Assert.Equal(MaxPending, CountOf("with no whole request within --source-header-timeout (1.5 s)"));
             Assert.Equal(1, CountOf("with a request head over --source-header-bytes (2048 bytes)"));
             Assert.True(Lines().Count < 15, $"{Lines().Count} log lines for 15 connections");
+
+            // /metrics on loopback (a port alone): the same counts by cap, every frame sent, and no connection left pending.
+            Assert.Contains($"Metrics at http://127.0.0.1:{metricsPort}/metrics", publisher.Output);
+            var metrics = await PrometheusText.ScrapeAsync($"http://127.0.0.1:{metricsPort}/metrics");
+            Assert.Equal(10, Refused("max_pending"));
+            Assert.Equal(MaxPending, Refused("header_timeout"));
+            Assert.Equal(1, Refused("header_bytes"));
+            Assert.Equal(audio.Frames.Count, metrics.Sum("davecast_publisher_frames_sent_total"));
+            Assert.True(metrics.Sum("davecast_publisher_packets_sent_total", ("path", $"tcp {relay.Address}")) >= audio.Frames.Count);
+            Assert.Equal(0, metrics.Sum("davecast_publisher_source_connections", ("state", "pending")));
+
+            double Refused(string reason) => metrics.Sum("davecast_publisher_source_connections_refused_total", ("reason", reason));
         }
         catch
         {

@@ -52,6 +52,9 @@ public sealed class CommandLineTests
         { "--source-password", ["--mount", "m", "--relay", "127.0.0.1:9", "--listen-source", "127.0.0.1:8001", "--source-password", ""] },
         { "--source-password", ["--mount", "m", "--relay", "127.0.0.1:9", "--file", File, "--source-password", "secret"] },
         { "--admin-password", ["--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--admin-password", "secret"] },
+        { "--metrics-listen", ["--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--metrics-listen", "metrics.lan:9101"] },
+        { "--metrics-listen", ["--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--metrics-listen", "70000"] },
+        { "--metrics-listen", ["--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--metrics-listen", ""] },
     };
 
     [Theory]
@@ -73,7 +76,7 @@ public sealed class CommandLineTests
             "--mount", "--encoder", "--relay", "--transport", "--file", "--loop", "--stdin", "--codec", "--priority", "--key-id",
             "--key", "--frames-per-packet", "--max-datagram", "--name", "--genre", "--description", "--url", "--public", "--title",
             "--stats-interval", "--multicast", "--multicast-interface", "--multicast-ttl", "--start-at", "--source-url", "--reconnect-max",
-            "--listen-source", "--source-user", "--source-password", "--admin-user", "--admin-password",
+            "--listen-source", "--source-user", "--source-password", "--admin-user", "--admin-password", "--metrics-listen",
         })
         {
             Assert.Contains(option, output);
@@ -113,6 +116,15 @@ public sealed class CommandLineTests
         Assert.Equal((new Credentials("enc", "pw"), new Credentials("admin", "s3cr3t")), (options.SourceLogin, options.AdminLogin));
         Assert.Equal([new("icy-pub", "0")], options.IcyHeaders.ToArray());
         Assert.DoesNotContain("s3cr3t", options.AdminLogin!.ToString());
+    }
+
+    [Fact]
+    public void Metrics_listen_on_loopback_for_a_port_alone_and_nowhere_unless_given()
+    {
+        Assert.Null(Parse("--mount", "m", "--relay", "127.0.0.1:9", "--stdin").MetricsListen);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9101), Parse("--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--metrics-listen", "9101").MetricsListen);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.1.0.5"), 9101),
+            Parse("--mount", "m", "--relay", "127.0.0.1:9", "--stdin", "--metrics-listen", "10.1.0.5:9101").MetricsListen);
     }
 
     [Fact]

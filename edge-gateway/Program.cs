@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
+using Davecast.Operations;
 using Davecast.Edge;
 using Davecast.Edge.Connections;
 using Davecast.Edge.Listeners;
@@ -204,9 +205,10 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<StatusPage>();
     builder.Services.AddSingleton<ListenerAuthHook>();
     builder.Services.AddSingleton<EdgeMetrics>();
+    builder.Services.AddSingleton<RuntimeMetrics>();
     builder.Services.AddOpenTelemetry()
         .ConfigureResource(r => r.AddService("davecast-edge", serviceInstanceId: edge.Name))
-        .WithMetrics(m => m.AddMeter(EdgeMetrics.MeterName).AddPrometheusExporter());
+        .WithMetrics(m => m.AddMeter(EdgeMetrics.MeterName, RuntimeMetrics.MeterName).AddPrometheusExporter());
     builder.Services.AddHealthChecks().AddCheck<EdgeHealthCheck>("edge");
 
     // Kestrel binds inside the host's start: a port in use names its option.
@@ -215,6 +217,7 @@ root.SetAction(async (parse, ct) =>
 
     var app = builder.Build();
     app.Services.GetRequiredService<EdgeMetrics>();
+    app.Services.GetRequiredService<RuntimeMetrics>();
     // Errors are logged; the client gets one line, in every environment (Development's page would show the stack).
     app.UseExceptionHandler(new ExceptionHandlerOptions
     {

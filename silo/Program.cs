@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Davecast.Cli;
+using Davecast.Operations;
 using Davecast.Grains;
 using Davecast.Silo.Feed;
 using Davecast.Silo;
@@ -196,9 +197,10 @@ root.SetAction(async (parse, ct) =>
     builder.Services.AddSingleton<RelayPump>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayPump>());
     builder.Services.AddSingleton<RelayMetrics>();
+    builder.Services.AddSingleton<RuntimeMetrics>();
     builder.Services.AddOpenTelemetry()
         .ConfigureResource(r => r.AddService("davecast-relay", serviceInstanceId: relay.Name))
-        .WithMetrics(m => m.AddMeter(RelayMetrics.MeterName).AddPrometheusExporter());
+        .WithMetrics(m => m.AddMeter(RelayMetrics.MeterName, RuntimeMetrics.MeterName).AddPrometheusExporter());
     builder.Services.AddHealthChecks().AddCheck<RelayHealthCheck>("relay");
 
     // Orleans and Kestrel bind these inside the host's start: a port in use names its option.
@@ -208,6 +210,7 @@ root.SetAction(async (parse, ct) =>
 
     await using var app = builder.Build();
     app.Services.GetRequiredService<RelayMetrics>();
+    app.Services.GetRequiredService<RuntimeMetrics>();
     app.UseAdminCredentials(parse.GetValue(adminUser)!, parse.GetValue(adminPassword)!);
     if (withOrleansDashboard)
     {

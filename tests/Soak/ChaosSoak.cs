@@ -85,12 +85,17 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             foreach (var r in relays) WatchRelay(r);
             // One proxy per relay, shared by every publisher: a path (relay, UDP or TCP) is cut or lossy for all at once.
             _proxies = [.. relays.Select((r, i) => Host.Own(new PathProxy($"path-{r.Site}", r.IngestPort, settings.Seed + i, r.Address) { CountFrames = false }))];
+            var edges = new List<Deployment.Edge>();
+            foreach (var site in _sites) edges.Add(await StartEdgeAsync(site));
+            // One mount at a time, each once an edge plays it: forty programs starting at once starve two cores.
             _startAt = EncoderScenarios.StartAt();
             for (int m = 1; m <= Mounts; m++)
-                foreach (var encoder in new[] { "main", "backup" })
-                    StartEncoder(Mount(m), encoder);
+            {
+                foreach (var encoder in new[] { "main", "backup" }) StartEncoder(Mount(m), encoder);
+                await Wait.ForMountAsync(edges[0].Url(Mount(m)), TimeSpan.FromSeconds(120));
+            }
             Log($"{Mounts * 2} publishers started (--start-at {_startAt:O}) through {string.Join(", ", _proxies.Select(p => p.ToString()))}");
-            foreach (var site in _sites) await StartEdgeAsync(site);
+            foreach (var edge in edges) await ListenAsync(edge);
 
             var end = DateTime.UtcNow + settings.Duration;
             var warmedUp = DateTime.UtcNow + settings.WarmUp;
@@ -132,13 +137,19 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             _processes.Add(p.Name, () => p.Pid, null);
         }
 
-        /// <summary>An edge at <paramref name="site"/> following both sites, and a checked listener per mount on it.</summary>
+        /// <summary>An edge at <paramref name="site"/> following both sites.</summary>
         private async Task<Deployment.Edge> StartEdgeAsync(Deployment.Site site)
         {
             var edge = await D.StartEdgeAsync($"edge-{site.Name}", site, _sites);
             _processes.Add(ProcessName(edge), () => edge.Process.Pid, $"http://{edge.Address}:{edge.Port}/metrics");
             var both = await ScenarioHost.PollAsync(async () => (await EdgeHealth.SitesFollowedAsync(edge)) is { Count: 2 }, TimeSpan.FromSeconds(90));
             Log($"{edge.Name} on {edge.Address}:{edge.Port} follows both sites: {(both is { } t ? $"after {t.TotalSeconds:F1} s" : "NOT within 90 s")}");
+            return edge;
+        }
+
+        /// <summary>A checked listener per mount on <paramref name="edge"/>, once it plays every mount.</summary>
+        private async Task ListenAsync(Deployment.Edge edge)
+        {
             for (int m = 1; m <= Mounts; m++) await Wait.ForMountAsync(edge.Url(Mount(m)), TimeSpan.FromSeconds(120));
             // The behaviour under test: the listeners join a playing stream, with the start burst the edge has gathered.
             await Task.Delay(ScenarioHost.BeforeListening);
@@ -150,7 +161,6 @@ public sealed class ChaosSoak(ITestOutputHelper output)
                 _listeners.Add(new Listener(edge.Name, Mount(m), recorder));
             }
             Log($"{Mounts} listeners on {edge.Name}");
-            return edge;
         }
 
         private async Task FaultAsync()
@@ -238,6 +248,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
                     bool left = edge.Process.Terminate(TimeSpan.FromSeconds(30));
                     _processes.Exclude(ProcessName(edge), $"SIGTERM at {Clock(at)}");
                     var again = await StartEdgeAsync(site);
+                    await ListenAsync(again);
                     outcome = $"{(left ? "it left by itself" : "it did NOT leave within 30 s")}; back on :{again.Port}, its listeners reconnected at {Clock(DateTime.UtcNow)}";
                     break;
                 }

@@ -56,6 +56,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private readonly SoakProcesses _processes = new(settings.WarmUp);
         private readonly FrameContinuity _continuity = FrameContinuity.ForFile(ScenarioHost.Fixture);
         private readonly DateTime _started = DateTime.UtcNow;
+        private DateTime _listening;
         private PathProxy[] _proxies = [];
         private Deployment.Site[] _sites = [];
         private RedisServer[] _redis = [];
@@ -97,6 +98,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             Log($"{Mounts * 2} publishers started (--start-at {_startAt:O}) through {string.Join(", ", _proxies.Select(p => p.ToString()))}");
             foreach (var edge in edges) await ListenAsync(edge);
 
+            _listening = DateTime.UtcNow;
             var end = DateTime.UtcNow + settings.Duration;
             var warmedUp = DateTime.UtcNow + settings.WarmUp;
             var next = warmedUp + Interval();
@@ -166,8 +168,10 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private async Task FaultAsync()
         {
             var at = DateTime.UtcNow;
-            var offset = at - _started;
-            int kind = _random.Next(6);
+            var offset = at - _listening;
+            // Drawn, or the next of the list given (DAVECAST_SOAK_FAULTS): the draws stay the same either way.
+            int drawn = _random.Next(SoakSettings.FaultKinds.Length);
+            int kind = settings.Faults.Count == 0 ? drawn : Array.IndexOf(SoakSettings.FaultKinds, settings.Faults[_faults.Count % settings.Faults.Count]);
             string what = "", outcome = "";
             switch (kind)
             {
@@ -284,12 +288,14 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             sb.AppendLine(CultureInfo.InvariantCulture, $"# Chaos soak, {Clock(_started)} to {Clock(DateTime.UtcNow)} UTC {_started:yyyy-MM-dd}");
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"{settings.Duration.TotalMinutes:F0} minutes, seed {settings.Seed} (DAVECAST_SOAK_SEED to replay the faults), warm-up {settings.WarmUp.TotalSeconds:F0} s; "
+                $"{settings.Duration.TotalMinutes:F0} minutes, seed {settings.Seed} (--seed to replay the faults){(settings.Faults.Count > 0 ? $", faults in turn: {string.Join(", ", settings.Faults)}" : "")}, warm-up {settings.WarmUp.TotalSeconds:F0} s; "
                 + $"two sites (a relay, an edge and a Redis each), {Mounts} mounts of two encoders, {_listeners.Count} listeners.");
             sb.AppendLine();
             sb.AppendLine("## Faults");
             sb.AppendLine();
-            sb.AppendLine("| at (UTC) | after start | fault | outcome |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Listening from {Clock(_listening)}.");
+            sb.AppendLine();
+            sb.AppendLine("| at (UTC) | after listening began | fault | outcome |");
             sb.AppendLine("|---|---:|---|---|");
             foreach (var f in _faults) sb.AppendLine(CultureInfo.InvariantCulture, $"| {Clock(f.At)} | {f.Offset.TotalSeconds:F0} s | {f.What} | {f.Outcome} |");
             sb.AppendLine();

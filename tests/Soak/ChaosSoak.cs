@@ -99,6 +99,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             foreach (var edge in edges) await ListenAsync(edge);
 
             _listening = DateTime.UtcNow;
+            _processes.LoadBegins();
             var end = DateTime.UtcNow + settings.Duration;
             var warmedUp = DateTime.UtcNow + settings.WarmUp;
             var next = warmedUp + Interval();

@@ -23,7 +23,7 @@ public sealed class SoakProcesses(TimeSpan warmUp)
         public string Name { get; } = name;
         public Func<int> Pid { get; } = pid;
         public string? MetricsUrl { get; } = metricsUrl;
-        public DateTime Started { get; } = started;
+        public DateTime Started { get; set; } = started;
         public Figures? First { get; set; }
         public DateTime FirstAt { get; set; }
         public Figures? Last { get; set; }
@@ -36,6 +36,14 @@ public sealed class SoakProcesses(TimeSpan warmUp)
     public void Add(string name, Func<int> pid, string? metricsUrl)
     {
         lock (_entries) _entries.Add(new Entry(name, pid, metricsUrl, DateTime.UtcNow));
+    }
+
+    /// <summary>The load is on from now (every listener connected): the warm-up of every process so far counts from here.</summary>
+    public void LoadBegins()
+    {
+        var now = DateTime.UtcNow;
+        lock (_entries)
+            foreach (var e in _entries) e.Started = now;
     }
 
     /// <summary>A fault killed or stopped the process: it is left out of the comparison.</summary>

@@ -212,6 +212,7 @@ root.SetAction(async (parse, ct) =>
 
     var app = builder.Build();
     app.Services.GetRequiredService<EdgeMetrics>();
+    app.Services.GetRequiredService<RuntimeMetrics>();
     // Errors are logged; the client gets one line, in every environment (Development's page would show the stack).
     app.UseExceptionHandler(new ExceptionHandlerOptions
     {

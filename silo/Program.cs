@@ -205,6 +205,7 @@ root.SetAction(async (parse, ct) =>
 
     await using var app = builder.Build();
     app.Services.GetRequiredService<RelayMetrics>();
+    app.Services.GetRequiredService<RuntimeMetrics>();
     app.UseAdminCredentials(parse.GetValue(adminUser)!, parse.GetValue(adminPassword)!);
     if (withOrleansDashboard)
     {

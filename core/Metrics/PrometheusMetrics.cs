@@ -14,9 +14,11 @@ public static class PrometheusMetrics
     /// <param name="instance">This one among its kind (its --name, or the publisher's --encoder).</param>
     public static IServiceCollection AddPrometheusMetrics(this IServiceCollection services, string service, string instance, string meterName)
     {
+        // The program's meter and the runtime's; the program resolves RuntimeMetrics at start, as its own meter's class.
+        services.AddSingleton<RuntimeMetrics>();
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(service, serviceInstanceId: instance))
-            .WithMetrics(m => m.AddMeter(meterName).AddPrometheusExporter());
+            .WithMetrics(m => m.AddMeter(meterName, RuntimeMetrics.MeterName).AddPrometheusExporter());
         return services;
     }
 }

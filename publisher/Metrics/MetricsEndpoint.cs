@@ -44,6 +44,7 @@ public sealed class MetricsEndpoint : IAsyncDisposable
 
         var app = builder.Build();
         app.Services.GetRequiredService<PublisherMetrics>();
+        app.Services.GetRequiredService<RuntimeMetrics>();
         app.MapPrometheusScrapingEndpoint();
         try
         {

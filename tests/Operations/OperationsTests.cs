@@ -153,6 +153,8 @@ public sealed class OperationsTests(OperationsDeployment ops, ITestOutputHelper 
                 Assert.NotEmpty(edgeAfter.Find(name, byMount));
             Assert.NotEmpty(edgeAfter.Find("davecast_edge_listeners_dropped_total"));
             Assert.NotEmpty(edgeAfter.Find("davecast_edge_listeners_refused_total", ("reason", "edge_full")));
+            // The managed heap (the soak's leak check): every program with a /metrics exports it.
+            Assert.True(edgeAfter.Sum("davecast_gc_heap_bytes") > 0, "the edge exports no davecast_gc_heap_bytes");
 
             for (int i = 0; i < relaysAfter.Length; i++)
             {
@@ -164,6 +166,7 @@ public sealed class OperationsTests(OperationsDeployment ops, ITestOutputHelper 
                 Assert.True(after.Sum("davecast_relay_packets_received_total", ("transport", "tcp")) > 0);
                 Assert.True(after.Sum("davecast_relay_duplicates_total") > 0);
                 Assert.NotEmpty(after.Find("davecast_relay_gaps_total"));
+                Assert.True(after.Sum("davecast_gc_heap_bytes") > 0, $"{ops.Relays[i].Name} exports no davecast_gc_heap_bytes");
                 foreach (var reason in Enum.GetValues<RejectReason>().Where(r => r != RejectReason.None))
                     Assert.NotEmpty(after.Find("davecast_relay_packets_rejected_total", ("reason", RelayMetrics.SnakeCase(reason.ToString()))));
             }

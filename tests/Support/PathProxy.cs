@@ -40,10 +40,11 @@ public sealed class PathProxy : IAsyncDisposable
     private readonly HashSet<FrameId> _delivered = [];
     private long _udpForwarded, _udpDropped, _tcpForwarded, _tcpDropped, _tcpUnsent, _tcpConnections, _tcpUpstreamConnects;
 
-    public PathProxy(string name, int relayIngestPort, int seed = 1)
+    /// <param name="relayAddress">The relay's ingest address (default loopback; a site's address to reach a relay in a <see cref="NetworkSites"/> namespace).</param>
+    public PathProxy(string name, int relayIngestPort, int seed = 1, string relayAddress = "127.0.0.1")
     {
         Name = name;
-        _upstream = new IPEndPoint(IPAddress.Loopback, relayIngestPort);
+        _upstream = new IPEndPoint(IPAddress.Parse(relayAddress), relayIngestPort);
         // System.Random's seeded sequences are correlated for nearby seeds (seeds 22-25 lose a packet on all four
         // paths 8 times as often as independent 20% losses would): mix the seeds first.
         _udpRandom = new Random(MixSeed(seed, 0));
@@ -66,7 +67,8 @@ public sealed class PathProxy : IAsyncDisposable
         }
         _udp.ReceiveBufferSize = 4 * 1024 * 1024;
         _udpOut = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        _udpOut.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        // A loopback source cannot leave the host for a site's address.
+        _udpOut.Bind(new IPEndPoint(IPAddress.IsLoopback(_upstream.Address) ? IPAddress.Loopback : IPAddress.Any, 0));
         _tasks.Add(Task.Run(UdpLoopAsync));
         _tasks.Add(Task.Run(AcceptLoopAsync));
     }
@@ -140,9 +142,16 @@ public sealed class PathProxy : IAsyncDisposable
         return [.. seen.OrderBy(f => f.Session).ThenBy(f => f.Sequence)];
     }
 
+    /// <summary>
+    /// Whether to note every frame seen for <see cref="LostOnEveryPath"/> (default). A long run turns it off: the
+    /// notes grow with every frame.
+    /// </summary>
+    public bool CountFrames { get; init; } = true;
+
     // Notes the audio frames a packet carries (see docs/protocol.md for the header).
     private void Account(ReadOnlySpan<byte> packet, bool forwarded)
     {
+        if (!CountFrames) return;
         if (packet.Length < 36 || packet[0] != 0x44 || packet[1] != 0x43 || packet[3] != 1) return;
         int m = packet[6], e = packet[7], count = packet[9];
         if (packet.Length < 36 + m + e) return;

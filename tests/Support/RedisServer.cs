@@ -38,6 +38,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The running redis-server's process id (a new one after <see cref="RestartAsync"/>).</summary>
+    public int Pid => _process.Pid;
+
     /// <summary>Starts one on a free loopback port.</summary>
     public static Task<RedisServer> StartAsync(TimeSpan? timeout = null) =>
         StartAtAsync(null, timeout);

@@ -1,0 +1,19 @@
+using System.Diagnostics.Metrics;
+
+namespace Davecast.Metrics;
+
+/// <summary>
+/// Instruments every program with a <c>/metrics</c> exports alike (meter <see cref="MeterName"/>): the managed heap,
+/// so that a soak can tell a leak from the resident set's noise. Read when Prometheus scrapes.
+/// </summary>
+public sealed class RuntimeMetrics
+{
+    public const string MeterName = "Davecast.Runtime";
+
+    public RuntimeMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        // Prometheus name davecast_gc_heap_bytes: the heap's size after the last collection, fragmentation included.
+        meter.CreateObservableGauge("davecast.gc_heap", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Managed heap size after the last garbage collection");
+    }
+}

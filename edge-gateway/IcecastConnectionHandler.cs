@@ -94,11 +94,10 @@ public sealed class IcecastConnectionHandler(
             output.Write(Encoding.Latin1.GetBytes(response.ToString()));
             await output.FlushAsync();
 
-            // The listener leaving shows as the end of its input.
-            using var gone = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-            var watch = WatchForCloseAsync(input, gone);
-            bool dropped = await listeners.StreamAsync(feed, session, output, gone.Token);
-            gone.Cancel();
+            // The listener leaving shows as the end of its input, which closes its session.
+            var watch = WatchForCloseAsync(input, session);
+            bool dropped = await listeners.StreamAsync(feed, session, output, connection.ConnectionClosed);
+            input.CancelPendingRead();
             await watch;
             // A dropped listener is not reading: what is still queued for it would never leave, so reset the connection.
             if (dropped) connection.Abort(new ConnectionAbortedException("listener fell too far behind"));
@@ -126,21 +125,22 @@ public sealed class IcecastConnectionHandler(
         await output.CompleteAsync();
     }
 
-    private static async Task WatchForCloseAsync(PipeReader input, CancellationTokenSource gone)
+    // No token: a token per listener costs a registration; the stream's end stops the read with CancelPendingRead.
+    private static async Task WatchForCloseAsync(PipeReader input, ListenerSession session)
     {
         try
         {
-            while (!gone.IsCancellationRequested)
+            while (true)
             {
-                var r = await input.ReadAsync(gone.Token);
+                var r = await input.ReadAsync();
                 input.AdvanceTo(r.Buffer.End);
-                if (r.IsCompleted) break;
+                if (r.IsCompleted || r.IsCanceled) break;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
         {
         }
-        await gone.CancelAsync();
+        session.Close();
     }
 
     /// <summary>"GET /mount HTTP/1.x": the mount, percent-decoded, without query string.</summary>

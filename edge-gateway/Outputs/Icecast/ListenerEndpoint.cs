@@ -113,12 +113,29 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         }
     }
 
+    // Sends what was written and moves the listener's taken position on; false once the connection is done.
+    private static async ValueTask<bool> FlushAsync(MountFeed feed, ListenerSession session, PipeWriter writer, long written, long taken, CancellationToken stop)
+    {
+        feed.CountListenerBytes(written);
+        var flushed = await writer.FlushAsync(stop);
+        session.TakenOffset = taken;
+        return !(flushed.IsCompleted || flushed.IsCanceled);
+    }
+
     /// <summary>Whether an <c>Icy-MetaData</c> request header asks for metadata blocks ("1", as players send it).</summary>
     public static bool WantsIcyMetadata(string? header) => header is not null && int.TryParse(header.Trim(), out int v) && v > 0;
 
     /// <summary>
-    /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves, or is dropped because its
-    /// queue passed the limit (see <see cref="MountListeners.DropSlow"/>). Returns true when it was dropped.
+    /// Audio written to a listener between flushes: one block of Kestrel's memory pool. A connection's output pipe
+    /// keeps, for its whole life, as many buffer segments as it ever held at once, so a 64 KiB burst flushed in one go
+    /// would leave 16 with every listener; flushed a block at a time (each sent on the flushing thread), it holds one or two.
+    /// </summary>
+    public const int FlushBytes = 4096;
+
+    /// <summary>
+    /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves (<paramref name="ct"/>, or the
+    /// session is closed), or is dropped because its queue passed the limit (see <see cref="MountListeners.DropSlow"/>).
+    /// Returns true when it was dropped.
     /// </summary>
     public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, PipeWriter writer, CancellationToken ct)
     {
@@ -128,24 +145,29 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         var icy = new IcyInterleaver(session.IcyMetadata ? _options.IcyMetaInt : 0);
         LogListenerStarted(feed.Mount, session.Remote, session.IcyMetadata);
         long bytes = 0;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Dropping);
+        // One token a listener: the connection's end closes the session, rather than a linked source per listener.
+        using var leaving = ct.UnsafeRegister(static s => ((ListenerSession)s!).Close(), session);
+        var stop = session.Dropping;
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                await ring.WaitForAsync(cursor.Index).WaitAsync(stop.Token);
-                long taken = session.TakenOffset, before = bytes;
+                await ring.WaitForAsync(cursor.Index).WaitAsync(stop);
+                long taken = session.TakenOffset, unflushed = 0;
+                bool open = true;
                 // The cursor holds the frames it has still to read; the queue limit (DropSlow) bounds how many.
-                while (OutputRing.TryRead(ref cursor, out var frame))
+                while (open && OutputRing.TryRead(ref cursor, out var frame))
                 {
                     icy.Write(writer, frame.Data.Span, frame.Title);
-                    bytes += frame.Data.Length;
+                    unflushed += frame.Data.Length;
                     taken = frame.EndOffset;
+                    if (unflushed < FlushBytes) continue;
+                    open = await FlushAsync(feed, session, writer, unflushed, taken, stop);
+                    bytes += unflushed;
+                    unflushed = 0;
                 }
-                feed.CountListenerBytes(bytes - before);
-                var flushed = await writer.FlushAsync(stop.Token);
-                session.TakenOffset = taken;
-                if (flushed.IsCompleted || flushed.IsCanceled) break;
+                if (!open || !await FlushAsync(feed, session, writer, unflushed, taken, stop)) break;
+                bytes += unflushed;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)

@@ -128,7 +128,8 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
     /// <summary>
     /// Audio written to a listener between flushes: one block of Kestrel's memory pool. A connection's output pipe
     /// keeps, for its whole life, as many buffer segments as it ever held at once, so a 64 KiB burst flushed in one go
-    /// would leave 16 with every listener; flushed a block at a time (each sent on the flushing thread), it holds one or two.
+    /// would leave 16 with every listener. Flushed before a frame would pass a block (each flush sent on the flushing
+    /// thread, which gives the block back), it holds one.
     /// </summary>
     public const int FlushBytes = 4096;
 
@@ -156,15 +157,17 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
                 long taken = session.TakenOffset, unflushed = 0;
                 bool open = true;
                 // The cursor holds the frames it has still to read; the queue limit (DropSlow) bounds how many.
-                while (open && OutputRing.TryRead(ref cursor, out var frame))
+                while (OutputRing.TryRead(ref cursor, out var frame))
                 {
+                    if (unflushed > 0 && unflushed + frame.Data.Length > FlushBytes)
+                    {
+                        if (!(open = await FlushAsync(feed, session, writer, unflushed, taken, stop))) break;
+                        bytes += unflushed;
+                        unflushed = 0;
+                    }
                     icy.Write(writer, frame.Data.Span, frame.Title);
                     unflushed += frame.Data.Length;
                     taken = frame.EndOffset;
-                    if (unflushed < FlushBytes) continue;
-                    open = await FlushAsync(feed, session, writer, unflushed, taken, stop);
-                    bytes += unflushed;
-                    unflushed = 0;
                 }
                 if (!open || !await FlushAsync(feed, session, writer, unflushed, taken, stop)) break;
                 bytes += unflushed;

@@ -100,7 +100,8 @@ public sealed class IcecastConnectionHandler(
 
                 // The listener leaving shows as the end of its input, which closes its session.
                 var watch = WatchForCloseAsync(input, session);
-                bool dropped = await listeners.StreamAsync(feed, session, output, connection.ConnectionClosed);
+                // No token: an aborted connection ends its input too, and a registration per listener costs memory.
+                bool dropped = await listeners.StreamAsync(feed, session, output, CancellationToken.None);
                 input.CancelPendingRead();
                 await watch;
                 // A dropped listener is not reading: what is still queued for it would never leave, so reset the connection.

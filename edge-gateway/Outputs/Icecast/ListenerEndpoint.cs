@@ -114,10 +114,10 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
     }
 
     // Sends what was written and moves the listener's taken position on; false once the connection is done.
-    private static async ValueTask<bool> FlushAsync(MountFeed feed, ListenerSession session, PipeWriter writer, long written, long taken, CancellationToken stop)
+    private static async ValueTask<bool> FlushAsync(MountFeed feed, ListenerSession session, PipeWriter writer, long written, long taken)
     {
         feed.CountListenerBytes(written);
-        var flushed = await writer.FlushAsync(stop);
+        var flushed = await writer.FlushAsync();
         session.TakenOffset = taken;
         return !(flushed.IsCompleted || flushed.IsCanceled);
     }
@@ -134,8 +134,8 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
     public const int FlushBytes = 4096;
 
     /// <summary>
-    /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves (<paramref name="ct"/>, or the
-    /// session is closed), or is dropped because its queue passed the limit (see <see cref="MountListeners.DropSlow"/>).
+    /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves (<paramref name="ct"/>, or its
+    /// session is closed or kicked), or is dropped because its queue passed the limit (see <see cref="MountListeners.DropSlow"/>).
     /// Returns true when it was dropped.
     /// </summary>
     public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, PipeWriter writer, CancellationToken ct)
@@ -146,14 +146,14 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         var icy = new IcyInterleaver(session.IcyMetadata ? _options.IcyMetaInt : 0);
         LogListenerStarted(feed.Mount, session.Remote, session.IcyMetadata);
         long bytes = 0;
-        // One token a listener: the connection's end closes the session, rather than a linked source per listener.
+        // The session is what ends the stream; a connection known to end by a token closes it.
         using var leaving = ct.UnsafeRegister(static s => ((ListenerSession)s!).Close(), session);
-        var stop = session.Dropping;
+        session.Attach(writer);
         try
         {
-            while (!stop.IsCancellationRequested)
+            while (!session.Ended)
             {
-                await ring.WaitForAsync(cursor.Index).WaitAsync(stop);
+                await ring.WaitForAsync(cursor.Index, session);
                 long taken = session.TakenOffset, unflushed = 0;
                 bool open = true;
                 // The cursor holds the frames it has still to read; the queue limit (DropSlow) bounds how many.
@@ -161,7 +161,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
                 {
                     if (unflushed > 0 && unflushed + frame.Data.Length > FlushBytes)
                     {
-                        if (!(open = await FlushAsync(feed, session, writer, unflushed, taken, stop))) break;
+                        if (!(open = await FlushAsync(feed, session, writer, unflushed, taken))) break;
                         bytes += unflushed;
                         unflushed = 0;
                     }
@@ -169,7 +169,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
                     unflushed += frame.Data.Length;
                     taken = frame.EndOffset;
                 }
-                if (!open || !await FlushAsync(feed, session, writer, unflushed, taken, stop)) break;
+                if (!open || !await FlushAsync(feed, session, writer, unflushed, taken)) break;
                 bytes += unflushed;
             }
         }

@@ -60,6 +60,20 @@ public class ListenerStreamTests
         }
     }
 
+    [Fact]
+    public async Task A_listener_whose_connection_stopped_taking_bytes_is_ended_by_a_drop_though_its_flush_never_completes()
+    {
+        var (endpoint, feed) = Mount();
+        Append(feed, 0);
+        var writer = new FlushRecorder { Stalled = true };
+        var session = new ListenerSession("live", "127.0.0.1:1", icyMetadata: false);
+        var stream = endpoint.StreamAsync(feed, session, writer, CancellationToken.None);
+        await Wait.UntilAsync(() => writer.Stalls == 1, Timeout, "the first flush");
+        Assert.False(stream.IsCompleted);
+        session.Drop(600_000);
+        Assert.True(await stream.WaitAsync(Timeout));
+    }
+
     private static (ListenerEndpoint, MountFeed) Mount()
     {
         var options = new EdgeOptions();
@@ -126,18 +140,29 @@ public class ListenerStreamTests
 
         public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
 
+        /// <summary>Flushes never complete (a peer that stopped reading) until <see cref="CancelPendingFlush"/>.</summary>
+        public bool Stalled { get; init; }
+
+        public int Stalls { get; private set; }
+
+        private TaskCompletionSource<FlushResult>? _stall;
+
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
         {
             lock (_flushes)
             {
                 _flushes.Add(_unflushed);
                 _unflushed = 0;
+                if (!Stalled) return ValueTask.FromResult(new FlushResult(false, false));
+                _stall = new TaskCompletionSource<FlushResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                Stalls++;
+                return new ValueTask<FlushResult>(_stall.Task);
             }
-            return ValueTask.FromResult(new FlushResult(false, false));
         }
 
         public override void CancelPendingFlush()
         {
+            lock (_flushes) _stall?.TrySetResult(new FlushResult(isCanceled: true, isCompleted: false));
         }
 
         public override void Complete(Exception? exception = null)

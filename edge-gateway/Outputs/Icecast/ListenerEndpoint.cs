@@ -154,6 +154,8 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
             while (!session.Ended)
             {
                 await ring.WaitForAsync(cursor.Index, session);
+                // Woken by its end: nothing more is written.
+                if (session.Ended) break;
                 long taken = session.TakenOffset, unflushed = 0;
                 bool open = true;
                 // The cursor holds the frames it has still to read; the queue limit (DropSlow) bounds how many.

@@ -29,7 +29,8 @@ public class RingWaiter : IValueTaskSource
     internal ValueTask Begin()
     {
         _core.Reset();
-        Volatile.Write(ref _waiting, 1);
+        // A full fence: the check of Ended below is not read before the wait shows.
+        Interlocked.Exchange(ref _waiting, 1);
         // Ended before the wait began: the End call's wake found nothing to wake.
         if (Ended) Wake();
         return new ValueTask(this, _core.Version);

@@ -13,7 +13,8 @@ namespace Davecast.Edge;
 /// <summary>
 /// Kestrel connection middleware that answers <c>GET /mount</c> for a playable mount itself, the way Icecast does:
 /// "HTTP/1.0 200 OK", Icecast's headers, then the raw audio with no chunked transfer encoding (which Icecast's own
-/// relay client and older players do not expect). Any other request is handed to ASP.NET Core untouched.
+/// relay client and older players do not expect). Any other request is handed to ASP.NET Core untouched. Every
+/// connection passes the <see cref="ConnectionGate"/> first.
 /// </summary>
 public sealed class IcecastConnectionHandler(
     ListenerEndpoint listeners, ListenerAuthHook auth, ConnectionGate gate, Microsoft.Extensions.Options.IOptions<EdgeOptions> options)
@@ -23,91 +24,99 @@ public sealed class IcecastConnectionHandler(
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        var input = connection.Transport.Input;
-        ReadOnlySequence<byte> buffer;
-        RequestHead? head;
-        long headLength;
-        using (var timeout = new CancellationTokenSource(options.Value.HeaderTimeout))
-        {
-            while (true)
-            {
-                ReadResult result;
-                try
-                {
-                    result = await input.ReadAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    gate.HeaderTimedOut(connection);
-                    return;
-                }
-                buffer = result.Buffer;
-                var status = RequestHeadParser.TryRead(buffer, out head, out headLength, out _);
-                if (status == HeadStatus.Complete) break;
-                if (status != HeadStatus.Incomplete || result.IsCompleted)
-                {
-                    // Too large, malformed or cut short: Kestrel's own parser answers it.
-                    input.AdvanceTo(buffer.Start);
-                    await next(connection);
-                    return;
-                }
-                input.AdvanceTo(buffer.Start, buffer.End);
-            }
-        }
-
-        if (!IsListen(head!, out var mount) || !listeners.TryGetPlayable(mount, out var feed))
-        {
-            // Leave every byte for Kestrel's own parser.
-            input.AdvanceTo(buffer.Start);
-            await next(connection);
-            return;
-        }
-        input.AdvanceTo(buffer.GetPosition(headLength));
-
-        var output = connection.Transport.Output;
-        bool icy = ListenerEndpoint.WantsIcyMetadata(head!.Header("Icy-MetaData"));
-        var session = listeners.TryAdmit(feed, connection.RemoteEndPoint?.ToString(), icy, out var refusal, head.Header("User-Agent"));
-        if (session is null)
-        {
-            await RefuseAsync(output, new ListenerRefusal(503, "Service Unavailable", refusal!, false));
-            return;
-        }
-        var login = ListenerLogin.From(head.Target, head.Header("Authorization"));
-        bool admitted = false;
+        if (!gate.TryOpen(connection, out var address)) return;
         try
         {
-            var verdict = await auth.AddAsync(session, login, connection.ConnectionClosed);
-            if (verdict != ListenerAuthVerdict.Admitted)
+            var input = connection.Transport.Input;
+            ReadOnlySequence<byte> buffer;
+            RequestHead? head;
+            long headLength;
+            using (var timeout = new CancellationTokenSource(options.Value.HeaderTimeout))
             {
-                await RefuseAsync(output, ListenerAuthHook.Refusal(verdict, feed.Mount, login));
+                while (true)
+                {
+                    ReadResult result;
+                    try
+                    {
+                        result = await input.ReadAsync(timeout.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        gate.HeaderTimedOut(connection);
+                        return;
+                    }
+                    buffer = result.Buffer;
+                    var status = RequestHeadParser.TryRead(buffer, out head, out headLength, out _);
+                    if (status == HeadStatus.Complete) break;
+                    if (status != HeadStatus.Incomplete || result.IsCompleted)
+                    {
+                        // Too large, malformed or cut short: Kestrel's own parser answers it.
+                        input.AdvanceTo(buffer.Start);
+                        await next(connection);
+                        return;
+                    }
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+            }
+
+            if (!IsListen(head!, out var mount) || !listeners.TryGetPlayable(mount, out var feed))
+            {
+                // Leave every byte for Kestrel's own parser.
+                input.AdvanceTo(buffer.Start);
+                await next(connection);
                 return;
             }
-            admitted = true;
-            // Keep the kernel's share of the listener's queue small, so that the queue limit sees a stalled listener.
-            if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket) socket.SendBufferSize = SocketSendBuffer;
-            var response = new StringBuilder("HTTP/1.0 200 OK\r\n");
-            response.Append($"Server: {IcecastHeaders.Server}\r\n");
-            response.Append($"Date: {DateTime.UtcNow:R}\r\n");
-            foreach (var (name, value) in IcecastHeaders.For(feed, feed.Parameters!.Value, icy ? options.Value.IcyMetaInt : 0))
-                response.Append($"{name}: {Clean(value)}\r\n");
-            response.Append("Connection: Close\r\n\r\n");
-            output.Write(Encoding.Latin1.GetBytes(response.ToString()));
-            await output.FlushAsync();
+            input.AdvanceTo(buffer.GetPosition(headLength));
 
-            // The listener leaving shows as the end of its input.
-            using var gone = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-            var watch = WatchForCloseAsync(input, gone);
-            bool dropped = await listeners.StreamAsync(feed, session, output, gone.Token);
-            gone.Cancel();
-            await watch;
-            // A dropped listener is not reading: what is still queued for it would never leave, so reset the connection.
-            if (dropped) connection.Abort(new ConnectionAbortedException("listener fell too far behind"));
-            else await output.CompleteAsync();
+            var output = connection.Transport.Output;
+            bool icy = ListenerEndpoint.WantsIcyMetadata(head!.Header("Icy-MetaData"));
+            var session = listeners.TryAdmit(feed, connection.RemoteEndPoint?.ToString(), icy, out var refusal, head.Header("User-Agent"));
+            if (session is null)
+            {
+                await RefuseAsync(output, new ListenerRefusal(503, "Service Unavailable", refusal!, false));
+                return;
+            }
+            var login = ListenerLogin.From(head.Target, head.Header("Authorization"));
+            bool admitted = false;
+            try
+            {
+                var verdict = await auth.AddAsync(session, login, connection.ConnectionClosed);
+                if (verdict != ListenerAuthVerdict.Admitted)
+                {
+                    await RefuseAsync(output, ListenerAuthHook.Refusal(verdict, feed.Mount, login));
+                    return;
+                }
+                admitted = true;
+                // Keep the kernel's share of the listener's queue small, so that the queue limit sees a stalled listener.
+                if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket) socket.SendBufferSize = SocketSendBuffer;
+                var response = new StringBuilder("HTTP/1.0 200 OK\r\n");
+                response.Append($"Server: {IcecastHeaders.Server}\r\n");
+                response.Append($"Date: {DateTime.UtcNow:R}\r\n");
+                foreach (var (name, value) in IcecastHeaders.For(feed, feed.Parameters!.Value, icy ? options.Value.IcyMetaInt : 0))
+                    response.Append($"{name}: {Clean(value)}\r\n");
+                response.Append("Connection: Close\r\n\r\n");
+                output.Write(Encoding.Latin1.GetBytes(response.ToString()));
+                await output.FlushAsync();
+
+                // The listener leaving shows as the end of its input, which closes its session.
+                var watch = WatchForCloseAsync(input, session);
+                // No token: an aborted connection ends its input too, and a registration per listener costs memory.
+                bool dropped = await listeners.StreamAsync(feed, session, output, CancellationToken.None);
+                input.CancelPendingRead();
+                await watch;
+                // A dropped listener is not reading: what is still queued for it would never leave, so reset the connection.
+                if (dropped) connection.Abort(new ConnectionAbortedException("listener fell too far behind"));
+                else await output.CompleteAsync();
+            }
+            finally
+            {
+                listeners.Release(feed, session);
+                if (admitted) auth.Removed(session, login);
+            }
         }
         finally
         {
-            listeners.Release(feed, session);
-            if (admitted) auth.Removed(session, login);
+            gate.Close(address);
         }
     }
 
@@ -126,21 +135,22 @@ public sealed class IcecastConnectionHandler(
         await output.CompleteAsync();
     }
 
-    private static async Task WatchForCloseAsync(PipeReader input, CancellationTokenSource gone)
+    // No token: a token per listener costs a registration; the stream's end stops the read with CancelPendingRead.
+    private static async Task WatchForCloseAsync(PipeReader input, ListenerSession session)
     {
         try
         {
-            while (!gone.IsCancellationRequested)
+            while (true)
             {
-                var r = await input.ReadAsync(gone.Token);
+                var r = await input.ReadAsync();
                 input.AdvanceTo(r.Buffer.End);
-                if (r.IsCompleted) break;
+                if (r.IsCompleted || r.IsCanceled) break;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
         {
         }
-        await gone.CancelAsync();
+        session.Close();
     }
 
     /// <summary>"GET /mount HTTP/1.x": the mount, percent-decoded, without query string.</summary>

@@ -185,7 +185,6 @@ root.SetAction(async (parse, ct) =>
     // Heads after the first on a kept-alive connection are Kestrel's to read: the same time limit applies.
     builder.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = edge.HeaderTimeout);
     builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(parse.GetValue(address)!), parse.GetValue(port), listen => listen
-        .Use(next => connection => listen.ApplicationServices.GetRequiredService<ConnectionGate>().OnConnectionAsync(connection, next))
         .Use(next => connection => listen.ApplicationServices.GetRequiredService<IcecastConnectionHandler>().OnConnectionAsync(connection, next))));
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
     // A request that does not bind gets a plain 400, never Development's exception page.

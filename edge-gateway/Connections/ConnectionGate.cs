@@ -8,7 +8,8 @@ using Microsoft.Extensions.Options;
 namespace Davecast.Edge.Connections;
 
 /// <summary>
-/// Kestrel connection middleware in front of every other on the edge's port: counts each connection, idle ones
+/// The edge port's connection limits, asked first by <see cref="IcecastConnectionHandler"/> (not a middleware of its
+/// own: a listener would hold one more async state machine for its whole life): counts each connection, idle ones
 /// included, from accept to close, and closes at once one over <see cref="EdgeOptions.MaxConnections"/> or
 /// <see cref="EdgeOptions.MaxConnectionsPerAddress"/> (<see cref="PortGate{TReason}"/>).
 /// </summary>
@@ -40,20 +41,17 @@ public sealed class ConnectionGate(IOptions<EdgeOptions> options, ILogger<Connec
         _ => "header_timeout",
     };
 
-    public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
+    /// <summary>
+    /// Counts a new connection in, or refuses it (the caller then closes it before reading a byte: a refused stranger
+    /// costs an accept and a close). A connection counted in must be given back with <see cref="Close"/>.
+    /// </summary>
+    public bool TryOpen(ConnectionContext connection, out IPAddress? address)
     {
-        var address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-        // Closed before a byte is read: a refused stranger costs an accept and a close.
-        if (!_gate.TryOpen(address, connection.RemoteEndPoint?.ToString() ?? "unknown")) return;
-        try
-        {
-            await next(connection);
-        }
-        finally
-        {
-            _gate.Close(address);
-        }
+        address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        return _gate.TryOpen(address, connection.RemoteEndPoint?.ToString() ?? "unknown");
     }
+
+    public void Close(IPAddress? address) => _gate.Close(address);
 
     /// <summary>A connection sent no whole request head within <see cref="EdgeOptions.HeaderTimeout"/> and is closed.</summary>
     public void HeaderTimedOut(ConnectionContext connection) =>

@@ -1,16 +1,18 @@
+using System.IO.Pipelines;
 using System.Net;
+using Davecast.Edge.Outputs.Icecast;
 
 namespace Davecast.Edge.Listeners;
 
 /// <summary>One connected listener: who it is (for <c>/admin/listclients</c>), where it is in the mount's stream, and how to drop it.</summary>
 /// <remarks>
-/// Its token source has no timer and is never disposed: the edge's queue check may drop a listener at the very
-/// moment it leaves, and cancelling must then still be harmless.
+/// Ending it (drop, kick, close) wakes its stream's wait and cancels a flush its connection is blocked in; the edge's
+/// queue check may drop a listener at the very moment it leaves, and ending it twice is harmless.
 /// </remarks>
-public sealed class ListenerSession(string mount, string? remote, bool icyMetadata, string? userAgent = null)
+public sealed class ListenerSession(string mount, string? remote, bool icyMetadata, string? userAgent = null) : RingWaiter
 {
     private static long _lastId;
-    private readonly CancellationTokenSource _drop = new();
+    private PipeWriter? _output;
     private int _kicked;
     // Until its stream starts (admitted, its hook and headers still on the way) nothing is queued for it: a queue check
     // then must not read the whole stream so far as its backlog.
@@ -43,23 +45,36 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
         set => Volatile.Write(ref _takenOffset, value);
     }
 
-    /// <summary>Cancelled when the listener is dropped for falling behind, kicked, or closed because its mount ended.</summary>
-    public CancellationToken Dropping => _drop.Token;
+    /// <summary>
+    /// The connection its stream writes to: ending the session cancels a flush blocked on it (a listener that stopped
+    /// reading), which no wake would end.
+    /// </summary>
+    public void Attach(PipeWriter output)
+    {
+        Interlocked.Exchange(ref _output, output);
+        if (Ended) output.CancelPendingFlush();
+    }
 
     /// <summary>The queue it had when dropped, or -1 if it was not dropped.</summary>
     public long DroppedWithQueue => Interlocked.Read(ref _droppedWithQueue);
 
     public void Drop(long queuedBytes)
     {
-        if (Interlocked.CompareExchange(ref _droppedWithQueue, queuedBytes, -1) == -1) _drop.Cancel();
+        if (Interlocked.CompareExchange(ref _droppedWithQueue, queuedBytes, -1) == -1) Stop();
     }
 
     /// <summary>Ends the listener's stream cleanly (what it was sent is delivered, then the connection closes).</summary>
-    public void Close() => _drop.Cancel();
+    public void Close() => Stop();
 
     /// <summary>Ends the listener's stream at an operator's request: its connection is closed, not reset.</summary>
     public void Kick()
     {
-        if (Interlocked.Exchange(ref _kicked, 1) == 0) _drop.Cancel();
+        if (Interlocked.Exchange(ref _kicked, 1) == 0) Stop();
+    }
+
+    private void Stop()
+    {
+        End();
+        Volatile.Read(ref _output)?.CancelPendingFlush();
     }
 }

@@ -113,12 +113,30 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         }
     }
 
+    // Sends what was written and moves the listener's taken position on; false once the connection is done.
+    private static async ValueTask<bool> FlushAsync(MountFeed feed, ListenerSession session, PipeWriter writer, long written, long taken)
+    {
+        feed.CountListenerBytes(written);
+        var flushed = await writer.FlushAsync();
+        session.TakenOffset = taken;
+        return !(flushed.IsCompleted || flushed.IsCanceled);
+    }
+
     /// <summary>Whether an <c>Icy-MetaData</c> request header asks for metadata blocks ("1", as players send it).</summary>
     public static bool WantsIcyMetadata(string? header) => header is not null && int.TryParse(header.Trim(), out int v) && v > 0;
 
     /// <summary>
-    /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves, or is dropped because its
-    /// queue passed the limit (see <see cref="MountListeners.DropSlow"/>). Returns true when it was dropped.
+    /// Audio written to a listener between flushes: one block of Kestrel's memory pool. A connection's output pipe
+    /// keeps, for its whole life, as many buffer segments as it ever held at once, so a 64 KiB burst flushed in one go
+    /// would leave 16 with every listener. Flushed before a frame would pass a block (each flush sent on the flushing
+    /// thread, which gives the block back), it holds one.
+    /// </summary>
+    public const int FlushBytes = 4096;
+
+    /// <summary>
+    /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves (<paramref name="ct"/>, or its
+    /// session is closed or kicked), or is dropped because its queue passed the limit (see <see cref="MountListeners.DropSlow"/>).
+    /// Returns true when it was dropped.
     /// </summary>
     public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, PipeWriter writer, CancellationToken ct)
     {
@@ -128,24 +146,33 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         var icy = new IcyInterleaver(session.IcyMetadata ? _options.IcyMetaInt : 0);
         LogListenerStarted(feed.Mount, session.Remote, session.IcyMetadata);
         long bytes = 0;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, session.Dropping);
+        // The session is what ends the stream; a connection known to end by a token closes it.
+        using var leaving = ct.UnsafeRegister(static s => ((ListenerSession)s!).Close(), session);
+        session.Attach(writer);
         try
         {
-            while (!stop.IsCancellationRequested)
+            while (!session.Ended)
             {
-                await ring.WaitForAsync(cursor.Index).WaitAsync(stop.Token);
-                long taken = session.TakenOffset, before = bytes;
+                await ring.WaitForAsync(cursor.Index, session);
+                // Woken by its end: nothing more is written.
+                if (session.Ended) break;
+                long taken = session.TakenOffset, unflushed = 0;
+                bool open = true;
                 // The cursor holds the frames it has still to read; the queue limit (DropSlow) bounds how many.
                 while (OutputRing.TryRead(ref cursor, out var frame))
                 {
+                    if (unflushed > 0 && unflushed + frame.Data.Length > FlushBytes)
+                    {
+                        if (!(open = await FlushAsync(feed, session, writer, unflushed, taken))) break;
+                        bytes += unflushed;
+                        unflushed = 0;
+                    }
                     icy.Write(writer, frame.Data.Span, frame.Title);
-                    bytes += frame.Data.Length;
+                    unflushed += frame.Data.Length;
                     taken = frame.EndOffset;
                 }
-                feed.CountListenerBytes(bytes - before);
-                var flushed = await writer.FlushAsync(stop.Token);
-                session.TakenOffset = taken;
-                if (flushed.IsCompleted || flushed.IsCanceled) break;
+                if (!open || !await FlushAsync(feed, session, writer, unflushed, taken)) break;
+                bytes += unflushed;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)

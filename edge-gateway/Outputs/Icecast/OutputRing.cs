@@ -27,11 +27,12 @@ public sealed class OutputRing
     private bool _reuseStopped;
     private readonly (long EndOffset, int Length, long TimestampMicros)[] _bitrate = new (long, int, long)[BitrateFrames];
     private readonly Lock _gate = new();
-    private TaskCompletionSource _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Readers waiting for the next publish, and the list the last publish woke (reused: no allocation per publish).
+    private List<RingWaiter> _waiters = [];
+    private List<RingWaiter> _woken = [];
     private OutputChunk _newest;
     private long _head;
     private long _bytesOut;
-    private bool _awaited;
 
     /// <param name="retain">Audio kept for listeners that start now: the burst they are given.</param>
     public OutputRing(BurstLimit retain)
@@ -135,30 +136,36 @@ public sealed class OutputRing
         }
     }
 
-    /// <summary>Wakes listeners waiting for frames; call after a run of appends.</summary>
+    /// <summary>Wakes listeners waiting for frames; call after a run of appends (from the writer).</summary>
     public void Publish()
     {
-        TaskCompletionSource old;
         lock (_gate)
         {
-            // Nobody waits (a mount without listeners): nothing to wake, and no new task to allocate.
-            if (!_awaited) return;
-            _awaited = false;
-            old = _more;
-            _more = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Nobody waits (a mount without listeners): nothing to wake.
+            if (_waiters.Count == 0) return;
+            (_waiters, _woken) = (_woken, _waiters);
         }
-        old.TrySetResult();
+        foreach (var waiter in _woken) waiter.Wake();
+        _woken.Clear();
     }
 
-    /// <summary>Completes once the frame at <paramref name="index"/> has been written.</summary>
-    public Task WaitForAsync(long index)
+    /// <summary>
+    /// Completes once the frame at <paramref name="index"/> has been written and published, or the waiter has ended.
+    /// It may complete early (a wake meant for an earlier wait): the reader then finds nothing new and waits again.
+    /// </summary>
+    public ValueTask WaitForAsync(long index, RingWaiter waiter)
     {
+        var wait = waiter.Begin();
         lock (_gate)
         {
-            if (_head > index) return Task.CompletedTask;
-            _awaited = true;
-            return _more.Task;
+            if (_head <= index)
+            {
+                _waiters.Add(waiter);
+                return wait;
+            }
         }
+        waiter.Wake();
+        return wait;
     }
 
     /// <summary>

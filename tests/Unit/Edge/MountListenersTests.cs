@@ -20,9 +20,9 @@ public class MountListenersTests
         listeners.DropSlow(2_600_000, 512 * 1024);
 
         Assert.Equal(-1, admitted.DroppedWithQueue);
-        Assert.False(admitted.Dropping.IsCancellationRequested);
+        Assert.False(admitted.Ended);
         Assert.Equal(2_599_000, behind.DroppedWithQueue);
-        Assert.True(behind.Dropping.IsCancellationRequested);
+        Assert.True(behind.Ended);
         Assert.Equal(-1, keeping.DroppedWithQueue);
     }
 }

@@ -73,13 +73,14 @@ public class MountOutputTests
         var output = new IcecastOutput(new BurstLimit(64 * 1024, long.MaxValue), interval);
         var ring = output.Ring;
 
-        var waiting = ring.WaitForAsync(0);
+        var waiter = new RingWaiter();
+        var waiting = ring.WaitForAsync(0, waiter);
         output.Write(Programme(0));
         Assert.False(waiting.IsCompleted);
         output.Flush(1, t0);
         Assert.True(waiting.IsCompleted);
 
-        waiting = ring.WaitForAsync(1);
+        waiting = ring.WaitForAsync(1, waiter);
         output.Write(Programme(1));
         output.Flush(1, t0 + 100 * tick);
         Assert.False(waiting.IsCompleted); // within the interval: held back
@@ -88,7 +89,7 @@ public class MountOutputTests
         output.Flush(0, t0 + 201 * tick); // the interval passed: what was held goes out, though nothing new came
         Assert.True(waiting.IsCompleted);
 
-        waiting = ring.WaitForAsync(2);
+        waiting = ring.WaitForAsync(2, waiter);
         output.Flush(0, t0 + 1000 * tick); // nothing written since: nobody is woken
         Assert.False(waiting.IsCompleted);
         Assert.Equal(2, ring.Head);

@@ -81,11 +81,12 @@ public class OutputRingTests
         var reader = ring.BurstStart(Bytes(0));
         const int frames = 200_000;
         long sum = 0, count = 0;
+        var waiter = new RingWaiter();
         var task = Task.Run(async () =>
         {
             while (count < frames)
             {
-                await ring.WaitForAsync(reader.Index);
+                await ring.WaitForAsync(reader.Index, waiter);
                 while (OutputRing.TryRead(ref reader, out var f))
                 {
                     Assert.Equal(f.Data.Length, f.Data.Span[0]);

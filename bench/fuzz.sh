@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one parser with AFL++ and SharpFuzz (bench/Davecast.Fuzz):
 #   bench/fuzz.sh list                      names the targets
-#   bench/fuzz.sh TARGET MINUTES [--resume] builds, instruments Davecast.Core, fuzzes TARGET for MINUTES under nice
+#   bench/fuzz.sh TARGET MINUTES [--resume] builds, instruments the parsers' assemblies, fuzzes TARGET for MINUTES under nice
 #   bench/fuzz.sh TARGET replay FILE...     runs inputs (e.g. a crash) through the uninstrumented target, once each
 # Findings: bench/results/fuzz/TARGET/ (afl's output: default/crashes, default/hangs, default/fuzzer_stats) and a
 # summary in bench/results/fuzz/TARGET.txt. --resume goes on from the corpus of the last run instead of the seeds.
@@ -43,10 +43,13 @@ fi
 build
 fuzz_dll list | awk '{print $1}' | grep -qx -- "$target" || { echo "bench/fuzz.sh: no target '$target'; bench/fuzz.sh list names them" >&2; exit 1; }
 
-# A fresh copy of the build, with the parsers' assembly instrumented for coverage.
+# A fresh copy of the build, with the assemblies holding the parsers instrumented for coverage: core, and the edge's
+# and the publisher's, whose request checks (listener logins, source credentials, station headers) the HTTP targets run.
 rm -rf "$instrumented"
 cp -r "$built" "$instrumented"
-"$tools/sharpfuzz" "$instrumented/Davecast.Core.dll" >&2
+for assembly in Davecast.Core davecast-edge davecast-publisher; do
+  "$tools/sharpfuzz" "$instrumented/$assembly.dll" >&2
+done
 
 out=bench/results/fuzz/$target
 seeds=bench/results/fuzz/$target-seeds

@@ -27,8 +27,9 @@ public sealed class BrowserPlayerTests(ITestOutputHelper output)
         var reports = new List<Report>();
         try
         {
-            await d.StartRelayAsync("relay-a");
+            var relay = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync("--icy-metaint", "4000");
+            await relay;
             d.StartPublisher("studio", "browser.mp3", Repo.Fixture("programme.mp3"), priority: 100, extra: ["--title", "Browser title one"]);
             await Wait.ForMountAsync(edge.Url("browser.mp3"), TimeSpan.FromSeconds(60));
 

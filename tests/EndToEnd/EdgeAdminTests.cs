@@ -23,9 +23,11 @@ public sealed class EdgeAdminTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            await d.StartRelayAsync("relay-a");
-            var production = await d.StartEdgeAsync();
+            var relay = d.StartRelayAsync("relay-a");
+            var starting = d.StartEdgeAsync();
             var development = await d.StartEdgeInAsync(new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Development", ["ASPNETCORE_ENVIRONMENT"] = "Development" });
+            var production = await starting;
+            await relay;
             d.StartPublisher("studio", "page.mp3", Repo.Fixture("programme.mp3"), priority: 100, extra: ["--title", "Page <title> & more – ü"]);
             d.StartPublisher("music", "page.aac", Repo.Fixture("programme.aac"), priority: 100);
             foreach (var edge in new[] { production, development })
@@ -86,9 +88,10 @@ public sealed class EdgeAdminTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            await d.StartRelayAsync("relay-a");
+            var relay = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync("--max-listeners-per-mount", "5", "--hostname", "radio.example", "--public-port", "8123",
                 "--location", "Test lab", "--admin-contact", "ops@example.org");
+            await relay;
             d.StartPublisher("studio", "talk.mp3", Repo.Fixture("programme.mp3"), priority: 100,
                 extra: ["--title", "Stats title – ü", "--name", "Stats FM", "--genre", "Talk", "--description", "All talk", "--url", "http://stats.example/"]);
             d.StartPublisher("music", "music.aac", Repo.Fixture("programme.aac"), priority: 100);

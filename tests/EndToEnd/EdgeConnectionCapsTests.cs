@@ -25,9 +25,10 @@ public sealed class EdgeConnectionCapsTests(ITestOutputHelper output)
         var strangers = new List<StrangerSocket>();
         try
         {
-            await d.StartRelayAsync("relay-a");
+            var relay = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync("--header-timeout", "1.5", "--max-connections", $"{MaxConnections}",
                 "--max-connections-per-address", $"{PerAddress}");
+            await relay;
             d.StartPublisher("studio", Mount, Repo.Fixture("programme.mp3"), priority: 100);
             await Wait.ForMountAsync(edge.Url(Mount), TimeSpan.FromSeconds(60));
             await using var listener = await IcyClient.ConnectAsync(edge.Port, Mount, icyMetadata: true);

@@ -26,9 +26,11 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
         try
         {
             await d.StartRelayAsync("relay-a");
-            await d.StartRelayAsync("relay-b");
-            var edge1 = await d.StartEdgeAsync("--icy-metaint", "4000");
-            var edge2 = await d.StartEdgeAsync("--icy-metaint", "4000");
+            var relayB = d.StartRelayAsync("relay-b");
+            var edges = Task.WhenAll(d.StartEdgeAsync("--icy-metaint", "4000"), d.StartEdgeAsync("--icy-metaint", "4000"));
+            await relayB;
+            var both = await edges;
+            var (edge1, edge2) = (both[0], both[1]);
             d.StartPublisher("studio", Mount, Repo.Fixture("programme.mp3"), priority: 100, extra: ["--title", "First title – ü", "--name", "Title FM"]);
             await Wait.ForMountAsync(edge1.Url(Mount), TimeSpan.FromSeconds(60));
             await Wait.ForMountAsync(edge2.Url(Mount), TimeSpan.FromSeconds(60));
@@ -84,8 +86,9 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            await d.StartRelayAsync("relay-a");
+            var relay = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync("--max-listeners", "2", "--max-listeners-per-mount", "1");
+            await relay;
             d.StartPublisher("studio", "a.mp3", Repo.Fixture("programme.mp3"), priority: 100);
             d.StartPublisher("music", "b.aac", Repo.Fixture("programme.aac"), priority: 100);
             d.StartPublisher("talk", "c.aac", Repo.Fixture("programme.aac"), priority: 100);
@@ -137,8 +140,9 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            await d.StartRelayAsync("relay-a");
+            var relay = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync("--listener-queue-bytes", "65536");
+            await relay;
             d.StartPublisher("studio", "slow.mp3", Repo.Fixture("programme.mp3"), priority: 100);
             await Wait.ForMountAsync(edge.Url("slow.mp3"), TimeSpan.FromSeconds(60));
 
@@ -176,8 +180,9 @@ public sealed class EdgeIcecastTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            await d.StartRelayAsync("relay-a");
+            var relay = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync();
+            await relay;
             int sourcePort = Ports.Free();
             d.StartPublisherWith("encoder", "source.mp3", 100, ["--listen-source", $"127.0.0.1:{sourcePort}", "--source-password", "push-secret"]);
             await FfmpegPush.WaitForServerAsync(sourcePort, TimeSpan.FromSeconds(30), "the publisher's source port");

@@ -20,8 +20,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         try
         {
             await d.StartRelayAsync("relay-a");
-            await d.StartRelayAsync("relay-b");
+            var relayB = d.StartRelayAsync("relay-b");
             var edge = await d.StartEdgeAsync();
+            await relayB;
             d.StartPublisher("studio", fixture, Repo.Fixture(fixture), priority: 100);
 
             await using var listener = new StreamRecorder();

@@ -40,12 +40,13 @@ public sealed class HlsTests(ITestOutputHelper output)
         try
         {
             await d.StartRelayAsync("relay-a");
-            await d.StartRelayAsync("relay-b");
+            var relayB = d.StartRelayAsync("relay-b");
             // 2 s segments: hls.js holds three, enough to ride out the kill of its edge.
             int segment = Long ? 6 : 2;
             string[] hls = ["--hls", "--hls-segment-seconds", $"{segment}", "--hls-window", "30"];
             var edge2 = await d.StartEdgeAsync(hls);
             var edge1 = await d.StartEdgeAsync([.. hls, "--hls-peer", $"http://127.0.0.1:{edge2.Port}"]);
+            await relayB;
             var startAt = Deployment.SecondsFromNow(3);
             var main = d.StartPublisherIn(null, "studio-main", Mount, Repo.Fixture("programme.aac"), 200, d.Relays, startAt, ["--title", "HLS title one"]);
             d.StartPublisherIn(null, "studio-backup", Mount, Repo.Fixture("programme.aac"), 100, d.Relays, startAt, ["--title", "HLS title one"]);

@@ -42,10 +42,15 @@ public sealed class ListenerAuthTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            await d.StartRelayAsync("relay-a");
-            var edge = await d.StartEdgeAsync("--hls", "--listener-auth-url", hook.Url("/auth"), "--listener-auth-url", "free.mp3=none", "--hostname", "radio.example");
-            var closed = await d.StartEdgeAsync("--listener-auth-url", $"locked.mp3={hook.Url("/stalled")}", "--listener-auth-timeout-ms", "500");
-            var open = await d.StartEdgeAsync("--listener-auth-url", $"http://127.0.0.1:{nothing}/auth", "--listener-auth-down", "open");
+            var relay = d.StartRelayAsync("relay-a");
+            var starting = new[]
+            {
+                d.StartEdgeAsync("--hls", "--listener-auth-url", hook.Url("/auth"), "--listener-auth-url", "free.mp3=none", "--hostname", "radio.example"),
+                d.StartEdgeAsync("--listener-auth-url", $"locked.mp3={hook.Url("/stalled")}", "--listener-auth-timeout-ms", "500"),
+                d.StartEdgeAsync("--listener-auth-url", $"http://127.0.0.1:{nothing}/auth", "--listener-auth-down", "open"),
+            };
+            await relay;
+            var (edge, closed, open) = (await starting[0], await starting[1], await starting[2]);
             d.StartPublisher("studio", "locked.mp3", Repo.Fixture("programme.mp3"), priority: 100);
             d.StartPublisher("music", "free.mp3", Repo.Fixture("programme.mp3"), priority: 100);
             foreach (var e in new[] { edge, closed, open })

@@ -25,8 +25,9 @@ public sealed class MountLifeTests(ITestOutputHelper output)
         try
         {
             await d.StartRelayAsync("relay-a");
-            await d.StartRelayAsync("relay-b");
+            var relayB = d.StartRelayAsync("relay-b");
             var edge = await d.StartEdgeAsync("--mount-timeout", "2");
+            await relayB;
             var startAt = Deployment.SecondsFromNow(3);
             var main = d.StartPublisherIn(null, "studio-main", Mount, Repo.Fixture("programme.mp3"), 200, d.Relays, startAt);
             var backup = d.StartPublisherIn(null, "studio-backup", Mount, Repo.Fixture("programme.mp3"), 100, d.Relays, startAt);
@@ -87,8 +88,9 @@ public sealed class MountLifeTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            await d.StartRelayAsync("relay-a");
+            var relay = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync("--mount-timeout", "1");
+            await relay;
             int sourcePort = Ports.Free();
             d.StartPublisherWith("encoder", Mount, 100, ["--listen-source", $"127.0.0.1:{sourcePort}", "--source-password", "push-secret"]);
             await FfmpegPush.WaitForServerAsync(sourcePort, TimeSpan.FromSeconds(30), "the publisher's source port");
@@ -161,8 +163,9 @@ public sealed class MountLifeTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            await d.StartRelayAsync("relay-a");
+            var relay = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync("--icy-metaint", "4000");
+            await relay;
             d.StartPublisher("studio", Mount, Repo.Fixture("programme.mp3"), priority: 100, extra: ["--title", "Probe title"]);
             await Wait.ForMountAsync(edge.Url(Mount), TimeSpan.FromSeconds(60));
 

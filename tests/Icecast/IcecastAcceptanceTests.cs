@@ -35,7 +35,7 @@ public sealed class IcecastEdgeFixture : IAsyncLifetime
         try
         {
             await Deployment.StartRelayAsync("relay-a");
-            await Deployment.StartRelayAsync("relay-b");
+            var relayB = Deployment.StartRelayAsync("relay-b");
             Edge = await Deployment.StartEdgeAsync(
                 "--relay-user", RelayUser, "--relay-password", RelayPassword,
                 "--admin-user", AdminUser, "--admin-password", AdminPassword,
@@ -43,6 +43,7 @@ public sealed class IcecastEdgeFixture : IAsyncLifetime
                 "--max-listeners", "50", "--max-listeners-per-mount", $"{MaxListenersPerMount}",
                 "--listener-queue-bytes", $"{ListenerQueueBytes}", "--burst-bytes", "65536",
                 "--hostname", "127.0.0.1");
+            await relayB;
         }
         catch (Exception e)
         {

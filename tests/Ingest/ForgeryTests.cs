@@ -26,8 +26,9 @@ public sealed class ForgeryTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            var relay = await d.StartRelayAsync("relay-a");
+            var starting = d.StartRelayAsync("relay-a");
             var edge = await d.StartEdgeAsync();
+            var relay = await starting;
             await using var proxy = new PathProxy("to-relay-a", relay.IngestPort) { CaptureLimit = 5000 };
             d.StartPublisherTo("studio", Mount, Repo.Fixture("programme.aac"), priority: 100, [proxy.Port]);
             await Wait.ForMountAsync(edge.Url(Mount), TimeSpan.FromSeconds(60));

@@ -30,11 +30,12 @@ public sealed class IngestCapsProcessTests(ITestOutputHelper output)
         var sockets = new List<Socket>();
         try
         {
-            var relay = await d.StartRelayAsync("relay-caps",
+            var starting = d.StartRelayAsync("relay-caps",
                 "--ingest-max-connections", $"{MaxConnections}", "--ingest-max-connections-per-address", $"{PerAddress}", "--ingest-auth-timeout", "1",
                 "--max-mounts-per-key", $"{MountsPerKey}", "--max-encoders-per-mount", $"{EncodersPerMount}", "--max-mounts", $"{MaxMounts}",
                 "--key", $"{d.KeyId}={d.Key}", "--key", $"{OtherKeyId}={otherKey}");
             var edge = await d.StartEdgeAsync();
+            var relay = await starting;
             d.StartPublisher("studio", Mount, Repo.Fixture("programme.aac"), priority: 100);
             await Wait.ForMountAsync(edge.Url(Mount), TimeSpan.FromSeconds(30));
             await using var listener = await IcyClient.ConnectAsync(edge.Port, Mount, icyMetadata: false);

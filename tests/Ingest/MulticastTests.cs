@@ -18,8 +18,9 @@ public sealed class MulticastTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
-            var relay = await d.StartRelayAsync("relay-m", "--multicast", group, "--multicast-interface", "127.0.0.1");
+            var starting = d.StartRelayAsync("relay-m", "--multicast", group, "--multicast-interface", "127.0.0.1");
             var edge = await d.StartEdgeAsync();
+            var relay = await starting;
             var publisher = d.StartPublisher("studio", mount, Repo.Fixture("programme.aac"), priority: 100, to: [],
                 "--multicast", group, "--multicast-interface", "127.0.0.1");
 

@@ -20,17 +20,19 @@ public sealed class RefusalProcessTests(ITestOutputHelper output)
         await using var d = new Deployment();
         try
         {
+            // ffmpeg encodes while the relay and the edge start: neither waits for the other.
             var at48k = Path.Combine(dir.FullName, "programme-48k.aac");
-            await EncodeAsync(Repo.Fixture("programme.aac"), at48k);
-
-            var relay = await d.StartRelayAsync("relay-r");
+            var encoding = EncodeAsync(Repo.Fixture("programme.aac"), at48k);
+            var starting = d.StartRelayAsync("relay-r");
             var edge = await d.StartEdgeAsync();
+            var relay = await starting;
             d.StartPublisher("main", mount, Repo.Fixture("programme.aac"), priority: 100);
             await Wait.ForMountAsync(edge.Url(mount), TimeSpan.FromSeconds(30));
             await using var listener = new StreamRecorder();
             await listener.StartAsync(edge.Url(mount));
 
             // A higher priority: were it not refused, it would be elected.
+            await encoding;
             var backup = d.StartPublisher("backup48", mount, at48k, priority: 200);
             await backup.WaitForOutputAsync($"refuses encoder backup48 on mount /{mount}: ", TimeSpan.FromSeconds(20));
             // Six seconds of refusals heard every second (the behaviour): one line in the log, the main encoder stays on the air.

@@ -28,8 +28,9 @@ public sealed class OperationsDeployment : IAsyncLifetime
             string[] credentials = ["--admin-user", AdminUser, "--admin-password", AdminPassword];
             // The Orleans Dashboard is opt-in: relay-a serves it, relay-b shows what a relay gives by default.
             await Deployment.StartRelayAsync("relay-a", [.. credentials, "--orleans-dashboard"]);
-            await Deployment.StartRelayAsync("relay-b", credentials);
+            var relayB = Deployment.StartRelayAsync("relay-b", credentials);
             Edge = await Deployment.StartEdgeAsync();
+            await relayB;
             foreach (var (mount, encoder) in Mounts) Deployment.StartPublisher(encoder, mount, Repo.Fixture(mount), priority: 100);
             foreach (var (mount, _) in Mounts) await Wait.ForMountAsync(Edge.Url(mount), TimeSpan.FromSeconds(60));
         }

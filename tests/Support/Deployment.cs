@@ -3,6 +3,10 @@ namespace Davecast.Tests.Support;
 /// <summary>
 /// Starts the real programs (relay silos, edge gateways, publishers) as separate processes on loopback ports,
 /// and kills whatever is left when disposed. Output of every process is kept for failure messages.
+/// Each Start method starts its program before it first waits: an edge started while the last relay still starts
+/// knows that relay's gateway and reaches it once it is up (it tries its site every second), so their start-ups
+/// overlap instead of adding up. Relays of localhost clustering start one after the other: a secondary that
+/// starts before the primary silo listens may fail to join.
 /// </summary>
 public sealed class Deployment : IAsyncDisposable
 {

@@ -16,7 +16,8 @@ public static class Wait
                 if (response.IsSuccessStatusCode) return response.Content.Headers.ContentType?.MediaType;
                 last = $"{(int)response.StatusCode}";
             }
-            catch (HttpRequestException e)
+            // A HEAD that times out (a starved machine) is one more "not yet", as a refused connection is.
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 last = e.Message;
             }

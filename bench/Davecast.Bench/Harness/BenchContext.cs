@@ -82,21 +82,29 @@ public sealed class BenchContext
 
 /// <summary>
 /// Loopback ports free on both TCP and UDP when asked (and never handed out twice by this process). The tests use it
-/// too.
+/// too. They lie below the kernel's ephemeral range: a program that connects to a port before its owner listens (a
+/// relay to the primary silo, an edge to a gateway, while they start together) can be given that very port as its
+/// source port, and then holds it ("address already in use" for the owner); a port outside the range cannot be.
 /// </summary>
 public static class Ports
 {
     private static readonly HashSet<int> Handed = [];
 
+    // Where the range starts (Linux's default 32768 when unreadable); the ports handed out lie in the 20,000 below it.
+    private static readonly int EphemeralLow = ReadEphemeralLow();
+
     public static int Free()
     {
-        for (int attempt = 0; attempt < 200; attempt++)
+        int low = Math.Max(1024, EphemeralLow - 20_000);
+        for (int attempt = 0; attempt < 500; attempt++)
         {
-            using var tcp = new TcpListener(IPAddress.Loopback, 0);
-            tcp.Start();
-            int port = ((IPEndPoint)tcp.LocalEndpoint).Port;
+            int port = Random.Shared.Next(low, EphemeralLow);
+            lock (Handed)
+                if (Handed.Contains(port)) continue;
             try
             {
+                using var tcp = new TcpListener(IPAddress.Loopback, port);
+                tcp.Start();
                 using var udp = new UdpClient(new IPEndPoint(IPAddress.Any, port));
             }
             catch (SocketException)
@@ -106,6 +114,19 @@ public static class Ports
             lock (Handed)
                 if (Handed.Add(port)) return port;
         }
-        throw new InvalidOperationException("no free port");
+        throw new InvalidOperationException($"no free port between {low} and {EphemeralLow}");
+    }
+
+    private static int ReadEphemeralLow()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return int.TryParse(range[0], out int low) && low > 2048 ? low : 32768;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return 32768;
+        }
     }
 }

@@ -30,7 +30,6 @@ public sealed class OutputRing
     // Readers waiting for the next publish, and the list the last publish woke (reused: no allocation per publish).
     private List<RingWaiter> _waiters = [];
     private List<RingWaiter> _woken = [];
-    private readonly Stack<WakeBatch> _batches = new();
     private OutputChunk _newest;
     private long _head;
     private long _bytesOut;
@@ -50,15 +49,6 @@ public sealed class OutputRing
 
     /// <summary>Index the next frame will get; frames are numbered from 0.</summary>
     public long Head => Volatile.Read(ref _head);
-
-    /// <summary>Readers waiting for the next publish.</summary>
-    public int Waiting
-    {
-        get
-        {
-            lock (_gate) return _waiters.Count;
-        }
-    }
 
     /// <summary>Bytes of every frame appended so far: the stream position just after the newest frame.</summary>
     public long BytesOut => Volatile.Read(ref _bytesOut);
@@ -146,7 +136,7 @@ public sealed class OutputRing
         }
     }
 
-    /// <summary>Wakes listeners waiting for frames, in batches on the thread pool; call after a run of appends (from the writer).</summary>
+    /// <summary>Wakes listeners waiting for frames; call after a run of appends (from the writer).</summary>
     public void Publish()
     {
         lock (_gate)
@@ -155,22 +145,8 @@ public sealed class OutputRing
             if (_waiters.Count == 0) return;
             (_waiters, _woken) = (_woken, _waiters);
         }
-        WakeBatch? batch = null;
-        foreach (var waiter in _woken)
-        {
-            batch ??= RentBatch();
-            batch.Add(waiter);
-            if (!batch.Full) continue;
-            ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
-            batch = null;
-        }
-        if (batch is not null) ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
+        foreach (var waiter in _woken) waiter.Wake();
         _woken.Clear();
-    }
-
-    private WakeBatch RentBatch()
-    {
-        lock (_batches) return _batches.TryPop(out var batch) ? batch : new WakeBatch(_batches);
     }
 
     /// <summary>

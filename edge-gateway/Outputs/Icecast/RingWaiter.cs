@@ -9,8 +9,7 @@ namespace Davecast.Edge.Outputs.Icecast;
 /// </summary>
 public class RingWaiter : IValueTaskSource
 {
-    // Continuations go to the thread pool (a batch's thread, or one of their own): the ring's writer does not run every
-    // listener's write itself.
+    // Continuations go to the thread pool: the ring's writer does not run every listener's write itself.
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private int _waiting;
     private int _ended;
@@ -37,18 +36,10 @@ public class RingWaiter : IValueTaskSource
         return new ValueTask(this, _core.Version);
     }
 
-    /// <summary>Completes the current wait, if any, its continuation queued to the thread pool; a wake with no wait outstanding does nothing.</summary>
-    internal void Wake() => Complete(inline: false);
-
-    /// <summary>Completes the current wait, if any, its continuation run on this thread (a <see cref="WakeBatch"/>'s).</summary>
-    internal void WakeHere() => Complete(inline: true);
-
-    private void Complete(bool inline)
+    /// <summary>Completes the current wait, if any; a wake with no wait outstanding does nothing.</summary>
+    internal void Wake()
     {
-        // Only the wake that ends the wait touches the core until the reader's next Begin.
-        if (Interlocked.CompareExchange(ref _waiting, 0, 1) != 1) return;
-        _core.RunContinuationsAsynchronously = !inline;
-        _core.SetResult(true);
+        if (Interlocked.CompareExchange(ref _waiting, 0, 1) == 1) _core.SetResult(true);
     }
 
     void IValueTaskSource.GetResult(short token) => _core.GetResult(token);

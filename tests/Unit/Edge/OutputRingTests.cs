@@ -110,10 +110,10 @@ public class OutputRingTests
     }
 
     [Fact]
-    public async Task A_publish_wakes_every_one_of_hundreds_of_waiting_readers_which_its_batches_run_in_turn()
+    public async Task A_publish_wakes_every_one_of_hundreds_of_waiting_readers()
     {
         var ring = new OutputRing(Bytes(1024));
-        const int readers = 200, frames = 300; // several batches of readers, woken many times over
+        const int readers = 200, frames = 300; // woken many times over
         var counts = new int[readers];
         // Every reader starts at the first frame.
         var starts = Enumerable.Range(0, readers).Select(_ => ring.BurstStart(Bytes(0))).ToArray();

@@ -87,21 +87,25 @@ public sealed class IcecastConnectionHandler(
                     return;
                 }
                 admitted = true;
-                // Keep the kernel's share of the listener's queue small, so that the queue limit sees a stalled listener.
-                if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket) socket.SendBufferSize = SocketSendBuffer;
+                // The listener's socket is written by its stream alone from here (Kestrel's output pipe carries nothing more),
+                // with a small kernel share of its queue, so that the queue limit sees a stalled listener.
+                ListenerOutput sink = connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket
+                    ? new SocketListenerOutput(socket, SocketSendBuffer)
+                    : new PipeListenerOutput(output);
                 var response = new StringBuilder("HTTP/1.0 200 OK\r\n");
                 response.Append($"Server: {IcecastHeaders.Server}\r\n");
                 response.Append($"Date: {DateTime.UtcNow:R}\r\n");
                 foreach (var (name, value) in IcecastHeaders.For(feed, feed.Parameters!.Value, icy ? options.Value.IcyMetaInt : 0))
                     response.Append($"{name}: {Clean(value)}\r\n");
                 response.Append("Connection: Close\r\n\r\n");
-                output.Write(Encoding.Latin1.GetBytes(response.ToString()));
-                await output.FlushAsync();
+                sink.Write(Encoding.Latin1.GetBytes(response.ToString()));
+                // What the socket does not take now goes first in the stream's next send.
+                await sink.SendAsync();
 
                 // The listener leaving shows as the end of its input, which closes its session.
                 var watch = WatchForCloseAsync(input, session);
                 // No token: an aborted connection ends its input too, and a registration per listener costs memory.
-                bool dropped = await listeners.StreamAsync(feed, session, output, CancellationToken.None);
+                bool dropped = await listeners.StreamAsync(feed, session, sink, CancellationToken.None);
                 input.CancelPendingRead();
                 await watch;
                 // A dropped listener is not reading: what is still queued for it would never leave, so reset the connection.

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net;
 using Davecast.Edge.Outputs.Icecast;
 
@@ -6,13 +5,13 @@ namespace Davecast.Edge.Listeners;
 
 /// <summary>One connected listener: who it is (for <c>/admin/listclients</c>), where it is in the mount's stream, and how to drop it.</summary>
 /// <remarks>
-/// Ending it (drop, kick, close) wakes its stream's wait and cancels a flush its connection is blocked in; the edge's
+/// Ending it (drop, kick, close) wakes its stream's wait and cancels a send its connection is blocked in; the edge's
 /// queue check may drop a listener at the very moment it leaves, and ending it twice is harmless.
 /// </remarks>
 public sealed class ListenerSession(string mount, string? remote, bool icyMetadata, string? userAgent = null) : RingWaiter
 {
     private static long _lastId;
-    private PipeWriter? _output;
+    private ListenerOutput? _output;
     private int _kicked;
     // Until its stream starts (admitted, its hook and headers still on the way) nothing is queued for it: a queue check
     // then must not read the whole stream so far as its backlog.
@@ -46,13 +45,13 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
     }
 
     /// <summary>
-    /// The connection its stream writes to: ending the session cancels a flush blocked on it (a listener that stopped
+    /// The connection its stream writes to: ending the session cancels a send blocked on it (a listener that stopped
     /// reading), which no wake would end.
     /// </summary>
-    public void Attach(PipeWriter output)
+    public void Attach(ListenerOutput output)
     {
         Interlocked.Exchange(ref _output, output);
-        if (Ended) output.CancelPendingFlush();
+        if (Ended) output.CancelSend();
     }
 
     /// <summary>The queue it had when dropped, or -1 if it was not dropped.</summary>
@@ -75,6 +74,6 @@ public sealed class ListenerSession(string mount, string? remote, bool icyMetada
     private void Stop()
     {
         End();
-        Volatile.Read(ref _output)?.CancelPendingFlush();
+        Volatile.Read(ref _output)?.CancelSend();
     }
 }

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Davecast.Edge.Listeners;
 using Microsoft.Extensions.Options;
 
@@ -104,7 +103,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
             }
             admitted = true;
             response.StatusCode = StatusCodes.Status200OK;
-            await StreamAsync(feed, session, response.BodyWriter, context.RequestAborted);
+            await StreamAsync(feed, session, new PipeListenerOutput(response.BodyWriter), context.RequestAborted);
         }
         finally
         {
@@ -113,13 +112,13 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         }
     }
 
-    // Sends what was written and moves the listener's taken position on; false once the connection is done.
-    private static async ValueTask<bool> FlushAsync(MountFeed feed, ListenerSession session, PipeWriter writer, long written, long taken)
+    // Sends what was written and, when all of it left, moves the listener's taken position on.
+    private static async ValueTask<ListenerSend> SendAsync(MountFeed feed, ListenerSession session, ListenerOutput output, long written, long taken)
     {
         feed.CountListenerBytes(written);
-        var flushed = await writer.FlushAsync();
-        session.TakenOffset = taken;
-        return !(flushed.IsCompleted || flushed.IsCanceled);
+        var sent = await output.SendAsync();
+        if (sent == ListenerSend.Sent) session.TakenOffset = taken;
+        return sent;
     }
 
     /// <summary>Whether an <c>Icy-MetaData</c> request header asks for metadata blocks ("1", as players send it).</summary>
@@ -134,11 +133,11 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
     public const int FlushBytes = 4096;
 
     /// <summary>
-    /// Writes the mount's frames to <paramref name="writer"/> until the listener leaves (<paramref name="ct"/>, or its
+    /// Writes the mount's frames to <paramref name="output"/> until the listener leaves (<paramref name="ct"/>, or its
     /// session is closed or kicked), or is dropped because its queue passed the limit (see <see cref="MountListeners.DropSlow"/>).
-    /// Returns true when it was dropped.
+    /// Returns true when it was dropped. What is already written to the output (the response's head) goes first.
     /// </summary>
-    public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, PipeWriter writer, CancellationToken ct)
+    public async Task<bool> StreamAsync(MountFeed feed, ListenerSession session, ListenerOutput output, CancellationToken ct)
     {
         var ring = feed.Output;
         var cursor = ring.BurstStart(_burst, feed.BurstFloor);
@@ -148,31 +147,45 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         long bytes = 0;
         // The session is what ends the stream; a connection known to end by a token closes it.
         using var leaving = ct.UnsafeRegister(static s => ((ListenerSession)s!).Close(), session);
-        session.Attach(writer);
+        session.Attach(output);
+        // Stream position the bytes held back by a blocked send reach.
+        long blockedAt = -1;
         try
         {
             while (!session.Ended)
             {
-                await ring.WaitForAsync(cursor.Index, session);
+                // A connection that did not take the last send is tried again at the next publish, not at once.
+                await ring.WaitForAsync(blockedAt >= 0 ? Math.Max(cursor.Index, ring.Head) : cursor.Index, session);
                 // Woken by its end: nothing more is written.
                 if (session.Ended) break;
+                var sent = ListenerSend.Sent;
+                if (output.HasUnsent)
+                {
+                    sent = await output.SendAsync();
+                    if (sent == ListenerSend.Closed) break;
+                    if (sent == ListenerSend.Blocked) continue;
+                    if (blockedAt >= 0) session.TakenOffset = blockedAt;
+                    blockedAt = -1;
+                }
                 long taken = session.TakenOffset, unflushed = 0;
-                bool open = true;
                 // The cursor holds the frames it has still to read; the queue limit (DropSlow) bounds how many.
                 while (OutputRing.TryRead(ref cursor, out var frame))
                 {
                     if (unflushed > 0 && unflushed + frame.Data.Length > FlushBytes)
                     {
-                        if (!(open = await FlushAsync(feed, session, writer, unflushed, taken))) break;
+                        if ((sent = await SendAsync(feed, session, output, unflushed, taken)) == ListenerSend.Closed) break;
                         bytes += unflushed;
                         unflushed = 0;
                     }
-                    icy.Write(writer, frame.Data.Span, frame.Title);
+                    // Even after a blocked send: the frame is read, so it waits with the rest.
+                    icy.Write(output, frame.Data.Span, frame.Title);
                     unflushed += frame.Data.Length;
                     taken = frame.EndOffset;
+                    if (sent == ListenerSend.Blocked) break;
                 }
-                if (!open || !await FlushAsync(feed, session, writer, unflushed, taken)) break;
+                if (sent == ListenerSend.Closed || (sent = await SendAsync(feed, session, output, unflushed, taken)) == ListenerSend.Closed) break;
                 bytes += unflushed;
+                blockedAt = sent == ListenerSend.Blocked ? taken : -1;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
@@ -181,6 +194,7 @@ public sealed partial class ListenerEndpoint(MountCatalog catalog, ListenerAuthH
         finally
         {
             OutputRing.Leave(ref cursor);
+            output.Release();
         }
         bool dropped = session.DroppedWithQueue >= 0;
         if (dropped)

@@ -110,6 +110,47 @@ public class OutputRingTests
     }
 
     [Fact]
+    public async Task A_publish_wakes_every_one_of_hundreds_of_waiting_readers()
+    {
+        var ring = new OutputRing(Bytes(1024));
+        const int readers = 200, frames = 300; // woken many times over
+        var counts = new int[readers];
+        // Every reader starts at the first frame.
+        var starts = Enumerable.Range(0, readers).Select(_ => ring.BurstStart(Bytes(0))).ToArray();
+        var tasks = Enumerable.Range(0, readers).Select(r => Task.Run(async () =>
+        {
+            var cursor = starts[r];
+            var waiter = new RingWaiter();
+            while (counts[r] < frames)
+            {
+                await ring.WaitForAsync(cursor.Index, waiter);
+                while (OutputRing.TryRead(ref cursor, out var f))
+                {
+                    Assert.Equal((byte)counts[r], f.Data.Span[0]);
+                    counts[r]++;
+                }
+            }
+            OutputRing.Leave(ref cursor);
+        })).ToArray();
+        var frame = new byte[100];
+        for (int i = 0; i < frames; i++)
+        {
+            frame[0] = (byte)i;
+            ring.Append(frame, i, 1000);
+            if (i % 10 == 9) ring.Publish();
+            if (i % 50 == 49) await Task.Yield();
+        }
+        // Readers that were between reads at a publish wait for the next one: publish until all are done.
+        await Wait.UntilAsync(() =>
+        {
+            ring.Publish();
+            return tasks.All(t => t.IsCompleted);
+        }, TimeSpan.FromSeconds(30), "every reader to read every frame");
+        await Task.WhenAll(tasks);
+        Assert.All(counts, c => Assert.Equal(frames, c));
+    }
+
+    [Fact]
     public void Once_its_burst_is_full_a_mount_without_listeners_allocates_nothing_per_frame()
     {
         var ring = new OutputRing(Bytes(64 * 1024));

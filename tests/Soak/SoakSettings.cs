@@ -8,7 +8,7 @@ namespace Davecast.Tests.Soak;
 /// </summary>
 public sealed record SoakSettings(TimeSpan Duration, int Seed, TimeSpan WarmUp, string? ReportPath, IReadOnlyList<string> Faults)
 {
-    /// <summary>The faults, in the order the soak numbers them (its random draw picks one of these).</summary>
+    /// <summary>The faults, in the order the soak numbers them (its <see cref="FaultDeck"/> deals their numbers).</summary>
     public static readonly string[] FaultKinds = ["relay", "encoder", "cut", "loss", "redis", "edge"];
 
     public static SoakSettings FromEnvironment()

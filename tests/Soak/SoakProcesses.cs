@@ -107,8 +107,7 @@ public sealed class SoakProcesses(TimeSpan warmUp)
         var drifts = new List<string>();
         void Check(string what, double a, double b)
         {
-            if (a <= 0 ? b > 0 : Math.Abs(b - a) / a > Tolerance)
-                drifts.Add(string.Create(CultureInfo.InvariantCulture, $"{what} {(a <= 0 ? "+inf" : $"{(b - a) / a:+0%;-0%}")}"));
+            if (a <= 0 ? b > 0 : Math.Abs(b - a) / a > Tolerance) drifts.Add($"{what} {Change(a, b)}");
         }
         Check("rss", first.RssKb, last.RssKb);
         Check("fds", first.Fds, last.Fds);
@@ -135,11 +134,14 @@ public sealed class SoakProcesses(TimeSpan warmUp)
             }
             var drifts = Drifts(a, b);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {e.Name} | {at} | {Mb(a.RssKb * 1024.0)} → {Mb(b.RssKb * 1024.0)} | {a.Fds} → {b.Fds} | {a.Threads} → {b.Threads} | "
-                + $"{(a.GcHeapBytes is null ? "-" : $"{Mb(a.GcHeapBytes)} → {Mb(b.GcHeapBytes)}")} | {(drifts.Count == 0 ? "yes" : "NO: " + string.Join(", ", drifts))} |"));
+                $"| {e.Name} | {at} | {Mb(a.RssKb * 1024.0)} → {Mb(b.RssKb * 1024.0)} ({Change(a.RssKb, b.RssKb)}) | {a.Fds} → {b.Fds} | {a.Threads} → {b.Threads} | "
+                + $"{(a.GcHeapBytes is { } h0 && b.GcHeapBytes is { } h1 ? $"{Mb(h0)} → {Mb(h1)} ({Change(h0, h1)})" : "-")} | {(drifts.Count == 0 ? "yes" : "NO: " + string.Join(", ", drifts))} |"));
         }
         return sb.ToString();
     }
+
+    private static string Change(double a, double b) =>
+        a <= 0 ? (b > 0 ? "+inf" : "0 %") : string.Create(CultureInfo.InvariantCulture, $"{(b - a) / a * 100:+0;-0;0} %");
 
     private static string Mb(double? bytes) => bytes is { } v ? (v / (1024 * 1024)).ToString("F1", CultureInfo.InvariantCulture) : "-";
 }

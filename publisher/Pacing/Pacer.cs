@@ -20,6 +20,7 @@ public sealed class Pacer(long sessionStartMicros, long startedAt)
     private int _sampleRate;
     private long _baseOffsetMicros;
     private long _samples;
+    private DeadlineWait? _wait;
 
     /// <summary>Real time counts from construction.</summary>
     public Pacer(long sessionStartMicros) : this(sessionStartMicros, Stopwatch.GetTimestamp())
@@ -78,12 +79,15 @@ public sealed class Pacer(long sessionStartMicros, long startedAt)
         return NextOffsetMicros + parameters.SamplesPerFrame * 1_000_000L / parameters.SampleRate + slackMicros <= ElapsedMicros;
     }
 
-    /// <summary>Waits until real time reaches <paramref name="offsetMicros"/>; returns at once if it has.</summary>
+    /// <summary>
+    /// Waits until real time reaches <paramref name="offsetMicros"/>; returns at once if it has. Allocates nothing once
+    /// the first wait has been made. One wait at a time: the previous one must have been awaited.
+    /// </summary>
     public ValueTask WaitUntilAsync(long offsetMicros, CancellationToken cancellationToken)
     {
         long wait = offsetMicros - ElapsedMicros;
         return wait <= 0
             ? ValueTask.CompletedTask
-            : new ValueTask(Task.Delay(TimeSpan.FromMicroseconds(wait), cancellationToken));
+            : (_wait ??= new DeadlineWait()).WaitAsync(TimeSpan.FromMicroseconds(wait), cancellationToken);
     }
 }

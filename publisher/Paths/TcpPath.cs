@@ -204,8 +204,11 @@ public sealed class TcpPath : IPacketPath
         int count = 0;
         try
         {
-            while (_carry is not null || await _queue.Reader.WaitToReadAsync(connection.Token))
+            // No token on the wait: the channel then reuses one waiter, where a cancellable wait allocates one per packet.
+            // A connection lost meanwhile is seen at the next packet (a heartbeat at the latest); stopping completes the queue.
+            while (_carry is not null || await _queue.Reader.WaitToReadAsync())
             {
+                connection.Token.ThrowIfCancellationRequested();
                 int length = Fill(out count);
                 if (length == 0) continue;
                 connection.CancelAfter(SendStall);

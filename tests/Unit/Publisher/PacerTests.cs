@@ -47,6 +47,41 @@ public sealed class PacerTests
     }
 
     [Fact]
+    public async Task Waiting_for_each_frame_allocates_nothing_once_the_first_wait_was_made()
+    {
+        var pacer = new Pacer(0);
+        using var session = new CancellationTokenSource();
+        // The first wait makes the timer and the token's registration node; the waits after it reuse them.
+        await pacer.WaitUntilAsync(pacer.ElapsedMicros + 1_000, session.Token);
+
+        long allocated = 0;
+        int waited = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            // Counted on the thread that starts the wait: a Task.Delay would allocate its promise, timer and node here.
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var wait = pacer.WaitUntilAsync(pacer.ElapsedMicros + 5_000, session.Token);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            if (!wait.IsCompleted) waited++;
+            await wait;
+        }
+
+        Assert.Equal(0, allocated);
+        Assert.True(waited > 0, "no wait was pending: nothing was measured");
+    }
+
+    [Fact]
+    public async Task A_wait_ends_with_OperationCanceledException_when_the_session_stops()
+    {
+        var pacer = new Pacer(0);
+        using var session = new CancellationTokenSource();
+        var wait = pacer.WaitUntilAsync(pacer.ElapsedMicros + 60_000_000, session.Token);
+        session.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+        Assert.True(pacer.WaitUntilAsync(pacer.ElapsedMicros + 60_000_000, session.Token).IsCanceled);
+    }
+
+    [Fact]
     public void A_deadline_already_past_does_not_wait()
     {
         var pacer = new Pacer(0);

@@ -6,8 +6,9 @@
 #                       per HLS listener; not in "all")
 #   bench/run.sh seed --seed-dir DIR [options]   (side by side with the original Davecast built in DIR; not in "all")
 #   bench/run.sh soak [--minutes N] [--seed S] [--warmup SECONDS] [--faults relay,encoder,cut,loss,redis,edge]
-#                      (the chaos soak: two sites, 20 mounts, a random fault every 30-90 s for N minutes, 30 by default;
-#                       --faults takes those kinds in turn instead; bench/results/soak-<time>.md; not in "all")
+#                      (the chaos soak: two sites, 20 mounts, a fault every 30-90 s for N minutes, 30 by default, dealt from
+#                       a seeded shuffled deck: every six faults meet every kind once; --faults takes those kinds in turn
+#                       instead; bench/results/soak-<time>.md; not in "all")
 # Results: bench/results/<row>.md and <row>.json (every figure), logs of every program under bench/results/logs/.
 # Each measured row first waits (up to 10 minutes) for a quiet machine: load average below 0.5.
 set -euo pipefail

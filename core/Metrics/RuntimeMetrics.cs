@@ -3,8 +3,8 @@ using System.Diagnostics.Metrics;
 namespace Davecast.Metrics;
 
 /// <summary>
-/// Instruments every program with a <c>/metrics</c> exports alike (meter <see cref="MeterName"/>): the managed heap,
-/// so that a soak can tell a leak from the resident set's noise. Read when Prometheus scrapes.
+/// Instruments every program with a <c>/metrics</c> exports alike (meter <see cref="MeterName"/>): the managed heap and
+/// the count of full collections, so that a soak can tell a leak from the resident set's noise. Read when Prometheus scrapes.
 /// </summary>
 public sealed class RuntimeMetrics
 {
@@ -15,5 +15,7 @@ public sealed class RuntimeMetrics
         var meter = meters.Create(MeterName);
         // Prometheus name davecast_gc_heap_bytes: the heap's size after the last collection, fragmentation included.
         meter.CreateObservableGauge("davecast.gc_heap", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Managed heap size after the last garbage collection");
+        // davecast_gc_full_collections_total: tells whether that last collection was a full one (a soak induces one, then reads the heap).
+        meter.CreateObservableCounter("davecast.gc_full_collections", () => (long)GC.CollectionCount(GC.MaxGeneration), "{collection}", "Full (oldest-generation) garbage collections since start");
     }
 }

@@ -10,8 +10,8 @@ namespace Davecast.Tests.Soak;
 /// The chaos soak of BENCHMARKS.md, run by <c>bench/run.sh soak [--minutes N]</c> (30 by default): two sites, each its
 /// own cluster (a relay, an edge following both sites, a Redis), 20 mounts of two encoders each (main and backup,
 /// one programme, the same --start-at) sending to both relays through a <see cref="PathProxy"/> per relay, and a
-/// listener per mount on each edge whose every frame is checked. After the warm-up, every 30-90 s (seeded) one random
-/// fault, one at a time. Listeners of an edge that was never stopped must miss nothing; every process's RSS, file
+/// listener per mount on each edge whose every frame is checked. After the warm-up, every 30-90 s (seeded, start to
+/// start) one fault at a time, dealt from a <see cref="FaultDeck"/>: every six faults meet every kind once. Listeners of an edge that was never stopped must miss nothing; every process's RSS, file
 /// descriptors, threads and managed heap are reported against their figures after warm-up. Trait Suite=bench keeps
 /// it out of the suite; bench/run.sh failover leaves it out too.
 /// </summary>
@@ -34,7 +34,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         public string? EdgeStopped { get; set; }
     }
 
-    private sealed record Fault(DateTime At, TimeSpan Offset, string What, string Outcome);
+    private sealed record Fault(DateTime At, TimeSpan Offset, string Kind, string What, string Outcome);
 
     [Fact]
     [Trait("Suite", "bench")]
@@ -50,6 +50,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
     private sealed class Run(SoakSettings settings, ITestOutputHelper output)
     {
         private readonly Random _random = new(settings.Seed);
+        private FaultDeck? _deck;
         private readonly List<Listener> _listeners = [];
         private readonly List<Fault> _faults = [];
         private readonly Dictionary<string, ChildProcess> _encoders = new(StringComparer.Ordinal);
@@ -110,9 +111,11 @@ public sealed class ChaosSoak(ITestOutputHelper output)
                 await _processes.SampleWarmedUpAsync();
                 if (DateTime.UtcNow >= next && end - DateTime.UtcNow > Tail + TimeSpan.FromSeconds(60))
                 {
+                    // From one fault's start to the next's (one at a time: at once if this one took longer).
+                    var began = DateTime.UtcNow;
                     await FaultAsync();
-                    next = DateTime.UtcNow + Interval();
-                    Log($"next fault at {Clock(next)}");
+                    next = began + Interval();
+                    Log($"next fault at {Clock(next < DateTime.UtcNow ? DateTime.UtcNow : next)}");
                 }
                 if (DateTime.UtcNow - lastProgress >= TimeSpan.FromSeconds(30))
                 {
@@ -135,9 +138,11 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private void StartEncoder(string mount, string encoder)
         {
             string id = $"{encoder}-{mount[4..6]}";
-            var p = D.StartPublisherTo(id, mount, ScenarioHost.Fixture, encoder == "main" ? 200 : 100, _proxies.Select(x => x.Port), _startAt);
+            int metricsPort = Ports.Free();
+            var p = D.StartPublisherTo(id, mount, ScenarioHost.Fixture, encoder == "main" ? 200 : 100, _proxies.Select(x => x.Port), _startAt,
+                "--metrics-listen", $"127.0.0.1:{metricsPort}");
             _encoders[$"{mount}/{id}"] = p;
-            _processes.Add(p.Name, () => p.Pid, null);
+            _processes.Add(p.Name, () => p.Pid, $"http://127.0.0.1:{metricsPort}/metrics");
         }
 
         /// <summary>An edge at <paramref name="site"/> following both sites.</summary>
@@ -170,9 +175,9 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         {
             var at = DateTime.UtcNow;
             var offset = at - _listening;
-            // Drawn, or the next of the list given (DAVECAST_SOAK_FAULTS): the draws stay the same either way.
-            int drawn = _random.Next(SoakSettings.FaultKinds.Length);
-            int kind = settings.Faults.Count == 0 ? drawn : Array.IndexOf(SoakSettings.FaultKinds, settings.Faults[_faults.Count % settings.Faults.Count]);
+            // Dealt from the deck, or the next of the list given (DAVECAST_SOAK_FAULTS): the draws stay the same either way.
+            int dealt = (_deck ??= new FaultDeck(SoakSettings.FaultKinds.Length, _random)).Next();
+            int kind = settings.Faults.Count == 0 ? dealt : Array.IndexOf(SoakSettings.FaultKinds, settings.Faults[_faults.Count % settings.Faults.Count]);
             string what = "", outcome = "";
             switch (kind)
             {
@@ -259,7 +264,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
                 }
             }
             Log($"fault done: {what}: {outcome}");
-            _faults.Add(new Fault(at, offset, what, outcome));
+            _faults.Add(new Fault(at, offset, SoakSettings.FaultKinds[kind], what, outcome));
         }
 
         private string ProcessName(Deployment.Edge edge)
@@ -300,6 +305,9 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             sb.AppendLine("|---|---:|---|---|");
             foreach (var f in _faults) sb.AppendLine(CultureInfo.InvariantCulture, $"| {Clock(f.At)} | {f.Offset.TotalSeconds:F0} s | {f.What} | {f.Outcome} |");
             sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"{_faults.Count} faults: {string.Join(", ", SoakSettings.FaultKinds.Select(k => $"{k} {_faults.Count(f => f.Kind == k)}"))}.");
+            sb.AppendLine();
             sb.AppendLine("## Listeners");
             sb.AppendLine();
             sb.AppendLine("Listeners of an edge never stopped while they listened must miss nothing (the pass/fail); those of a stopped edge are reported only.");
@@ -321,7 +329,8 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             sb.AppendLine("## Processes");
             sb.AppendLine();
             sb.AppendLine("First figures once a process has run for the warm-up (a process a fault restarted: from its own start); a process a fault killed or stopped is not compared. "
-                + "GC heap: davecast_gc_heap_bytes from /metrics (relays and edges; the publishers have no /metrics, Redis is not .NET).");
+                + "Each .NET process (relays, edges, publishers) is read just after a full blocking collection induced from outside (EventPipe, GCHeapCollect); "
+                + "GC heap: davecast_gc_heap_bytes from its /metrics, the heap that collection left (live objects and fragmentation). Redis is not .NET: RSS, fds and threads only.");
             sb.AppendLine();
             sb.Append(_processes.Table());
             sb.AppendLine();

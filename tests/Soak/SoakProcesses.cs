@@ -9,13 +9,16 @@ namespace Davecast.Tests.Soak;
 /// The soak's resource figures for every process (relays, edges, publishers, redis): RSS, open file descriptors,
 /// threads and, where the program exports it on /metrics, its managed heap (davecast_gc_heap_bytes). Each process is
 /// sampled once its warm-up is over (a process a fault restarted: from its own start) and at the end; each figure
-/// must stay within <see cref="Tolerance"/> of the first. A process a fault killed or stopped is left out of the
-/// comparison, with a note.
+/// must stay within <see cref="Tolerance"/> of the first. Just before each sample of a .NET process, a full collection
+/// is induced in it (<see cref="InducedCollection"/>), so that both samples read the heap and the resident set at the
+/// same point of its collection cycle, not wherever its last young collection left them. A process a fault killed or
+/// stopped is left out of the comparison, with a note.
 /// </summary>
 public sealed class SoakProcesses(TimeSpan warmUp)
 {
     public const double Tolerance = 0.10;
 
+    /// <summary>One sample; <paramref name="GcHeapBytes"/> is the heap after the induced full collection (null: not .NET, or it could not be induced).</summary>
     public sealed record Figures(long RssKb, int Fds, int Threads, double? GcHeapBytes);
 
     private sealed class Entry(string name, Func<int> pid, string? metricsUrl, DateTime started)
@@ -32,7 +35,7 @@ public sealed class SoakProcesses(TimeSpan warmUp)
 
     private readonly List<Entry> _entries = [];
 
-    /// <summary>A process to watch, from now; <paramref name="metricsUrl"/> is its /metrics (null: it has none).</summary>
+    /// <summary>A process to watch, from now; <paramref name="metricsUrl"/> is its /metrics (null: it has none, and is not .NET).</summary>
     public void Add(string name, Func<int> pid, string? metricsUrl)
     {
         lock (_entries) _entries.Add(new Entry(name, pid, metricsUrl, DateTime.UtcNow));
@@ -77,18 +80,22 @@ public sealed class SoakProcesses(TimeSpan warmUp)
     private static async Task<Figures?> ReadAsync(Entry e)
     {
         int pid = e.Pid();
-        if (ProcStat.Read(pid) is not { } stat || ProcStat.OpenFiles(pid) is not { } fds || ProcStat.Threads(pid) is not { } threads) return null;
         double? heap = null;
         if (e.MetricsUrl is { } url)
         {
             try
             {
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await InducedCollection.RunAsync(pid, limit.Token);
                 heap = (await PrometheusText.ScrapeAsync(url)).Sum("davecast_gc_heap_bytes");
             }
-            catch (Exception x) when (x is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
+            catch (Exception x) when (x is HttpRequestException or OperationCanceledException or InvalidOperationException or FormatException
+                                           or IOException or Microsoft.Diagnostics.NETCore.Client.DiagnosticsClientException)
             {
+                // Gone, or not answering: its heap is left out (a dash in the table) rather than read at another point of its cycle.
             }
         }
+        if (ProcStat.Read(pid) is not { } stat || ProcStat.OpenFiles(pid) is not { } fds || ProcStat.Threads(pid) is not { } threads) return null;
         return new Figures(stat.RssKb, fds, threads, heap);
     }
 
@@ -100,8 +107,7 @@ public sealed class SoakProcesses(TimeSpan warmUp)
         var drifts = new List<string>();
         void Check(string what, double a, double b)
         {
-            if (a <= 0 ? b > 0 : Math.Abs(b - a) / a > Tolerance)
-                drifts.Add(string.Create(CultureInfo.InvariantCulture, $"{what} {(a <= 0 ? "+inf" : $"{(b - a) / a:+0%;-0%}")}"));
+            if (a <= 0 ? b > 0 : Math.Abs(b - a) / a > Tolerance) drifts.Add($"{what} {Change(a, b)}");
         }
         Check("rss", first.RssKb, last.RssKb);
         Check("fds", first.Fds, last.Fds);
@@ -128,11 +134,14 @@ public sealed class SoakProcesses(TimeSpan warmUp)
             }
             var drifts = Drifts(a, b);
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {e.Name} | {at} | {Mb(a.RssKb * 1024.0)} → {Mb(b.RssKb * 1024.0)} | {a.Fds} → {b.Fds} | {a.Threads} → {b.Threads} | "
-                + $"{(a.GcHeapBytes is null ? "-" : $"{Mb(a.GcHeapBytes)} → {Mb(b.GcHeapBytes)}")} | {(drifts.Count == 0 ? "yes" : "NO: " + string.Join(", ", drifts))} |"));
+                $"| {e.Name} | {at} | {Mb(a.RssKb * 1024.0)} → {Mb(b.RssKb * 1024.0)} ({Change(a.RssKb, b.RssKb)}) | {a.Fds} → {b.Fds} | {a.Threads} → {b.Threads} | "
+                + $"{(a.GcHeapBytes is { } h0 && b.GcHeapBytes is { } h1 ? $"{Mb(h0)} → {Mb(h1)} ({Change(h0, h1)})" : "-")} | {(drifts.Count == 0 ? "yes" : "NO: " + string.Join(", ", drifts))} |"));
         }
         return sb.ToString();
     }
+
+    private static string Change(double a, double b) =>
+        a <= 0 ? (b > 0 ? "+inf" : "0 %") : string.Create(CultureInfo.InvariantCulture, $"{(b - a) / a * 100:+0;-0;0} %");
 
     private static string Mb(double? bytes) => bytes is { } v ? (v / (1024 * 1024)).ToString("F1", CultureInfo.InvariantCulture) : "-";
 }

@@ -8,7 +8,7 @@ namespace Davecast.Tests.Soak;
 /// </summary>
 public sealed record SoakSettings(TimeSpan Duration, int Seed, TimeSpan WarmUp, string? ReportPath, IReadOnlyList<string> Faults)
 {
-    /// <summary>The faults, in the order the soak numbers them (its random draw picks one of these).</summary>
+    /// <summary>The faults, in the order the soak numbers them (its <see cref="FaultDeck"/> deals their numbers).</summary>
     public static readonly string[] FaultKinds = ["relay", "encoder", "cut", "loss", "redis", "edge"];
 
     public static SoakSettings FromEnvironment()
@@ -16,8 +16,9 @@ public sealed record SoakSettings(TimeSpan Duration, int Seed, TimeSpan WarmUp, 
         double minutes = Number("DAVECAST_SOAK_MINUTES", 30, min: 1);
         var duration = TimeSpan.FromMinutes(minutes);
         int seed = (int)Number("DAVECAST_SOAK_SEED", Random.Shared.Next(1, int.MaxValue), min: 0);
-        // A tenth of the run, at most 2 minutes: a 5-minute check still has 4.5 minutes of figures after warm-up.
-        double warmUp = Number("DAVECAST_SOAK_WARMUP_SECONDS", Math.Min(120, duration.TotalSeconds / 10), min: 0);
+        // A tenth of the run, at most 3 minutes: the edges' resident set rises for about 3.5 minutes after the load begins,
+        // then stays flat (bench/README.md); a 6-minute check still has 5.4 minutes of figures after warm-up.
+        double warmUp = Number("DAVECAST_SOAK_WARMUP_SECONDS", Math.Min(180, duration.TotalSeconds / 10), min: 0);
         if (warmUp >= duration.TotalSeconds) throw new ArgumentException($"DAVECAST_SOAK_WARMUP_SECONDS ({warmUp}) must be shorter than the run ({minutes} minutes)");
         var report = Environment.GetEnvironmentVariable("DAVECAST_SOAK_REPORT");
         // A list of kinds to take in turn instead of drawing them: a short run then still meets every kind.

@@ -86,7 +86,7 @@ public sealed class SoakProcesses(TimeSpan warmUp)
             try
             {
                 using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await InducedCollection.RunAsync(pid, limit.Token);
+                await InducedCollection.RunAsync(pid, url, limit.Token);
                 heap = (await PrometheusText.ScrapeAsync(url)).Sum("davecast_gc_heap_bytes");
             }
             catch (Exception x) when (x is HttpRequestException or OperationCanceledException or InvalidOperationException or FormatException

@@ -6,8 +6,9 @@ namespace Davecast.Tests.Support;
 /// <summary>
 /// Makes another .NET process run a full blocking garbage collection now, from outside, as dotnet-gcdump does: an
 /// EventPipe session on the runtime's diagnostics port that enables the runtime provider's GCHeapCollect keyword. The
-/// runtime collects inside the enabling, on its diagnostics thread, which answers the session's stop only after it: when
-/// <see cref="RunAsync"/> returns, the collection is over.
+/// runtime may run that collection after it has answered the session (CI, 1 December: a publisher's count had not moved
+/// when the stop returned), so <see cref="RunAsync(int, string, CancellationToken)"/> waits until the process's own
+/// /metrics counts one more full collection (davecast_gc_full_collections_total).
 /// </summary>
 public static class InducedCollection
 {
@@ -16,8 +17,23 @@ public static class InducedCollection
     /// <summary>The keyword that asks the runtime for a full collection (GCHeapCollect).</summary>
     private const long GcHeapCollectKeyword = 0x800000;
 
-    /// <summary>Collects in process <paramref name="pid"/>; throws if it has no diagnostics port (not .NET, or gone).</summary>
-    public static async Task RunAsync(int pid, CancellationToken cancel = default)
+    /// <summary>
+    /// Collects in process <paramref name="pid"/> and returns once its /metrics at <paramref name="metricsUrl"/> counts the
+    /// collection; throws if it has no diagnostics port (not .NET, or gone), or on <paramref name="cancel"/>.
+    /// </summary>
+    public static async Task RunAsync(int pid, string metricsUrl, CancellationToken cancel)
+    {
+        double before = await FullCollectionsAsync(metricsUrl, cancel);
+        await RequestAsync(pid, cancel);
+        while (await FullCollectionsAsync(metricsUrl, cancel) <= before)
+            // Polls the process's own count: the condition itself, not a guess at how long the collection takes.
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancel);
+    }
+
+    private static async Task<double> FullCollectionsAsync(string metricsUrl, CancellationToken cancel) =>
+        (await PrometheusText.ScrapeAsync(metricsUrl, cancel)).Sum("davecast_gc_full_collections_total");
+
+    private static async Task RequestAsync(int pid, CancellationToken cancel)
     {
         var client = new DiagnosticsClient(pid);
         var provider = new EventPipeProvider(RuntimeProvider, EventLevel.Informational, GcHeapCollectKeyword);

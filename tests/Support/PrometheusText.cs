@@ -18,10 +18,10 @@ public sealed class PrometheusText
     public IReadOnlyList<Sample> Samples { get; }
 
     /// <summary>GETs <paramref name="url"/> (no credentials) and parses it.</summary>
-    public static async Task<PrometheusText> ScrapeAsync(string url)
+    public static async Task<PrometheusText> ScrapeAsync(string url, CancellationToken cancel = default)
     {
-        using var response = await Http.GetAsync(url);
-        var body = await response.Content.ReadAsStringAsync();
+        using var response = await Http.GetAsync(url, cancel);
+        var body = await response.Content.ReadAsStringAsync(cancel);
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{url}: {(int)response.StatusCode}\n{body}");
         return Parse(body);
     }

@@ -85,4 +85,10 @@ for trx in "$results/unit.trx" "$results/process.trx"; do
   failed=$((failed + ${f:-0}))
 done
 echo "$passed passed, $failed failed"
+# Name each failed test and the first line of its message last, where a log's tail shows them.
+for trx in "$results/unit.trx" "$results/process.trx"; do
+  [ -f "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/FAILED: \1/p' || true
+  awk '/<UnitTestResult [^>]*outcome="Failed"/ { f = 1 } f && /<Message>/ { sub(/.*<Message>/, "  message: "); print substr($0, 1, 400); f = 0 }' "$trx" || true
+done
 [ "$unit_status" -eq 0 ] && [ "$process_status" -eq 0 ]

@@ -32,7 +32,7 @@ public sealed class PublishSession
     // What a running session sends, for /metrics; set once its paths exist.
     private sealed record Sending(SendPosition Position, IReadOnlyList<IPacketPath> Paths, RefusalMonitor Refusals);
 
-    /// <param name="createPaths">Makes the paths, given the packets per second they will carry and where relays' replies go.</param>
+    /// <param name="createPaths">Makes the paths, given the most packets per second they will carry and where relays' replies go.</param>
     public PublishSession(
         PublisherOptions options, IFrameSource source, Func<double, IReplySink, IReadOnlyList<IPacketPath>> createPaths, ILoggerFactory loggerFactory)
     {
@@ -107,7 +107,8 @@ public sealed class PublishSession
         double framesPerSecond = (double)_announced.SampleRate / _announced.SamplesPerFrame;
         using var key = new PacketKey(Encoding.UTF8.GetBytes(_options.Key));
         var refusals = new RefusalMonitor((ulong)session, _options.Mount, _options.EncoderId, _options.KeyId, key, _logger);
-        var paths = _createPaths(framesPerSecond / _options.FramesPerPacket + 3, refusals);
+        // Packets per second at most: --max-datagram can hold a packet to fewer frames than --frames-per-packet, down to one.
+        var paths = _createPaths(framesPerSecond + 3, refusals);
         // One builder for the audio loop and the control loop: it is thread-safe.
         var builder = new PacketBuilder(_options.Mount, _options.EncoderId, _options.KeyId, key, (ulong)session);
         _sourceHeaders = _source.IcyHeaders;

@@ -39,10 +39,15 @@ public sealed class TcpPathAllocationTests
 
         // Warm-up: the JIT, the array pool, the socket's reusable send state.
         SendOneByOne(100);
-        // The send loop runs on pool threads: counted for the whole process, alone (AllocationCollection).
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        SendOneByOne(Packets);
-        long perPacket = (GC.GetTotalAllocatedBytes(precise: true) - before) / Packets;
+        // The send loop runs on pool threads: counted for the whole process, alone (AllocationCollection). What else the
+        // process does (a thread the pool adds on a loaded machine) only adds: the least of three rounds is the path's.
+        long perPacket = long.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            SendOneByOne(Packets);
+            perPacket = Math.Min(perPacket, (GC.GetTotalAllocatedBytes(precise: true) - before) / Packets);
+        }
 
         // A wait with a token allocated a channel waiter, about 100 B per packet; the slack is for the test host and runtime.
         Assert.True(perPacket < 48, $"{perPacket} B allocated per packet");

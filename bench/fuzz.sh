@@ -62,9 +62,13 @@ mkdir -p "$out"
 
 echo "bench/fuzz.sh: fuzzing $target for $minutes minutes (nice 19); findings in $out" >&2
 # dotnet is not instrumented itself (the target's assembly is), core dumps need not reach afl, and the
-# machine is shared: no CPU pinning, no frequency check. -t: an input taking over 5 s is a hang.
+# machine is shared: no CPU pinning, no frequency check. -t: an input taking over FUZZ_HANG_MS (5 s by default) is a
+# hang; on a loaded machine raise it, or a starved run ends the fuzzing (SharpFuzz's target does not fork: AFL's kill
+# of a hang takes its fork server with it).
+hang_ms=${FUZZ_HANG_MS:-5000}
+[[ "$hang_ms" =~ ^[0-9]+$ ]] && [ "$hang_ms" -ge 100 ] || { echo "bench/fuzz.sh: FUZZ_HANG_MS must be a whole number of milliseconds, at least 100, not '$hang_ms'" >&2; exit 1; }
 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
-  nice -n 19 afl-fuzz -i "$input" -o "$out" -t 5000 -m none -G 65536 -V $((minutes * 60)) \
+  nice -n 19 afl-fuzz -i "$input" -o "$out" -t "$hang_ms" -m none -G 65536 -V $((minutes * 60)) \
   -- dotnet "$instrumented/davecast-fuzz.dll" "$target" > "$out/afl.log" 2>&1 || {
     echo "bench/fuzz.sh: afl-fuzz failed; the end of its log ($out/afl.log):" >&2; tail -25 "$out/afl.log" >&2; exit 1; }
 

@@ -32,10 +32,10 @@ bench() { dotnet bench/Davecast.Bench/bin/Release/net10.0/davecast-bench.dll "$@
 
 failover() {
   # The failover scenarios print a table each (frames missing or repeated, longest stall); their figures are quoted.
-  # Tests kept out of the suite for its 15 minutes (trait Suite=bench) run here too.
+  # Tests kept out of the suite for its 15 minutes (trait Suite=bench) run here too, one at a time (the suite runs two side by side).
   local log=bench/results/scenarios.log
   dotnet test tests/Davecast.Tests.csproj -c Release --no-build --filter "(FullyQualifiedName~Scenarios|Suite=bench)&FullyQualifiedName!~ChaosSoak" \
-    --logger "console;verbosity=detailed" "$@" > "$log" 2>&1 || echo "bench/run.sh: some scenarios failed; see $log" >&2
+    --logger "console;verbosity=detailed" "$@" -- xUnit.ParallelizeTestCollections=false > "$log" 2>&1 || echo "bench/run.sh: some scenarios failed; see $log" >&2
   grep -E "^\s*(\||scenario|Passed|Failed|Total)" "$log" > bench/results/failover.md || true
   echo "failover scenarios: bench/results/failover.md (full output in $log)"
 }

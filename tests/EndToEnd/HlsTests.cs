@@ -16,7 +16,7 @@ namespace Davecast.Tests.EndToEnd;
 /// every playlist; hls.js in Chromium plays the multivariant playlist through all of that and the kill of its edge.
 /// The long run (two minutes of segments, a minute of hls.js) is <c>bench/run.sh hls</c>.
 /// </summary>
-[Collection("processes")]
+[Collection(FaultCollection.Name)]
 public sealed class HlsTests(ITestOutputHelper output)
 {
     private const string Mount = "hls.aac";

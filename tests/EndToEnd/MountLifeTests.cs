@@ -10,7 +10,7 @@ namespace Davecast.Tests.EndToEnd;
 /// (its listeners closed, new ones 404, as Icecast), a failover to a backup encoder never ends it, an edge that
 /// reaches no relay answers at once, and the request pair iOS players send.
 /// </summary>
-[Collection("processes")]
+[Collection(FaultCollection.Name)]
 public sealed class MountLifeTests(ITestOutputHelper output)
 {
     private const string Mount = "life.mp3";

@@ -10,7 +10,7 @@ namespace Davecast.Tests.Scenarios;
 /// (exactly when they are the same frames, within one frame's duration when the encoders are independent); a
 /// returning preferred encoder is live again after the hold time; every edge emits the same frames.
 /// </summary>
-[Collection("processes")]
+[Collection(FaultCollection.Name)]
 public sealed class EncoderScenarios(ITestOutputHelper output)
 {
     /// <summary>A common --start-at a few seconds ahead (the publishers' start-up is slow on two cores), or null if the publisher lacks it.</summary>

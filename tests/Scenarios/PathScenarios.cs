@@ -7,7 +7,7 @@ namespace Davecast.Tests.Scenarios;
 /// Promise 1 on the paths: the publisher reaches each relay through a <see cref="PathProxy"/> that can cut or lose
 /// UDP and TCP independently.
 /// </summary>
-[Collection("processes")]
+[Collection(FaultCollection.Name)]
 public sealed class PathScenarios(ITestOutputHelper output)
 {
     [Fact]

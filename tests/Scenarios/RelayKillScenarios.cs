@@ -8,7 +8,7 @@ namespace Davecast.Tests.Scenarios;
 /// cluster-wide grains), comes back under the same name and ports, and the other one dies. The listener hears every
 /// frame exactly once throughout.
 /// </summary>
-[Collection("processes")]
+[Collection(FaultCollection.Name)]
 public sealed class RelayKillScenarios(ITestOutputHelper output)
 {
     [Fact]

@@ -11,7 +11,7 @@ namespace Davecast.Tests.Scenarios;
 /// a site's Redis or the whole site dies: no listener may hear it. The split test runs in the suite; the others,
 /// which do not fit its 15 minutes, under <c>bench/run.sh failover</c> (trait Suite=bench).
 /// </summary>
-[Collection("processes")]
+[Collection(FaultCollection.Name)]
 public sealed class SiteScenarios(ITestOutputHelper output)
 {
     private const string Mount = ScenarioHost.Mount;

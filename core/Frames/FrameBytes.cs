@@ -8,13 +8,15 @@ namespace Davecast.Frames;
 /// once, and a frame costs its own length, not a slot sized for the largest frame. The newest <c>frames</c> frames
 /// are always readable: a frame that would write over one of them moves the writer to a bigger buffer first (a
 /// bitrate rising, silence turning into music), and the old buffer, written no more, stays readable while it holds
-/// one of them. The buffer is sized to the bytes those frames span and a sixteenth more, and shrinks when a pass round
-/// it holds over twice as many. A frame is found by its stream position alone (<see cref="Place"/> holds no reference),
-/// so the slots that keep places are plain data the GC does not trace. Not thread-safe.
+/// one of them. The first buffer is sized from the first frame and a sixty-fourth more, a bigger one to the bytes those
+/// frames span and a sixteenth more, and it shrinks when a pass round it holds over twice as many. A frame is found by
+/// its stream position alone (<see cref="Place"/> holds no reference), so the slots that keep places are plain data the
+/// GC does not trace. Not thread-safe.
 /// </summary>
 public sealed class FrameBytes
 {
-    private readonly long[] _starts;
+    // Where each of the newest frames starts, its stream position's low 32 bits: the newest frames span far less than 4 GiB.
+    private readonly uint[] _starts;
     private readonly List<Retired> _retired = [];
     private byte[] _buffer = [];
     private int _used;
@@ -25,7 +27,7 @@ public sealed class FrameBytes
 
     public FrameBytes(int frames)
     {
-        _starts = new long[Math.Max(frames, 1)];
+        _starts = new uint[Math.Max(frames, 1)];
     }
 
     /// <summary>
@@ -54,13 +56,15 @@ public sealed class FrameBytes
         // The oldest frame that must stay readable once this one is in (the frames-1 put before it), if it is in
         // this buffer: frames in a retired buffer are never written over.
         int frames = _starts.Length;
-        long oldest = _puts >= frames - 1 ? _starts[(_puts - (frames - 1)) % frames] : _starts[0];
-        if (Capacity == 0) MoveTo((long)frame.Length * frames * 17 / 16);
+        long oldest = Position(_puts >= frames - 1 ? _starts[(_puts - (frames - 1)) % frames] : _starts[0]);
+        // The first buffer: the first frame's length for each, and a sixty-fourth more, which a constant bitrate's frames
+        // (a padding byte apart) stay within; frames that outgrow it move the writer on with a sixteenth more.
+        if (Capacity == 0) MoveTo((long)frame.Length * frames * 65 / 64);
         else if (_position + frame.Length - Math.Max(oldest, _bufferStart) > Capacity) MoveTo((_position + frame.Length - oldest) * 17 / 16);
 
         var place = new Place(_position, frame.Length);
         frame.CopyTo(_buffer.AsSpan(_used));
-        _starts[_puts % frames] = _position;
+        _starts[_puts % frames] = (uint)_position;
         _used += frame.Length;
         _position += frame.Length;
         _framesThisPass++;
@@ -69,6 +73,9 @@ public sealed class FrameBytes
         while (_retired.Count > 0 && _retired[0].End <= oldest) _retired.RemoveAt(0);
         return place;
     }
+
+    // The full stream position of a recent frame's start from its low 32 bits.
+    private long Position(uint low) => _position - (uint)((uint)_position - low);
 
     /// <summary>The frame's bytes, unless the writer has since written over them.</summary>
     public bool TryRead(in Place place, out ReadOnlyMemory<byte> data)

@@ -12,14 +12,18 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity,
 {
     /// <summary>
     /// Bytes of a chunk: tens of frames of typical audio. A mount keeps its burst and up to a chunk and a half more, so
-    /// smaller chunks keep less (8 KiB: about 20 KiB a mount less than 16 KiB at an edge of 250 mounts).
+    /// smaller chunks keep less (4 KiB: about 6 KiB a mount less than 8 KiB, and a listener's flush is at most this
+    /// much anyway, <see cref="ListenerEndpoint.FlushBytes"/>).
     /// </summary>
-    public const int DefaultBytes = 8 * 1024;
+    public const int DefaultBytes = 4 * 1024;
 
     public const int MaxEntries = 256;
 
     private readonly byte[] _bytes = new byte[capacity];
     private Slot[] _slots = new Slot[Math.Clamp(entries, 1, MaxEntries)];
+    // Titles change rarely: each frame's is the first frame's until one differs, and only then is there one a frame.
+    private TitleInfo? _firstTitle;
+    private TitleInfo?[]? _titles;
     private int _used;
     private long _micros;
     private int _count;
@@ -53,6 +57,8 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity,
         _micros = 0;
         _count = 0;
         _next = null;
+        _firstTitle = null;
+        _titles = null;
     }
 
     public int Capacity => _bytes.Length;
@@ -75,8 +81,9 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity,
     {
         if (_count == _slots.Length || _used + frame.Length > _bytes.Length) return false;
         frame.CopyTo(_bytes.AsSpan(_used));
-        _slots[_count] = new Slot(_used, frame.Length, (int)Math.Min(durationMicros, int.MaxValue), title);
+        SetTitle(_count, title);
         _used += frame.Length;
+        _slots[_count] = new Slot(_used, (int)Math.Min(durationMicros, int.MaxValue));
         _micros += durationMicros;
         Volatile.Write(ref _count, _count + 1);
         return true;
@@ -87,12 +94,31 @@ public sealed class OutputChunk(long firstIndex, long startOffset, int capacity,
 
     public OutputFrame Read(int entry)
     {
-        var slot = _slots[entry];
-        return new OutputFrame(_bytes.AsMemory(slot.Offset, slot.Length), slot.Title, StartOffset + slot.Offset + slot.Length);
+        int start = Start(entry), end = _slots[entry].End;
+        // Titles are set before the count that makes the entry readable: an array seen missing means the first title.
+        var title = Volatile.Read(ref _titles) is { } titles ? titles[entry] : _firstTitle;
+        return new OutputFrame(_bytes.AsMemory(start, end - start), title, StartOffset + end);
     }
 
     /// <summary>Length and duration of the frame at <paramref name="entry"/>.</summary>
-    public (int Length, long DurationMicros) Size(int entry) => (_slots[entry].Length, _slots[entry].Duration);
+    public (int Length, long DurationMicros) Size(int entry) => (_slots[entry].End - Start(entry), _slots[entry].Duration);
 
-    private readonly record struct Slot(int Offset, int Length, int Duration, TitleInfo? Title);
+    // Frames lie one after another: each starts where the one before it ends.
+    private int Start(int entry) => entry == 0 ? 0 : _slots[entry - 1].End;
+
+    private void SetTitle(int entry, TitleInfo? title)
+    {
+        if (entry == 0) _firstTitle = title;
+        else if (_titles is { } titles) titles[entry] = title;
+        else if (!ReferenceEquals(title, _firstTitle))
+        {
+            var all = new TitleInfo?[_slots.Length];
+            all.AsSpan(0, entry).Fill(_firstTitle);
+            all[entry] = title;
+            Volatile.Write(ref _titles, all);
+        }
+    }
+
+    // 8 bytes a frame: where it ends in the chunk and its duration.
+    private readonly record struct Slot(int End, int Duration);
 }

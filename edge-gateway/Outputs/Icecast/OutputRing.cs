@@ -25,7 +25,8 @@ public sealed class OutputRing
     private readonly Queue<OutputChunk> _held = new();
     private readonly Stack<OutputChunk> _spares = new();
     private bool _reuseStopped;
-    private readonly (long EndOffset, int Length, long TimestampMicros)[] _bitrate = new (long, int, long)[BitrateFrames];
+    // Each of the newest frames' stream position and media time: 16 bytes a frame, the bytes between two positions.
+    private readonly (long StartOffset, long TimestampMicros)[] _bitrate = new (long, long)[BitrateFrames];
     private readonly Lock _gate = new();
     // Readers waiting for the next publish, and the list the last publish woke (reused: no allocation per publish).
     private List<RingWaiter> _waiters = [];
@@ -83,8 +84,8 @@ public sealed class OutputRing
                 _recent.Enqueue(next);
                 _held.Enqueue(next);
             }
+            _bitrate[_head % BitrateFrames] = (_bytesOut, timestampMicros);
             _bytesOut += frame.Length;
-            _bitrate[_head % BitrateFrames] = (_bytesOut, frame.Length, timestampMicros);
             Volatile.Write(ref _head, _head + 1);
             Title = title;
         }
@@ -248,7 +249,7 @@ public sealed class OutputRing
             if (count < 2) return 0;
             var newest = _bitrate[(_head - 1) % BitrateFrames];
             var oldest = _bitrate[(_head - count) % BitrateFrames];
-            long bytes = newest.EndOffset - oldest.EndOffset + oldest.Length;
+            long bytes = _bytesOut - oldest.StartOffset;
             long micros = newest.TimestampMicros - oldest.TimestampMicros + frameDurationMicros;
             return micros <= 0 ? 0 : (int)Math.Round(bytes * 8_000.0 / micros);
         }

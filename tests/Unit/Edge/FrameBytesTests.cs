@@ -91,6 +91,42 @@ public class FrameBytesTests
     }
 
     [Fact]
+    public void Constant_bitrate_frames_a_padding_byte_apart_stay_in_the_first_buffer_whichever_size_comes_first()
+    {
+        // 128 kbps MP3 at 44.1 kHz: frames of 418 bytes and now and then 417 (no padding byte); the first may be either.
+        foreach (int first in new[] { 417, 418 })
+        {
+            var bytes = new FrameBytes(512);
+            bytes.Put(new byte[first]);
+            int capacity = bytes.Capacity;
+            for (int i = 1; i < 20_000; i++) bytes.Put(new byte[i % 25 == 0 ? 417 : 418]);
+            Assert.Equal(capacity, bytes.Capacity);
+            Assert.Equal(0, bytes.RetiredBuffers);
+            Assert.InRange(capacity, 512 * 418, 512 * 418 * 33 / 32);
+        }
+    }
+
+    [Fact]
+    public void The_newest_frames_stay_readable_after_more_than_4_GiB_of_stream()
+    {
+        var bytes = new FrameBytes(8);
+        var frame = new byte[4000];
+        var places = new FrameBytes.Place[8];
+        for (int i = 0; i < 1_100_000; i++)
+        {
+            BitConverter.TryWriteBytes(frame, i);
+            places[i % 8] = bytes.Put(frame);
+        }
+        Assert.True(places[0].Position > uint.MaxValue);
+        for (int i = 1_100_000 - 8; i < 1_100_000; i++)
+        {
+            Assert.True(bytes.TryRead(places[i % 8], out var read), $"frame {i}");
+            Assert.Equal(i, BitConverter.ToInt32(read.Span));
+        }
+        Assert.InRange(bytes.Capacity, 8 * 4000, 8 * 4000 * 17 / 16);
+    }
+
+    [Fact]
     public void A_track_holds_the_bytes_of_at_least_the_splicers_reach_and_knows_older_frames_only_by_hash()
     {
         var track = new EncoderTrack("a", 1);

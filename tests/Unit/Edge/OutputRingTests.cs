@@ -164,6 +164,36 @@ public class OutputRingTests
     }
 
     [Fact]
+    public void Every_frame_is_read_with_its_own_title_when_titles_change_inside_chunks_and_chunks_are_written_again()
+    {
+        var ring = new OutputRing(Bytes(1000));
+        TitleInfo?[] titles = [null, new("one"), new("two"), null, new("three")];
+        // A title changes every 7 frames: at a chunk's first frame, inside chunks, back to none.
+        TitleInfo? TitleOf(int i) => titles[i / 7 % titles.Length];
+        var reader = ring.BurstStart(Bytes(0));
+        for (int i = 0; i < 5000; i++)
+        {
+            ring.Append(Frame(i), i, 1000, TitleOf(i));
+            if (i % 13 != 0) continue;
+            while (OutputRing.TryRead(ref reader, out var f))
+            {
+                int n = (int)reader.Index - 1;
+                Assert.Equal(Frame(n), f.Data.ToArray());
+                Assert.Same(TitleOf(n), f.Title);
+            }
+        }
+        OutputRing.Leave(ref reader);
+        // The chunks a late listener reads have been written many times over.
+        long chunks = ring.ChunksAllocated;
+        for (int i = 5000; i < 9000; i++) ring.Append(Frame(i), i, 1000, TitleOf(i));
+        Assert.Equal(chunks, ring.ChunksAllocated);
+        var late = ring.BurstStart(Bytes(1000));
+        while (OutputRing.TryRead(ref late, out var f)) Assert.Same(TitleOf((int)late.Index - 1), f.Title);
+        Assert.Equal(9000, late.Index);
+        Assert.Same(TitleOf(8999), ring.Title);
+    }
+
+    [Fact]
     public void A_listener_that_has_not_left_keeps_its_chunk_and_every_newer_one_from_being_written_again()
     {
         var ring = new OutputRing(Bytes(1000));

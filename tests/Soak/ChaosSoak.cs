@@ -108,7 +108,9 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             var lastProgress = DateTime.UtcNow;
             while (DateTime.UtcNow < end)
             {
+                _processes.CountThreads();
                 await _processes.SampleWarmedUpAsync();
+                await _processes.SampleSeriesAsync();
                 if (DateTime.UtcNow >= next && end - DateTime.UtcNow > Tail + TimeSpan.FromSeconds(60))
                 {
                     // From one fault's start to the next's (one at a time: at once if this one took longer).
@@ -133,7 +135,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private TimeSpan Interval() => TimeSpan.FromSeconds(_random.Next(30, 91));
 
         private void WatchRelay(Deployment.Relay r) =>
-            _processes.Add(r.Process.Name, () => r.Process.Pid, $"http://{r.Address}:{r.DashboardPort}/metrics");
+            _processes.Add(r.Process.Name, () => r.Process.Pid, $"http://{r.Address}:{r.DashboardPort}/metrics", series: true);
 
         private void StartEncoder(string mount, string encoder)
         {
@@ -149,7 +151,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private async Task<Deployment.Edge> StartEdgeAsync(Deployment.Site site)
         {
             var edge = await D.StartEdgeAsync($"edge-{site.Name}", site, _sites);
-            _processes.Add(ProcessName(edge), () => edge.Process.Pid, $"http://{edge.Address}:{edge.Port}/metrics");
+            _processes.Add(ProcessName(edge), () => edge.Process.Pid, $"http://{edge.Address}:{edge.Port}/metrics", series: true);
             var both = await ScenarioHost.PollAsync(async () => (await EdgeHealth.SitesFollowedAsync(edge)) is { Count: 2 }, TimeSpan.FromSeconds(90));
             Log($"{edge.Name} on {edge.Address}:{edge.Port} follows both sites: {(both is { } t ? $"after {t.TotalSeconds:F1} s" : "NOT within 90 s")}");
             return edge;
@@ -330,9 +332,16 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             sb.AppendLine();
             sb.AppendLine("First figures once a process has run for the warm-up (a process a fault restarted: from its own start); a process a fault killed or stopped is not compared. "
                 + "Each .NET process (relays, edges, publishers) is read just after a full blocking collection induced from outside (EventPipe, GCHeapCollect); "
-                + "GC heap: davecast_gc_heap_bytes from its /metrics, the heap that collection left (live objects and fragmentation). Redis is not .NET: RSS, fds and threads only.");
+                + "GC live heap (judged): davecast_gc_live_bytes from its /metrics, the objects that collection kept; with free space (reported): davecast_gc_heap_bytes, the heap it left, "
+                + "holes included (chiefly the large-object heap's, which is never compacted: they follow which large buffers came and went, and they count in RSS, which is judged). Redis is not .NET: RSS, fds and threads only.");
             sb.AppendLine();
             sb.Append(_processes.Table());
+            sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"Threads: the least count read every {SoakProcesses.ThreadBeat.TotalSeconds:F0} s over the {SoakProcesses.ThreadWindow.TotalSeconds:F0} s before the figures (the thread pool retires a worker 20 s after its burst; a thread that never ends is in every count). "
+                + $"Relays and edges were also read every {SoakProcesses.SeriesEvery.TotalMinutes:F0} minutes of load, each after an induced full collection:");
+            sb.AppendLine();
+            sb.Append(_processes.SeriesTable());
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture, $"Listeners: {(failures.Count == 0 ? "PASS" : $"FAIL ({failures.Count})")}. Resources within ±10 %: {(_processes.AllHeld ? "yes" : "NO (see the table)")}.");
             var text = sb.ToString();

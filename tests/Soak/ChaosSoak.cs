@@ -61,6 +61,8 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private PathProxy[] _proxies = [];
         private Deployment.Site[] _sites = [];
         private RedisServer[] _redis = [];
+        // Each site's Redis as the resource table names its current run (redis@a, then redis@a#2 once restarted...).
+        private string[] _redisNames = [];
         private DateTimeOffset? _startAt;
 
         public ScenarioHost Host { get; set; } = null!;
@@ -78,10 +80,11 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             Log($"soak: {settings.Duration.TotalMinutes:F0} minutes, seed {settings.Seed}, warm-up {settings.WarmUp.TotalSeconds:F0} s, {Mounts} mounts");
             _sites = [Host.SiteA!, Host.SiteB!];
             _redis = [Host.Redis, Host.RedisB!];
+            _redisNames = [.. _sites.Select(site => $"redis@{site.Name}")];
             for (int i = 0; i < 2; i++)
             {
                 var redis = _redis[i];
-                _processes.Add($"redis@{_sites[i].Name}", () => redis.Pid, null);
+                _processes.Add(_redisNames[i], () => redis.Pid, null);
             }
             var relays = await Task.WhenAll(D.StartRelayAsync("relay-a", _sites[0]), D.StartRelayAsync("relay-b", _sites[1]));
             foreach (var r in relays) WatchRelay(r);
@@ -103,13 +106,15 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             _processes.LoadBegins();
             var end = DateTime.UtcNow + settings.Duration;
             var warmedUp = DateTime.UtcNow + settings.WarmUp;
-            var next = warmedUp + Interval();
-            Log($"listening; the processes' first figures at {Clock(warmedUp)}, the first fault at {Clock(next)}, the end at {Clock(end)}");
+            // With --warmup-faults the faults begin with the load, and the warm-up lasts until one of each kind has passed too.
+            var next = (settings.WarmUpFaults ? DateTime.UtcNow : warmedUp) + Interval();
+            int cycle = settings.Faults.Count > 0 ? settings.Faults.Distinct().Count() : SoakSettings.FaultKinds.Length;
+            Log($"listening; the processes' first figures at {Clock(warmedUp)}{(settings.WarmUpFaults ? $" once {cycle} faults have passed, one of each kind" : "")}, the first fault at {Clock(next)}, the end at {Clock(end)}");
             var lastProgress = DateTime.UtcNow;
             while (DateTime.UtcNow < end)
             {
                 _processes.CountThreads();
-                await _processes.SampleWarmedUpAsync();
+                await _processes.SampleWarmedUpAsync(held: settings.WarmUpFaults && _faults.Select(f => f.Kind).Distinct().Count() < cycle);
                 await _processes.SampleSeriesAsync();
                 if (DateTime.UtcNow >= next && end - DateTime.UtcNow > Tail + TimeSpan.FromSeconds(60))
                 {
@@ -242,10 +247,12 @@ public sealed class ChaosSoak(ITestOutputHelper output)
                     what = $"{name} down for 30 s (kill -9, then restarted on its port and directory)";
                     Log($"FAULT {what}");
                     redis.Kill9();
-                    _processes.Exclude(name, $"kill -9 at {Clock(at)}");
+                    // The run it ends, whichever restart that is: a pid read later is the next run's.
+                    _processes.Exclude(_redisNames[i], $"kill -9 at {Clock(at)}");
                     await Task.Delay(TimeSpan.FromSeconds(30));
                     await redis.RestartAsync();
-                    _processes.Add($"{name}#{_faults.Count(f => f.What.StartsWith(name, StringComparison.Ordinal)) + 2}", () => redis.Pid, null);
+                    _redisNames[i] = $"{name}#{_faults.Count(f => f.What.StartsWith(name, StringComparison.Ordinal)) + 2}";
+                    _processes.Add(_redisNames[i], () => redis.Pid, null);
                     outcome = $"back at {Clock(DateTime.UtcNow)}; edges follow both sites again {await BothEdgesFollowBothAsync()}";
                     break;
                 }
@@ -296,7 +303,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             sb.AppendLine(CultureInfo.InvariantCulture, $"# Chaos soak, {Clock(_started)} to {Clock(DateTime.UtcNow)} UTC {_started:yyyy-MM-dd}");
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"{settings.Duration.TotalMinutes:F0} minutes, seed {settings.Seed} (--seed to replay the faults){(settings.Faults.Count > 0 ? $", faults in turn: {string.Join(", ", settings.Faults)}" : "")}, warm-up {settings.WarmUp.TotalSeconds:F0} s; "
+                $"{settings.Duration.TotalMinutes:F0} minutes, seed {settings.Seed} (--seed to replay the faults){(settings.Faults.Count > 0 ? $", faults in turn: {string.Join(", ", settings.Faults)}" : "")}, warm-up {settings.WarmUp.TotalSeconds:F0} s{(settings.WarmUpFaults ? " and one fault of each kind (faults from the start of the load)" : "")}; "
                 + $"two sites (a relay, an edge and a Redis each), {Mounts} mounts of two encoders, {_listeners.Count} listeners.");
             sb.AppendLine();
             sb.AppendLine("## Faults");

@@ -108,9 +108,10 @@ public sealed class SoakProcesses(TimeSpan warmUp)
             foreach (var e in _entries.Where(e => e.Name == name && e.Excluded is null)) e.Excluded = why;
     }
 
-    /// <summary>Takes the first figures of every process whose warm-up has just ended.</summary>
-    public async Task SampleWarmedUpAsync()
+    /// <summary>Takes the first figures of every process whose warm-up has just ended; none while <paramref name="held"/>.</summary>
+    public async Task SampleWarmedUpAsync(bool held = false)
     {
+        if (held) return;
         foreach (var e in Snapshot().Where(e => e.First is null && e.Excluded is null && DateTime.UtcNow - e.Started >= warmUp))
         {
             e.First = await ReadAsync(e);

@@ -97,7 +97,9 @@ public sealed class SoakProcesses(TimeSpan warmUp)
 
     private async Task ReadSeriesAsync()
     {
-        foreach (var e in Snapshot().Where(e => e.Series && e.Excluded is null && e.First is not null))
+        var now = DateTime.UtcNow - _loadBegan;
+        // Not again within half a beat of its first figures.
+        foreach (var e in Snapshot().Where(e => e.Series && e.Excluded is null && e.First is not null && now - e.Readings[^1].After >= SeriesEvery / 2))
             if (await ReadAsync(e) is { } figures) e.Readings.Add((DateTime.UtcNow - _loadBegan, figures));
     }
 

@@ -5,10 +5,11 @@
 #                       kill of its edge, the latency from frame sent to segment listed; then hls-fanout: edge CPU per ICY and
 #                       per HLS listener; not in "all")
 #   bench/run.sh seed --seed-dir DIR [options]   (side by side with the original Davecast built in DIR; not in "all")
-#   bench/run.sh soak [--minutes N] [--seed S] [--warmup SECONDS] [--faults relay,encoder,cut,loss,redis,edge]
+#   bench/run.sh soak [--minutes N] [--seed S] [--warmup SECONDS] [--warmup-faults] [--faults relay,encoder,cut,loss,redis,edge]
 #                      (the chaos soak: two sites, 20 mounts, a fault every 30-90 s for N minutes, 30 by default, dealt from
 #                       a seeded shuffled deck: every six faults meet every kind once; --faults takes those kinds in turn
-#                       instead; bench/results/soak-<time>.md; not in "all")
+#                       instead; --warmup-faults starts the faults with the load and holds the first figures until one of
+#                       each kind has passed; bench/results/soak-<time>.md; not in "all")
 # Results: bench/results/<row>.md and <row>.json (every figure), logs of every program under bench/results/logs/.
 # Each measured row first waits (up to 10 minutes) for a quiet machine: load average below 0.5.
 set -euo pipefail
@@ -17,7 +18,7 @@ row="${1:-}"
 shift || true
 case "$row" in
   original|scale|fanout|latency|failover|micro|seed|hls|soak|all) ;;
-  *) echo "usage: bench/run.sh original|scale|fanout|latency|failover|micro|hls|all [options], bench/run.sh seed --seed-dir DIR [options], or bench/run.sh soak [--minutes N] [--seed S] [--warmup SECONDS] [--faults LIST]" >&2; exit 1 ;;
+  *) echo "usage: bench/run.sh original|scale|fanout|latency|failover|micro|hls|all [options], bench/run.sh seed --seed-dir DIR [options], or bench/run.sh soak [--minutes N] [--seed S] [--warmup SECONDS] [--warmup-faults] [--faults LIST]" >&2; exit 1 ;;
 esac
 
 # Thousands of listener sockets (fan-out) and publisher connections (scale): as many files as allowed.
@@ -54,18 +55,19 @@ hls() {
 
 soak() {
   # tests/Soak/ChaosSoak.cs (trait Suite=bench, left out of failover above), for the minutes given; it needs root (network namespaces).
-  local minutes=30 seed="" warmup="" faults="" stamp
+  local minutes=30 seed="" warmup="" warmup_faults="" faults="" stamp
   while [ $# -gt 0 ]; do
     case "$1" in
       --faults)
         [ $# -ge 2 ] || { echo "bench/run.sh soak: --faults needs a list, e.g. relay,encoder,cut,loss,redis,edge" >&2; exit 1; }
         faults="$2"
         shift 2 ;;
+      --warmup-faults) warmup_faults=1; shift ;;
       --minutes|--seed|--warmup)
         [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+$ ]] || { echo "bench/run.sh soak: $1 needs a whole number" >&2; exit 1; }
         case "$1" in --minutes) minutes="$2" ;; --seed) seed="$2" ;; --warmup) warmup="$2" ;; esac
         shift 2 ;;
-      *) echo "bench/run.sh soak: unknown option $1 (--minutes N, --seed S, --warmup SECONDS, --faults LIST)" >&2; exit 1 ;;
+      *) echo "bench/run.sh soak: unknown option $1 (--minutes N, --seed S, --warmup SECONDS, --warmup-faults, --faults LIST)" >&2; exit 1 ;;
     esac
   done
   [ "$minutes" -ge 1 ] || { echo "bench/run.sh soak: --minutes must be at least 1" >&2; exit 1; }
@@ -73,7 +75,7 @@ soak() {
   stamp="$(date -u +%Y%m%dT%H%M%SZ)"
   local report="bench/results/soak-$stamp.md" log="bench/results/soak-$stamp.log"
   echo "chaos soak: $minutes minutes, seed $seed; report $report, full output $log"
-  DAVECAST_SOAK_MINUTES="$minutes" DAVECAST_SOAK_SEED="$seed" DAVECAST_SOAK_WARMUP_SECONDS="$warmup" DAVECAST_SOAK_FAULTS="$faults" DAVECAST_SOAK_REPORT="$PWD/$report" \
+  DAVECAST_SOAK_MINUTES="$minutes" DAVECAST_SOAK_SEED="$seed" DAVECAST_SOAK_WARMUP_SECONDS="$warmup" DAVECAST_SOAK_FAULTS="$faults" DAVECAST_SOAK_WARMUP_FAULTS="$warmup_faults" DAVECAST_SOAK_REPORT="$PWD/$report" \
     dotnet test tests/Davecast.Tests.csproj -c Release --no-build --filter "FullyQualifiedName~ChaosSoak" \
     --logger "console;verbosity=detailed" > "$log" 2>&1 || echo "bench/run.sh: the soak failed; see $log" >&2
   if [ -f "$report" ]; then cat "$report"; else echo "bench/run.sh: the soak wrote no report; see $log" >&2; exit 1; fi

@@ -61,6 +61,8 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private PathProxy[] _proxies = [];
         private Deployment.Site[] _sites = [];
         private RedisServer[] _redis = [];
+        // Each site's Redis as the resource table names its current run (redis@a, then redis@a#2 once restarted...).
+        private string[] _redisNames = [];
         private DateTimeOffset? _startAt;
 
         public ScenarioHost Host { get; set; } = null!;
@@ -78,10 +80,11 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             Log($"soak: {settings.Duration.TotalMinutes:F0} minutes, seed {settings.Seed}, warm-up {settings.WarmUp.TotalSeconds:F0} s, {Mounts} mounts");
             _sites = [Host.SiteA!, Host.SiteB!];
             _redis = [Host.Redis, Host.RedisB!];
+            _redisNames = [.. _sites.Select(site => $"redis@{site.Name}")];
             for (int i = 0; i < 2; i++)
             {
                 var redis = _redis[i];
-                _processes.Add($"redis@{_sites[i].Name}", () => redis.Pid, null);
+                _processes.Add(_redisNames[i], () => redis.Pid, null);
             }
             var relays = await Task.WhenAll(D.StartRelayAsync("relay-a", _sites[0]), D.StartRelayAsync("relay-b", _sites[1]));
             foreach (var r in relays) WatchRelay(r);
@@ -103,12 +106,16 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             _processes.LoadBegins();
             var end = DateTime.UtcNow + settings.Duration;
             var warmedUp = DateTime.UtcNow + settings.WarmUp;
-            var next = warmedUp + Interval();
-            Log($"listening; the processes' first figures at {Clock(warmedUp)}, the first fault at {Clock(next)}, the end at {Clock(end)}");
+            // With --warmup-faults the faults begin with the load, and the warm-up lasts until one of each kind has passed too.
+            var next = (settings.WarmUpFaults ? DateTime.UtcNow : warmedUp) + Interval();
+            int cycle = settings.Faults.Count > 0 ? settings.Faults.Distinct().Count() : SoakSettings.FaultKinds.Length;
+            Log($"listening; the processes' first figures at {Clock(warmedUp)}{(settings.WarmUpFaults ? $" once {cycle} faults have passed, one of each kind" : "")}, the first fault at {Clock(next)}, the end at {Clock(end)}");
             var lastProgress = DateTime.UtcNow;
             while (DateTime.UtcNow < end)
             {
-                await _processes.SampleWarmedUpAsync();
+                _processes.CountThreads();
+                await _processes.SampleWarmedUpAsync(held: settings.WarmUpFaults && _faults.Select(f => f.Kind).Distinct().Count() < cycle);
+                await _processes.SampleSeriesAsync();
                 if (DateTime.UtcNow >= next && end - DateTime.UtcNow > Tail + TimeSpan.FromSeconds(60))
                 {
                     // From one fault's start to the next's (one at a time: at once if this one took longer).
@@ -133,7 +140,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private TimeSpan Interval() => TimeSpan.FromSeconds(_random.Next(30, 91));
 
         private void WatchRelay(Deployment.Relay r) =>
-            _processes.Add(r.Process.Name, () => r.Process.Pid, $"http://{r.Address}:{r.DashboardPort}/metrics");
+            _processes.Add(r.Process.Name, () => r.Process.Pid, $"http://{r.Address}:{r.DashboardPort}/metrics", series: true);
 
         private void StartEncoder(string mount, string encoder)
         {
@@ -149,7 +156,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
         private async Task<Deployment.Edge> StartEdgeAsync(Deployment.Site site)
         {
             var edge = await D.StartEdgeAsync($"edge-{site.Name}", site, _sites);
-            _processes.Add(ProcessName(edge), () => edge.Process.Pid, $"http://{edge.Address}:{edge.Port}/metrics");
+            _processes.Add(ProcessName(edge), () => edge.Process.Pid, $"http://{edge.Address}:{edge.Port}/metrics", series: true);
             var both = await ScenarioHost.PollAsync(async () => (await EdgeHealth.SitesFollowedAsync(edge)) is { Count: 2 }, TimeSpan.FromSeconds(90));
             Log($"{edge.Name} on {edge.Address}:{edge.Port} follows both sites: {(both is { } t ? $"after {t.TotalSeconds:F1} s" : "NOT within 90 s")}");
             return edge;
@@ -240,10 +247,12 @@ public sealed class ChaosSoak(ITestOutputHelper output)
                     what = $"{name} down for 30 s (kill -9, then restarted on its port and directory)";
                     Log($"FAULT {what}");
                     redis.Kill9();
-                    _processes.Exclude(name, $"kill -9 at {Clock(at)}");
+                    // The run it ends, whichever restart that is: a pid read later is the next run's.
+                    _processes.Exclude(_redisNames[i], $"kill -9 at {Clock(at)}");
                     await Task.Delay(TimeSpan.FromSeconds(30));
                     await redis.RestartAsync();
-                    _processes.Add($"{name}#{_faults.Count(f => f.What.StartsWith(name, StringComparison.Ordinal)) + 2}", () => redis.Pid, null);
+                    _redisNames[i] = $"{name}#{_faults.Count(f => f.What.StartsWith(name, StringComparison.Ordinal)) + 2}";
+                    _processes.Add(_redisNames[i], () => redis.Pid, null);
                     outcome = $"back at {Clock(DateTime.UtcNow)}; edges follow both sites again {await BothEdgesFollowBothAsync()}";
                     break;
                 }
@@ -294,7 +303,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             sb.AppendLine(CultureInfo.InvariantCulture, $"# Chaos soak, {Clock(_started)} to {Clock(DateTime.UtcNow)} UTC {_started:yyyy-MM-dd}");
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"{settings.Duration.TotalMinutes:F0} minutes, seed {settings.Seed} (--seed to replay the faults){(settings.Faults.Count > 0 ? $", faults in turn: {string.Join(", ", settings.Faults)}" : "")}, warm-up {settings.WarmUp.TotalSeconds:F0} s; "
+                $"{settings.Duration.TotalMinutes:F0} minutes, seed {settings.Seed} (--seed to replay the faults){(settings.Faults.Count > 0 ? $", faults in turn: {string.Join(", ", settings.Faults)}" : "")}, warm-up {settings.WarmUp.TotalSeconds:F0} s{(settings.WarmUpFaults ? " and one fault of each kind (faults from the start of the load)" : "")}; "
                 + $"two sites (a relay, an edge and a Redis each), {Mounts} mounts of two encoders, {_listeners.Count} listeners.");
             sb.AppendLine();
             sb.AppendLine("## Faults");
@@ -330,9 +339,16 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             sb.AppendLine();
             sb.AppendLine("First figures once a process has run for the warm-up (a process a fault restarted: from its own start); a process a fault killed or stopped is not compared. "
                 + "Each .NET process (relays, edges, publishers) is read just after a full blocking collection induced from outside (EventPipe, GCHeapCollect); "
-                + "GC heap: davecast_gc_heap_bytes from its /metrics, the heap that collection left (live objects and fragmentation). Redis is not .NET: RSS, fds and threads only.");
+                + "GC live heap (judged): davecast_gc_live_bytes from its /metrics, the objects that collection kept; with free space (reported): davecast_gc_heap_bytes, the heap it left, "
+                + "holes included (chiefly the large-object heap's, which is never compacted: they follow which large buffers came and went, and they count in RSS, which is judged). Redis is not .NET: RSS, fds and threads only.");
             sb.AppendLine();
             sb.Append(_processes.Table());
+            sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"Threads: the least count read every {SoakProcesses.ThreadBeat.TotalSeconds:F0} s over the {SoakProcesses.ThreadWindow.TotalSeconds:F0} s before the figures (the thread pool retires a worker 20 s after its burst; a thread that never ends is in every count). "
+                + $"Relays and edges were also read every {SoakProcesses.SeriesEvery.TotalMinutes:F0} minutes of load, each after an induced full collection:");
+            sb.AppendLine();
+            sb.Append(_processes.SeriesTable());
             sb.AppendLine();
             sb.AppendLine(CultureInfo.InvariantCulture, $"Listeners: {(failures.Count == 0 ? "PASS" : $"FAIL ({failures.Count})")}. Resources within ±10 %: {(_processes.AllHeld ? "yes" : "NO (see the table)")}.");
             var text = sb.ToString();

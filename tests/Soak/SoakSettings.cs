@@ -6,7 +6,8 @@ namespace Davecast.Tests.Soak;
 /// The soak's knobs, from the environment bench/run.sh soak sets: its length, its seed, the processes' warm-up before
 /// their first figures, and where the report goes.
 /// </summary>
-public sealed record SoakSettings(TimeSpan Duration, int Seed, TimeSpan WarmUp, string? ReportPath, IReadOnlyList<string> Faults)
+/// <param name="WarmUpFaults">Faults begin with the load, and the warm-up lasts until one of each kind has passed as well.</param>
+public sealed record SoakSettings(TimeSpan Duration, int Seed, TimeSpan WarmUp, string? ReportPath, IReadOnlyList<string> Faults, bool WarmUpFaults)
 {
     /// <summary>The faults, in the order the soak numbers them (its <see cref="FaultDeck"/> deals their numbers).</summary>
     public static readonly string[] FaultKinds = ["relay", "encoder", "cut", "loss", "redis", "edge"];
@@ -25,7 +26,8 @@ public sealed record SoakSettings(TimeSpan Duration, int Seed, TimeSpan WarmUp, 
         var faults = (Environment.GetEnvironmentVariable("DAVECAST_SOAK_FAULTS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var f in faults)
             if (!FaultKinds.Contains(f)) throw new ArgumentException($"DAVECAST_SOAK_FAULTS: '{f}' is not a fault (one of {string.Join(", ", FaultKinds)})");
-        return new SoakSettings(duration, seed, TimeSpan.FromSeconds(warmUp), string.IsNullOrEmpty(report) ? null : report, faults);
+        bool warmUpFaults = Environment.GetEnvironmentVariable("DAVECAST_SOAK_WARMUP_FAULTS") is "1";
+        return new SoakSettings(duration, seed, TimeSpan.FromSeconds(warmUp), string.IsNullOrEmpty(report) ? null : report, faults, warmUpFaults);
     }
 
     private static double Number(string variable, double fallback, double min)

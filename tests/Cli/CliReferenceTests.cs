@@ -6,7 +6,7 @@ namespace Davecast.Tests.Cli;
 /// docs/reference/cli.md is what docs/reference/generate-cli.sh makes from the programs' --help: the test runs that
 /// script to a temporary file, so the page and the check are made the same way, and names the first stale line.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class CliReferenceTests
 {
     private const string Page = "docs/reference/cli.md";

@@ -4,7 +4,7 @@ using Davecast.Tests.Support;
 namespace Davecast.Tests.Cli;
 
 /// <summary>The example configuration in deploy/example names only options that exist, so an operator can copy it.</summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class DeployExampleTests
 {
     public static TheoryData<string, string, string> Examples()

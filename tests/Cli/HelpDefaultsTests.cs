@@ -7,7 +7,7 @@ namespace Davecast.Tests.Cli;
 /// Every option of every program's --help states its default once: in the bracket, or in its description, never both.
 /// (davecast-bench prints a usage text, where an option's default is its one example value.)
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed partial class HelpDefaultsTests
 {
     [Theory]

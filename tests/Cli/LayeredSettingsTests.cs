@@ -124,7 +124,7 @@ public sealed class LayeredSettingsTests : IDisposable
 }
 
 /// <summary>The programs themselves, as an operator starts them.</summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class ProductionSecretProcessTests
 {
     [Theory]

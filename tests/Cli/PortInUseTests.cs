@@ -8,7 +8,7 @@ namespace Davecast.Tests.Cli;
 /// Every port every program binds, taken by the test first: the program exits with 1 and one line on stderr that
 /// names the address, the port and the option that sets it, with no stack trace on either stream.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class PortInUseTests
 {
     public static TheoryData<string, string, ProtocolType> PortOptions => new()

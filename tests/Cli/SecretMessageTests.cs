@@ -7,7 +7,7 @@ namespace Davecast.Tests.Cli;
 /// from the command line, the environment or a settings file: the program stops naming the option, and the value
 /// is nowhere in what it prints.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class SecretMessageTests
 {
     private const string Secret = "longsecret";

@@ -12,7 +12,7 @@ namespace Davecast.Tests.EndToEnd;
 /// plays a mount with the npm package icecast-metadata-player, which fetches the stream with <c>Icy-MetaData: 1</c>
 /// and reads <c>icy-metaint</c>, so that CORS must allow the request header and expose the response headers.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class BrowserPlayerTests(ITestOutputHelper output)
 {
     private sealed record Report(string[] Titles, string[] Errors, string[] Warnings, double CurrentTime, string? State, string? Method, int? MetaInt);

@@ -9,7 +9,7 @@ namespace Davecast.Tests.EndToEnd;
 /// SIGKILL of relay-a (relay-b, in its own cluster, lives on; the demo says so and starts relay-a again), goes on when
 /// a part stops, and stops on SIGTERM. ./demo.sh failover walks through the failovers and prints the edge's counters.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class DemoScriptTests(ITestOutputHelper output)
 {
     // programme.aac: 44.1 kHz AAC, 1024 samples a frame, about 43 frames a second.

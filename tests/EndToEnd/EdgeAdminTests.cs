@@ -14,7 +14,7 @@ namespace Davecast.Tests.EndToEnd;
 /// exception page would show a stack), and Icecast's XML admin endpoints checked field by field against the real
 /// listeners and mounts.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class EdgeAdminTests(ITestOutputHelper output)
 {
     [Fact]

@@ -8,7 +8,7 @@ namespace Davecast.Tests.EndToEnd;
 /// strangers on other loopback addresses, while a listener keeps every frame; the refusals are counted in /metrics
 /// by reason, and a new listener is served once the flood is gone.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class EdgeConnectionCapsTests(ITestOutputHelper output)
 {
     private const string Mount = "caps.mp3";

@@ -11,7 +11,7 @@ namespace Davecast.Tests.EndToEnd;
 /// The edge as Icecast clients see it, with real processes: ICY titles set at the source and by an operator,
 /// HEAD and OPTIONS, admin credentials, and listener limits.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class EdgeIcecastTests(ITestOutputHelper output)
 {
     private const string Mount = "titles.mp3";

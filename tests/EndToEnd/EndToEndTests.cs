@@ -7,7 +7,7 @@ namespace Davecast.Tests.EndToEnd;
 /// The whole path as separate real processes: publisher -> two relay silos (UDP and TCP to each) -> edge -> an
 /// HTTP listener, checked frame by frame against the fixture.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class EndToEndTests(ITestOutputHelper output)
 {
     [Theory]

@@ -11,7 +11,7 @@ namespace Davecast.Tests.EndToEnd;
 /// Listener authentication by URL (<c>--listener-auth-url</c>), against a real HTTP hook started by the test: who is
 /// admitted and refused, what the hook is told when listeners arrive and leave, and both answers to a hook that is down.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class ListenerAuthTests(ITestOutputHelper output)
 {
     [Fact]

@@ -68,7 +68,7 @@ public sealed class IcecastEdgeFixture : IAsyncLifetime
 /// publisher as to an Icecast server, a publisher pulls an icecast2 mount, and the edge's status, stream list and
 /// listener limits are what Icecast clients expect.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class IcecastAcceptanceTests(IcecastEdgeFixture fixture, ITestOutputHelper output) : IClassFixture<IcecastEdgeFixture>
 {
     // Frames each test checks a listener heard (at 38 or 43 frames a second, on top of a start burst).

@@ -8,7 +8,7 @@ namespace Davecast.Tests.Icecast;
 /// the legacy SOURCE method), an <see cref="IcyClient"/> reads each mount back, frame by frame, with the title set
 /// through icecast2's admin interface.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class PeerHarnessTests(ITestOutputHelper output)
 {
     // Seconds of audio at 38 (MP3) or 43 (AAC) frames/s on top of icecast2's 64 KiB burst.

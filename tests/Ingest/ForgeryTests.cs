@@ -15,7 +15,7 @@ namespace Davecast.Tests.Ingest;
 /// captured authentic packets hit the relay at ten times the mount's packet rate. The listener hears every frame,
 /// and the relay's rejected-packet counters (from /metrics) equal what was sent, reason by reason.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class ForgeryTests(ITestOutputHelper output)
 {
     private const string Mount = "forged.aac";

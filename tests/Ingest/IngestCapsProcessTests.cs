@@ -15,7 +15,7 @@ namespace Davecast.Tests.Ingest;
 /// Each refusal is counted by reason, the relay keeps no more than the caps allow and its memory stays put, a refused
 /// encoder hears why, and the listener hears every frame.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class IngestCapsProcessTests(ITestOutputHelper output)
 {
     private const string Mount = "capped.aac";

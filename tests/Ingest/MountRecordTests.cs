@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace Davecast.Tests.Ingest;
 
 /// <summary>What a mount keeps in grain storage (Redis) survives a restart of the whole cluster.</summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class MountRecordTests(ITestOutputHelper output)
 {
     [Fact]

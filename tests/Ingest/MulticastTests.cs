@@ -7,7 +7,7 @@ namespace Davecast.Tests.Ingest;
 /// Real processes: a relay silo that joined a multicast group on loopback and is fed ONLY by multicast from a
 /// publisher (no --relay at all), an edge, and an HTTP listener checked frame by frame against the fixture.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class MulticastTests(ITestOutputHelper output)
 {
     [Fact]

@@ -9,7 +9,7 @@ namespace Davecast.Tests.Ingest;
 /// at 48000 Hz. The mount refuses it, the relay tells it (a signed Refused packet on its paths), both say so in
 /// their output, and the first encoder's frames still reach the edge complete.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class RefusalProcessTests(ITestOutputHelper output)
 {
     [Fact]

@@ -3,7 +3,7 @@ using Davecast.Tests.Support;
 namespace Davecast.Tests.Ingest;
 
 /// <summary>The relay's multicast options: a bad value stops it with a message naming the option.</summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class RelayOptionTests
 {
     [Theory]

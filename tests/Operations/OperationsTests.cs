@@ -16,7 +16,7 @@ namespace Davecast.Tests.Operations;
 /// Chromium behind the admin credentials, <c>/metrics</c> in Prometheus' text format agreeing with what a listener
 /// received, and <c>/healthz</c>.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class OperationsTests(OperationsDeployment ops, ITestOutputHelper output) : IClassFixture<OperationsDeployment>
 {
     private static readonly HttpClient Http = new(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.All }) { Timeout = TimeSpan.FromSeconds(10) };

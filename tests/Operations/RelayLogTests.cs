@@ -3,7 +3,7 @@ using Davecast.Tests.Support;
 namespace Davecast.Tests.Operations;
 
 /// <summary>A relay's log at start: workstation GC, chosen on purpose (ServerRuntime.props), draws no warning.</summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class RelayLogTests
 {
     [Fact]

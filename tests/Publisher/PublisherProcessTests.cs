@@ -4,7 +4,7 @@ using Davecast.Wire;
 namespace Davecast.Tests.Publisher;
 
 /// <summary>The built davecast-publisher as a real process: stdin as the source, and SIGTERM.</summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class PublisherProcessTests
 {
     [Fact]

@@ -186,7 +186,7 @@ public sealed class SourceListenerTests(ITestOutputHelper output)
 }
 
 /// <summary>Real ffmpeg pushing a fixture, unchanged (-c copy), to the publisher's source port.</summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class FfmpegSourceTests(ITestOutputHelper output)
 {
     private const double Seconds = 3;

@@ -11,7 +11,7 @@ namespace Davecast.Tests.Publisher;
 /// --source-max-pending), as a real process, while a source client streams: every frame still reaches the relay, and
 /// /metrics at --metrics-listen counts each cap's refusals.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed partial class SourcePortCapsTests(ITestOutputHelper output)
 {
     private const int MaxPending = 4;

@@ -10,7 +10,7 @@ namespace Davecast.Tests.Publisher;
 /// Files the publisher cannot read, made by ffmpeg: the publisher names their format and gives the ffmpeg command that
 /// converts them, and that command, run as printed, makes a file of frames.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed partial class UnsupportedInputTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("davecast-unsupported-").FullName;

@@ -15,7 +15,7 @@ namespace Davecast.Tests.Soak;
 /// descriptors, threads and managed heap are reported against their figures after warm-up. Trait Suite=bench keeps
 /// it out of the suite; bench/run.sh failover leaves it out too.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class ChaosSoak(ITestOutputHelper output)
 {
     private const int Mounts = 20;

@@ -7,7 +7,7 @@ namespace Davecast.Tests.Support;
 /// <see cref="InducedCollection"/> on a real process: a publisher streaming a file, whose /metrics counts its full
 /// collections. It allocates as it streams and has no reason of its own to collect fully within seconds.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class InducedCollectionTests(ITestOutputHelper output)
 {
     [Fact]

@@ -9,7 +9,7 @@ namespace Davecast.Tests.Support;
 /// programs run inside a site (a redis-server too, killed and restarted in place); nothing is left behind, not even by
 /// a run that crashed.
 /// </summary>
-[Collection("processes")]
+[Collection(ProcessCollection.Name)]
 public sealed class NetworkSitesTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);

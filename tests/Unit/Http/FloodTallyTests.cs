@@ -2,6 +2,7 @@ using Davecast.Cli;
 using Davecast.Http;
 using Davecast.Tests.Publisher;
 using Davecast.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace Davecast.Tests.Http;
@@ -61,7 +62,7 @@ public sealed class FloodTallyTests(ITestOutputHelper output)
     {
         var logging = new TestLogging(output);
         using var factory = logging.Factory();
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         using var refusals = new PortRefusals<Reason>("Test port", r => r == Reason.Full ? "over --max-test (3)" : "too slow", factory.CreateLogger("test"),
             TimeSpan.FromMilliseconds(300), clock);
 

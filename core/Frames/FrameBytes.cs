@@ -4,8 +4,8 @@ namespace Davecast.Frames;
 
 /// <summary>
 /// The bytes of an encoder's newest frames, copied one after another into a buffer reused in a circle: a relay's
-/// window and an edge's encoder track each hold one, so that the packet or relay batch a frame came in is garbage at
-/// once, and a frame costs its own length, not a slot sized for the largest frame. The newest <c>frames</c> frames
+/// window holds one, so that the packet a frame came in is garbage at once (an edge's track, which needs only the
+/// frames the splicer may still take, holds its bytes in pooled blocks instead: TrackBytes), and a frame costs its own length, not a slot sized for the largest frame. The newest <c>frames</c> frames
 /// are always readable: a frame that would write over one of them moves the writer to a bigger buffer first (a
 /// bitrate rising, silence turning into music), and the old buffer, written no more, stays readable while it holds
 /// one of them. The first buffer is sized from the first frame and a sixty-fourth more, a bigger one to the bytes those

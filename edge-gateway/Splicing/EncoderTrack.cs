@@ -7,21 +7,24 @@ public readonly record struct SpliceFrame(ReadOnlyMemory<byte> Data, long Timest
 
 /// <summary>
 /// Recent frames of one encoder session at an edge, by sequence number, with when each arrived and an index by
-/// content hash. Holds frames already played too, for aligning encoders: what is known of the last
-/// <c>capacity</c> frames, and the bytes (<see cref="FrameBytes"/>) of about the last
-/// <see cref="Splicer.MaxContentLag"/>, the furthest back the splicer may take a frame from. Not thread-safe.
+/// content hash. Knows frames already played too, for aligning encoders: their hashes and times for the last
+/// <c>capacity</c> frames. Holds the bytes (<see cref="TrackBytes"/>) only of the frames the splicer may still take
+/// (<see cref="ReleaseBefore"/>), never of more than the last <see cref="Splicer.MaxContentLag"/>, the furthest back
+/// the splicer may take a frame from. Not thread-safe.
 /// </summary>
 public sealed class EncoderTrack
 {
     private readonly Slot[] _slots;
     private readonly HashIndex _byHash;
-    private readonly FrameBytes _bytes = new(Splicer.MaxContentLag);
+    private readonly TrackBytes _bytes;
+    private long _releasedAtBlock = -1;
 
     /// <summary>Frames a track knows of: the splicer's reach, and its look-back from a playhead a few seconds behind.</summary>
     public const int DefaultCapacity = Splicer.MaxContentLag + 128;
 
-    public EncoderTrack(string name, ulong session, int capacity = DefaultCapacity)
+    public EncoderTrack(string name, ulong session, int capacity = DefaultCapacity, BlockPool? pool = null)
     {
+        _bytes = new TrackBytes(Splicer.MaxContentLag, pool ?? BlockPool.Shared);
         Name = name;
         Session = session;
         _slots = new Slot[Math.Clamp(capacity, 64, HashIndex.MaxSlots)];
@@ -42,7 +45,7 @@ public sealed class EncoderTrack
     public ulong Floor => Highest >= (ulong)_slots.Length ? Highest - (ulong)_slots.Length + 1 : 0;
 
     /// <summary>Bytes held for frames' contents.</summary>
-    public int BytesCapacity => _bytes.Capacity;
+    public long HeldBytes => _bytes.HeldBytes;
 
     /// <summary>Copies a frame in; false if this frame is already held or too old to hold.</summary>
     public bool Put(ulong sequence, in SpliceFrame frame, long now)
@@ -88,7 +91,47 @@ public sealed class EncoderTrack
         return false;
     }
 
+    /// <summary>Whether the frame's bytes are held: it can be played.</summary>
     public bool Has(ulong sequence) => TryGet(sequence, out _);
+
+    /// <summary>
+    /// What is known of the frame (its times and hash; no bytes) while the track knows it, played or not: what
+    /// aligning encoders and telling duplicates need.
+    /// </summary>
+    public bool TryGetInfo(ulong sequence, out SpliceFrame frame)
+    {
+        ref var slot = ref _slots[(int)(sequence % (ulong)_slots.Length)];
+        if (slot.Used && slot.Sequence == sequence)
+        {
+            frame = new SpliceFrame(default, slot.TimestampMicros, slot.DurationMicros, slot.Hash);
+            return true;
+        }
+        frame = default;
+        return false;
+    }
+
+    public bool Knows(ulong sequence) => TryGetInfo(sequence, out _);
+
+    /// <summary>Whether <see cref="ReleaseBefore"/> would look: a block was started since it last did.</summary>
+    public bool ReleaseDue => Any && _bytes.BlocksStarted != _releasedAtBlock;
+
+    /// <summary>
+    /// Lets go of the bytes of frames before <paramref name="sequence"/>, which the splicer will not take again. Looks
+    /// once per block written: frames can arrive out of order, so what is kept starts at the earliest-put frame from
+    /// <paramref name="sequence"/> on.
+    /// </summary>
+    public void ReleaseBefore(ulong sequence)
+    {
+        if (!ReleaseDue) return;
+        _releasedAtBlock = _bytes.BlocksStarted;
+        long keep = long.MaxValue;
+        for (ulong s = Math.Max(sequence, Floor); s <= Highest; s++)
+        {
+            ref var slot = ref _slots[(int)(s % (ulong)_slots.Length)];
+            if (slot.Used && slot.Sequence == s && slot.Place.Position < keep) keep = slot.Place.Position;
+        }
+        _bytes.ReleaseBefore(keep);
+    }
 
     /// <summary>Sequence of the frame with this content, if held.</summary>
     public bool TryFindHash(ulong hash, out ulong sequence)

@@ -77,7 +77,7 @@ public sealed class Splicer(SplicerTiming timing)
         }
         if (track == _current && sequence < _next)
         {
-            if (track.Has(sequence)) track.Put(sequence, frame, now); // counts the duplicate
+            if (track.Knows(sequence)) track.Put(sequence, frame, now); // counts the duplicate
             else Late++;
             return;
         }
@@ -95,6 +95,30 @@ public sealed class Splicer(SplicerTiming timing)
 
     /// <summary>Emits every frame that is due; returns how many.</summary>
     public int Pump(long now, Action<SpliceFrame, EncoderTrack, ulong> emit)
+    {
+        int emitted = PumpFrames(now, emit);
+        ReleasePlayed();
+        return emitted;
+    }
+
+    /// <summary>Frames before the aligned position a track's bytes are kept for, should the alignment move a little.</summary>
+    public const int ReleaseMargin = 16;
+
+    // Each track lets go of the bytes the splicer can no longer take: the one playing those before the next frame, every
+    // other those before the frame aligned with it (a substitute or a switch starts there), less a margin. A track
+    // that cannot be aligned keeps its newest frames' bytes (MaxContentLag).
+    private void ReleasePlayed()
+    {
+        if (_current is not { } current) return;
+        current.ReleaseBefore(_next);
+        foreach (var track in _tracks.Values)
+        {
+            if (track == current || !track.ReleaseDue) continue;
+            if (TryAlign(current, _next, track, out ulong m)) track.ReleaseBefore(m > ReleaseMargin ? m - ReleaseMargin : 0);
+        }
+    }
+
+    private int PumpFrames(long now, Action<SpliceFrame, EncoderTrack, ulong> emit)
     {
         int emitted = 0;
         if (_current is null && !TryStart(now)) return 0;
@@ -279,7 +303,7 @@ public sealed class Splicer(SplicerTiming timing)
                     k = n + (ulong)i;
                     if (k > from.Highest) break;
                 }
-                if (!from.TryGet(k, out var f) || !to.TryFindHash(f.Hash, out ulong mk)) continue;
+                if (!from.TryGetInfo(k, out var f) || !to.TryFindHash(f.Hash, out ulong mk)) continue;
                 if (!Confirmed(from, k, to, mk)) continue;
                 long offset = (long)mk - (long)k;
                 long result = (long)n + offset;
@@ -302,7 +326,7 @@ public sealed class Splicer(SplicerTiming timing)
             if (d == 0) continue;
             long fk = (long)k + d, tk = (long)mk + d;
             if (fk < 0 || tk < 0) continue;
-            if (!from.TryGet((ulong)fk, out var a) || !to.TryGet((ulong)tk, out var b)) continue;
+            if (!from.TryGetInfo((ulong)fk, out var a) || !to.TryGetInfo((ulong)tk, out var b)) continue;
             checkedPairs++;
             if (a.Hash != b.Hash) return false;
             agree++;
@@ -316,8 +340,8 @@ public sealed class Splicer(SplicerTiming timing)
         if (track == _current && _haveLast && n == _next) return _programmeNext;
         for (ulong d = 0; d < 512; d++)
         {
-            if (n >= d && track.TryGet(n - d, out var before)) return before.TimestampMicros + (long)d * before.DurationMicros;
-            if (track.TryGet(n + d, out var later)) return later.TimestampMicros - (long)d * later.DurationMicros;
+            if (n >= d && track.TryGetInfo(n - d, out var before)) return before.TimestampMicros + (long)d * before.DurationMicros;
+            if (track.TryGetInfo(n + d, out var later)) return later.TimestampMicros - (long)d * later.DurationMicros;
         }
         return _programmeNext;
     }
@@ -325,14 +349,14 @@ public sealed class Splicer(SplicerTiming timing)
     private static bool AlignByTime(EncoderTrack to, long target, out ulong best)
     {
         best = 0;
-        if (!to.Any || !to.TryGet(to.Highest, out var newest)) return false;
+        if (!to.Any || !to.TryGetInfo(to.Highest, out var newest)) return false;
         long dur = Math.Max(1, newest.DurationMicros);
         long estimate = (long)to.Highest - (long)Math.Round((double)(newest.TimestampMicros - target) / dur);
         best = (ulong)Math.Max(0, estimate);
         long bestDistance = long.MaxValue;
         for (long c = estimate - 2; c <= estimate + 2; c++)
         {
-            if (c < 0 || !to.TryGet((ulong)c, out var f)) continue;
+            if (c < 0 || !to.TryGetInfo((ulong)c, out var f)) continue;
             long distance = Math.Abs(f.TimestampMicros - target);
             if (distance < bestDistance)
             {

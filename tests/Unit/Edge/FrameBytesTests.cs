@@ -110,43 +110,7 @@ public class FrameBytesTests
     public void The_newest_frames_stay_readable_after_more_than_4_GiB_of_stream()
     {
         var bytes = new FrameBytes(8);
-        var frame = new byte[4000];
-        var places = new FrameBytes.Place[8];
-        for (int i = 0; i < 1_100_000; i++)
-        {
-            BitConverter.TryWriteBytes(frame, i);
-            places[i % 8] = bytes.Put(frame);
-        }
-        Assert.True(places[0].Position > uint.MaxValue);
-        for (int i = 1_100_000 - 8; i < 1_100_000; i++)
-        {
-            Assert.True(bytes.TryRead(places[i % 8], out var read), $"frame {i}");
-            Assert.Equal(i, BitConverter.ToInt32(read.Span));
-        }
+        PastFourGiB.Check(f => bytes.Put(f), bytes.TryRead);
         Assert.InRange(bytes.Capacity, 8 * 4000, 8 * 4000 * 17 / 16);
-    }
-
-    [Fact]
-    public void A_track_holds_the_bytes_of_at_least_the_splicers_reach_and_knows_older_frames_only_by_hash()
-    {
-        var track = new EncoderTrack("a", 1);
-        for (ulong s = 0; s < 3000; s++)
-        {
-            var data = BitConverter.GetBytes(s).Concat(new byte[200]).ToArray();
-            Assert.True(track.Put(s, new SpliceFrame(data, (long)s * 23_000, 23_000, s + 1_000_000), 0));
-        }
-        for (ulong s = 3000 - Splicer.MaxContentLag; s < 3000; s++)
-        {
-            Assert.True(track.TryGet(s, out var f), $"frame {s}");
-            Assert.Equal(s, BitConverter.ToUInt64(f.Data.Span));
-            Assert.Equal((long)s * 23_000, f.TimestampMicros);
-        }
-        // Older frames, up to the track's capacity, are known by content for aligning encoders, without their bytes.
-        ulong old = 3000 - EncoderTrack.DefaultCapacity + 10;
-        Assert.True(track.TryFindHash(old + 1_000_000, out ulong found));
-        Assert.Equal(old, found);
-        Assert.False(track.TryGet(old, out _));
-        Assert.False(track.TryFindHash(3000 - EncoderTrack.DefaultCapacity - 10 + 1_000_000, out _));
-        Assert.InRange(track.BytesCapacity, Splicer.MaxContentLag * 208, Splicer.MaxContentLag * 208 * 2);
     }
 }

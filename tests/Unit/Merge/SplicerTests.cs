@@ -283,4 +283,56 @@ public sealed class SplicerTests
         Assert.Equal(0, s.Switches);
         Assert.InRange(o.Frames.Count, 380, 400);
     }
+
+    /// <summary>Programme position p as a 400-byte frame (a 128 kbps MP3 frame's size), its content p as in <see cref="Frame"/>.</summary>
+    private static SpliceFrame Sized(long position, long timestampBase = 1_000_000) =>
+        Frame(position, timestampBase) with { Data = new byte[400] };
+
+    [Fact]
+    public void Encoders_in_step_keep_only_the_bytes_the_splicer_can_still_take()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        var o = new Out();
+        for (long p = 0; p < 2000; p++)
+        {
+            long now = p * 23;
+            s.Offer("a", 1, (ulong)p, Sized(p), now);
+            s.Offer("b", 2, (ulong)(p + 7), Sized(p, timestampBase: 5_000_000), now);
+            s.Pump(now, o.Add);
+        }
+        Assert.Equal(2000, o.Frames.Count);
+        var a = s.Tracks.Single(t => t.Name == "a");
+        var b = s.Tracks.Single(t => t.Name == "b");
+        // The one playing: the block written to and the one before it at most. The other: from its aligned frame less
+        // the margin. Without releasing, each would hold its newest 512 frames (about 200 KB).
+        Assert.InRange(a.HeldBytes, 1, 2 * BlockPool.BlockBytes);
+        Assert.InRange(b.HeldBytes, 1, (Splicer.ReleaseMargin * 400 / BlockPool.BlockBytes + 3) * BlockPool.BlockBytes);
+    }
+
+    [Fact]
+    public void A_backup_seconds_ahead_keeps_its_bytes_from_the_aligned_frame_and_takes_over_without_a_break()
+    {
+        var s = new Splicer(Timing);
+        s.Elect("a", 1, null);
+        s.SetPriority("a", 200);
+        var o = new Out();
+        long now = 0;
+        // b carries the same programme 200 frames (4.6 s) ahead of a; a stops after position 599.
+        for (long p = 0; p < 800; p++)
+        {
+            now = p * 23;
+            if (p < 600) s.Offer("a", 1, (ulong)p, Sized(p), now);
+            s.Offer("b", 2, (ulong)(p + 200 + 5000), Sized(p + 200, timestampBase: 5_000_000), now);
+            s.SetPriority("b", 100);
+            s.Pump(now, o.Add);
+            if (p == 599) Assert.True(s.Tracks.Single(t => t.Name == "b").HeldBytes >= 200 * 400, "b's frames ahead of the programme");
+        }
+        for (int i = 0; i < 200; i++) s.Pump(now += 20, o.Add);
+        // Positions 0 to 999 without a break: a's 600, then b's from 600 on, which b had sent before a stopped.
+        Assert.Equal(Enumerable.Range(0, 1000).Select(p => Frame(p).Hash), o.Hashes);
+        Assert.Equal(1, s.Failovers);
+        Assert.Equal("b", s.Playing);
+    }
+
 }

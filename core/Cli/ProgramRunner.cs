@@ -25,7 +25,7 @@ public static class ProgramRunner
         TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default, string? environmentName = null,
         InvocationConfiguration? configuration = null)
     {
-        MallocMmapThreshold.Fix();
+        MallocTrim.Start();
         output ??= Console.Out;
         error ??= Console.Error;
         configuration ??= new InvocationConfiguration { Output = output, Error = error };

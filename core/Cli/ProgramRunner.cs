@@ -25,6 +25,7 @@ public static class ProgramRunner
         TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default, string? environmentName = null,
         InvocationConfiguration? configuration = null)
     {
+        MallocTrim.Start();
         output ??= Console.Out;
         error ??= Console.Error;
         configuration ??= new InvocationConfiguration { Output = output, Error = error };

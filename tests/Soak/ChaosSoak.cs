@@ -109,7 +109,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             // With --warmup-faults the faults begin with the load, and the warm-up lasts until one of each kind has passed too.
             var next = (settings.WarmUpFaults ? DateTime.UtcNow : warmedUp) + Interval();
             int cycle = settings.Faults.Count > 0 ? settings.Faults.Distinct().Count() : SoakSettings.FaultKinds.Length;
-            Log($"listening; the processes' first figures at {Clock(warmedUp)}{(settings.WarmUpFaults ? $" once {cycle} faults have passed, one of each kind" : "")}, the first fault at {Clock(next)}, the end at {Clock(end)}");
+            Log($"listening; the processes' first figures at {Clock(warmedUp)} (a restarted one's {_processes.RestartedWarmUp?.TotalSeconds:F0} s after its start){(settings.WarmUpFaults ? $" once {cycle} faults have passed, one of each kind" : "")}, the first fault at {Clock(next)}, the end at {Clock(end)}");
             var lastProgress = DateTime.UtcNow;
             while (DateTime.UtcNow < end)
             {
@@ -337,7 +337,7 @@ public sealed class ChaosSoak(ITestOutputHelper output)
             sb.AppendLine();
             sb.AppendLine("## Processes");
             sb.AppendLine();
-            sb.AppendLine("First figures once a process has run for the warm-up (a process a fault restarted: from its own start); a process a fault killed or stopped is not compared. "
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"First figures once the warm-up after the load began is over (a process a fault restarted: once it has run {_processes.RestartedWarmUp?.TotalSeconds:F0} s, as long as the first processes had at theirs, from their start to the end of the warm-up); a process a fault killed or stopped is not compared. ")
                 + "Each .NET process (relays, edges, publishers) is read just after a full blocking collection induced from outside (EventPipe, GCHeapCollect); "
                 + "GC live heap (judged): davecast_gc_live_bytes from its /metrics, the objects that collection kept; with free space (reported): davecast_gc_heap_bytes, the heap it left, "
                 + "holes included (chiefly the large-object heap's, which is never compacted: they follow which large buffers came and went, and they count in RSS, which is judged). Redis is not .NET: RSS, fds and threads only.");

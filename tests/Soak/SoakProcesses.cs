@@ -9,7 +9,7 @@ namespace Davecast.Tests.Soak;
 /// The soak's resource figures for every process (relays, edges, publishers, redis): RSS, open file descriptors,
 /// threads and, where the program exports it on /metrics, its managed heap: the live objects (davecast_gc_live_bytes), judged,
 /// and the heap with its free space (davecast_gc_heap_bytes), reported. Each process is
-/// sampled once its warm-up is over (a process a fault restarted: from its own start) and at the end; each figure
+/// sampled once its warm-up is over (a process a fault restarted: at the age the first ones had then, <see cref="WarmUpAge"/>) and at the end; each figure
 /// must stay within <see cref="Tolerance"/> of the first. Just before each sample of a .NET process, a full collection
 /// is induced in it (<see cref="InducedCollection"/>), so that both samples read the heap and the resident set at the
 /// same point of its collection cycle, not wherever its last young collection left them. A process a fault killed or
@@ -46,7 +46,7 @@ public sealed class SoakProcesses(TimeSpan warmUp)
         public SettledCount Threads { get; } = new(ThreadWindow);
         public DateTime ThreadsReadAt { get; set; }
         public List<(TimeSpan After, Figures Figures)> Readings { get; } = [];
-        public DateTime Started { get; set; } = started;
+        public DateTime Started { get; } = started;
         public Figures? First { get; set; }
         public DateTime FirstAt { get; set; }
         public Figures? Last { get; set; }
@@ -54,6 +54,7 @@ public sealed class SoakProcesses(TimeSpan warmUp)
     }
 
     private readonly List<Entry> _entries = [];
+    private readonly WarmUpAge _age = new(warmUp, DateTime.UtcNow);
     private DateTime _loadBegan = DateTime.UtcNow;
     private DateTime _seriesAt = DateTime.MaxValue;
 
@@ -72,9 +73,11 @@ public sealed class SoakProcesses(TimeSpan warmUp)
         var now = DateTime.UtcNow;
         _loadBegan = now;
         _seriesAt = now + SeriesEvery;
-        lock (_entries)
-            foreach (var e in _entries) e.Started = now;
+        _age.LoadBegins(now);
     }
+
+    /// <summary>How long a process a fault restarted runs before its first figures (<see cref="WarmUpAge"/>).</summary>
+    public TimeSpan? RestartedWarmUp => _age.OfRestarted;
 
     /// <summary>Counts the threads of every process not counted for a <see cref="ThreadBeat"/>; the soak calls it on its beat.</summary>
     public void CountThreads()
@@ -114,7 +117,7 @@ public sealed class SoakProcesses(TimeSpan warmUp)
     public async Task SampleWarmedUpAsync(bool held = false)
     {
         if (held) return;
-        foreach (var e in Snapshot().Where(e => e.First is null && e.Excluded is null && DateTime.UtcNow - e.Started >= warmUp))
+        foreach (var e in Snapshot().Where(e => e.First is null && e.Excluded is null && _age.Due(e.Started) <= DateTime.UtcNow))
         {
             e.First = await ReadAsync(e);
             e.FirstAt = DateTime.UtcNow;

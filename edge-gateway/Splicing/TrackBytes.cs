@@ -53,7 +53,7 @@ public sealed class TrackBytes(int frames, BlockPool pool)
         _position += frame.Length;
         _puts++;
         // The newest frames only: the oldest of them starts where the frame put n frames ago did.
-        if (_puts > n) Release(_position - (uint)((uint)_position - _starts[_puts % n]));
+        if (_puts > n) ReleaseBefore(_position - (uint)((uint)_position - _starts[_puts % n]));
         return place;
     }
 
@@ -75,10 +75,8 @@ public sealed class TrackBytes(int frames, BlockPool pool)
         return true;
     }
 
-    /// <summary>Gives back every block that holds only frames before <paramref name="position"/>; the block written to stays.</summary>
-    public void ReleaseBefore(long position) => Release(position);
-
-    private void Release(long keepFrom)
+    /// <summary>Gives back every block that holds only frames before <paramref name="keepFrom"/>; the block written to stays.</summary>
+    public void ReleaseBefore(long keepFrom)
     {
         while (_count > 1 && At(0).End <= keepFrom)
         {
